@@ -1,0 +1,1 @@
+"""Privacy core: budget, events, accountant, secure noise and the durable ledger."""
