@@ -1,0 +1,223 @@
+"""Privacy events: each mechanism dpsynth runs, described as an immutable value.
+
+An event knows its privacy curve, not the data. The accountant composes events; it never needs
+to know what was measured. Every event maps onto dp-accounting's event types (Google's library,
+the composition engine) and, where the mechanism is zero-concentrated DP, states its ``rho``
+(Bun & Steinke 2016) so a purely zCDP release can use the exact Canonne-Kamath-Steinke
+conversion. Sensitivities are per unit of privacy: the door scales them by the number of rows
+one person may contribute before it builds the event.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import dp_accounting
+
+from dpsynth.errors import BudgetError
+
+
+def _check_positive(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BudgetError(f"{name} must be a positive number; got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value) or value <= 0:
+        raise BudgetError(f"{name} must be positive and finite; got {value!r}")
+    return value
+
+
+def _check_integer_sensitivity(value: float) -> int:
+    if isinstance(value, bool) or int(value) != value or value < 1:
+        raise BudgetError(f"sensitivity of a discrete mechanism must be a positive integer; got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base class: a mechanism run once, with the parameters its privacy depends on."""
+
+    label: str = field(default="", compare=False, kw_only=True)
+
+    mechanism = "event"
+
+    @property
+    def rho(self) -> float | None:
+        """zCDP parameter if the mechanism is rho-zCDP, else ``None``."""
+        return None
+
+    @property
+    def pld_supported(self) -> bool:
+        """Whether dp-accounting's privacy-loss-distribution accountant handles this event."""
+        return True
+
+    def to_dp_accounting(self) -> dp_accounting.DpEvent:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """Parameters for the release record (public: no data is in an event)."""
+        out: dict[str, Any] = {"mechanism": self.mechanism}
+        for name in self.__dataclass_fields__:
+            if name != "label":
+                out[name] = getattr(self, name)
+        if self.rho is not None:
+            out["rho"] = self.rho
+        if self.label:
+            out["label"] = self.label
+        return out
+
+
+@dataclass(frozen=True)
+class GaussianMechanism(Event):
+    """Continuous Gaussian noise N(0, sigma^2) on a query of L2 sensitivity ``sensitivity``.
+
+    rho = sensitivity^2 / (2 sigma^2) (Bun & Steinke 2016, Prop. 1.6).
+    """
+
+    sigma: float
+    sensitivity: float = 1.0
+    mechanism = "gaussian"
+
+    def __post_init__(self) -> None:
+        _check_positive("sigma", self.sigma)
+        _check_positive("sensitivity", self.sensitivity)
+
+    @property
+    def rho(self) -> float:
+        return self.sensitivity**2 / (2.0 * self.sigma**2)
+
+    def to_dp_accounting(self) -> dp_accounting.DpEvent:
+        return dp_accounting.GaussianDpEvent(self.sigma / self.sensitivity)
+
+
+@dataclass(frozen=True)
+class DiscreteGaussianMechanism(Event):
+    """Discrete Gaussian noise on an integer query of integer L2 sensitivity.
+
+    Canonne, Kamath & Steinke 2020 (Thm. 4 and Cor. 9 there): it satisfies
+    sensitivity^2 / (2 sigma^2)-zCDP, the same curve as the continuous Gaussian. Its privacy
+    loss distribution differs from the continuous one, so it is accounted through zCDP/RDP only.
+    """
+
+    sigma: float
+    sensitivity: float = 1.0
+    mechanism = "discrete_gaussian"
+
+    def __post_init__(self) -> None:
+        _check_positive("sigma", self.sigma)
+        _check_positive("sensitivity", self.sensitivity)
+
+    @property
+    def rho(self) -> float:
+        return self.sensitivity**2 / (2.0 * self.sigma**2)
+
+    @property
+    def pld_supported(self) -> bool:
+        return False
+
+    def to_dp_accounting(self) -> dp_accounting.DpEvent:
+        return dp_accounting.ZCDpEvent(self.rho)
+
+
+@dataclass(frozen=True)
+class LaplaceMechanism(Event):
+    """Laplace noise of scale ``scale`` on a query of L1 sensitivity ``sensitivity``.
+
+    Pure (sensitivity / scale)-DP. dpsynth never samples it with the textbook float method
+    (Mironov 2012); the event exists so continuous mechanisms of other tools can be accounted.
+    """
+
+    scale: float
+    sensitivity: float = 1.0
+    mechanism = "laplace"
+
+    def __post_init__(self) -> None:
+        _check_positive("scale", self.scale)
+        _check_positive("sensitivity", self.sensitivity)
+
+    @property
+    def epsilon(self) -> float:
+        return self.sensitivity / self.scale
+
+    def to_dp_accounting(self) -> dp_accounting.DpEvent:
+        return dp_accounting.LaplaceDpEvent(self.scale / self.sensitivity)
+
+
+@dataclass(frozen=True)
+class DiscreteLaplaceMechanism(Event):
+    """Discrete Laplace noise (pmf proportional to exp(-|x|/scale)) on an integer query.
+
+    Pure (sensitivity / scale)-DP. Its Renyi curve is not in dp-accounting's RDP accountant;
+    :mod:`dpsynth.privacy.conversion` adds it.
+    """
+
+    scale: float
+    sensitivity: float = 1.0
+    mechanism = "discrete_laplace"
+
+    def __post_init__(self) -> None:
+        _check_positive("scale", self.scale)
+        _check_integer_sensitivity(self.sensitivity)
+
+    @property
+    def epsilon(self) -> float:
+        return self.sensitivity / self.scale
+
+    def to_dp_accounting(self) -> dp_accounting.DpEvent:
+        return dp_accounting.dp_event.DiscreteLaplaceDpEvent(1.0 / self.scale, int(self.sensitivity))
+
+
+@dataclass(frozen=True)
+class ExponentialMechanism(Event):
+    """One selection by the exponential mechanism with parameter ``epsilon``.
+
+    Probabilities proportional to exp(epsilon * score / (2 * score sensitivity)). It is
+    epsilon-bounded-range (Durfee & Rogers 2019), hence epsilon^2/8-zCDP (Cesar & Rogers 2021),
+    which is much tighter under composition than counting it as pure epsilon-DP.
+    """
+
+    epsilon: float
+    mechanism = "exponential"
+
+    def __post_init__(self) -> None:
+        _check_positive("epsilon", self.epsilon)
+
+    @property
+    def rho(self) -> float:
+        return self.epsilon**2 / 8.0
+
+    @property
+    def pld_supported(self) -> bool:
+        return False
+
+    def to_dp_accounting(self) -> dp_accounting.DpEvent:
+        return dp_accounting.ZCDpEvent(self.rho)
+
+
+@dataclass(frozen=True)
+class SubsampledGaussianMechanism(Event):
+    """DP-SGD: ``steps`` rounds of Poisson sampling at ``sampling_rate`` and Gaussian noise.
+
+    ``noise_multiplier`` is sigma divided by the clipping norm (per-unit L2 sensitivity). Its
+    Renyi curve is the one of Mironov, Talwar & Zhang 2019, computed by dp-accounting.
+    """
+
+    sampling_rate: float
+    noise_multiplier: float
+    steps: int
+    mechanism = "subsampled_gaussian"
+
+    def __post_init__(self) -> None:
+        rate = _check_positive("sampling_rate", self.sampling_rate)
+        if rate > 1:
+            raise BudgetError(f"sampling_rate must be in (0, 1]; got {rate!r}")
+        _check_positive("noise_multiplier", self.noise_multiplier)
+        if isinstance(self.steps, bool) or int(self.steps) != self.steps or self.steps < 1:
+            raise BudgetError(f"steps must be a positive integer; got {self.steps!r}")
+
+    def to_dp_accounting(self) -> dp_accounting.DpEvent:
+        step = dp_accounting.PoissonSampledDpEvent(
+            self.sampling_rate, dp_accounting.GaussianDpEvent(self.noise_multiplier)
+        )
+        return dp_accounting.SelfComposedDpEvent(step, int(self.steps))
