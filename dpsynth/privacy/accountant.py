@@ -13,6 +13,9 @@ rho whose exact CKS conversion stays within it; part ``p`` may spend ``fraction[
 * Independently of the parts, the composition of everything charged must stay within the
   total. Every check happens before the event is recorded, and before the caller draws noise.
 
+Mechanisms with an additive delta (thresholded histograms) spend from the fraction of delta the
+budget reserves for them; the curve is converted at the rest of delta.
+
 With delta = 0 only pure-DP events can be charged, shares are shares of epsilon and
 composition is the sum of epsilons (the tight composition for pure DP).
 """
@@ -103,6 +106,7 @@ class _Totals:
 
     def __init__(self) -> None:
         self.rho = 0.0
+        self.delta_cost = 0.0
         self.curve = np.zeros_like(RDP_ORDERS)
         self.pure_epsilon = 0.0
         self.all_zcdp = True
@@ -114,6 +118,7 @@ class _Totals:
         out = cls()
         for charge in charges:
             out.empty = False
+            out.delta_cost += charge.count * charge.event.delta_cost
             rho = charge.event.rho
             if rho is None:
                 out.all_zcdp = False
@@ -131,6 +136,7 @@ class _Totals:
     def __add__(self, other: _Totals) -> _Totals:
         out = _Totals()
         out.rho = self.rho + other.rho
+        out.delta_cost = self.delta_cost + other.delta_cost
         out.curve = self.curve + other.curve
         out.pure_epsilon = self.pure_epsilon + other.pure_epsilon
         out.all_zcdp = self.all_zcdp and other.all_zcdp
@@ -146,7 +152,10 @@ class Accountant:
         if not isinstance(budget, Budget):
             raise BudgetError("budget must be a dpsynth.privacy.Budget")
         self.budget = budget
-        self.rho_total = epsilon_to_zcdp(budget.epsilon * (1.0 - _EPSILON_MARGIN), budget.delta)
+        self.delta_for_curve = budget.delta * (1.0 - budget.delta_reserve)
+        self.rho_total = epsilon_to_zcdp(
+            budget.epsilon * (1.0 - _EPSILON_MARGIN), self.delta_for_curve
+        )
         self._charges: list[Charge] = []
         self._total = _Totals()
         self._parts = {part: _Totals() for part in budget.allocation.parts}
@@ -181,7 +190,7 @@ class Accountant:
 
     def _refusal(self, part: str, charges: Sequence[Charge]) -> str | None:
         """Why these charges cannot be made now, or ``None`` if they can."""
-        eps, delta = self.budget.epsilon, self.budget.delta
+        eps, delta = self.budget.epsilon, self.delta_for_curve
         fraction = self.budget.allocation[part]
         added = _Totals.of(charges)
         state = self._parts[part] + added
@@ -196,6 +205,12 @@ class Accountant:
             if total.pure_epsilon > eps * (1 + _RHO_TOLERANCE):
                 return f"the release would spend epsilon={total.pure_epsilon:.6g} > {eps:.6g}"
             return None
+        reserve = self.budget.delta * self.budget.delta_reserve
+        if total.delta_cost > reserve * (1 + _RHO_TOLERANCE):
+            return (
+                f"asked an additive delta of {total.delta_cost - self._total.delta_cost:.3g}; "
+                f"{max(reserve - self._total.delta_cost, 0.0):.3g} is left of the reserved delta"
+            )
         if state.all_zcdp:
             allowance = self.rho_allowance(part)
             if state.rho > allowance * (1 + _RHO_TOLERANCE):
@@ -219,8 +234,8 @@ class Accountant:
         if state.empty:
             return 0.0
         if state.all_zcdp:
-            return zcdp_epsilon(state.rho, self.budget.delta)
-        return rdp_epsilon(state.curve, self.budget.delta)
+            return zcdp_epsilon(state.rho, self.delta_for_curve)
+        return rdp_epsilon(state.curve, self.delta_for_curve)
 
     def can_charge(self, part: str, event: Event, count: int = 1) -> bool:
         """Whether :meth:`charge` would accept this event now (changes nothing)."""
@@ -255,8 +270,12 @@ class Accountant:
         part: str,
         plan: Sequence[PlannedMeasurement],
         mechanism: type[Event] = DiscreteGaussianMechanism,
+        rho: float | None = None,
     ) -> list[float]:
         """Noise scales for a plan of measurements that spend what is left of ``part`` exactly.
+
+        With ``rho`` (Gaussian mechanisms only) the plan spends exactly that much of the part
+        instead of all that is left, for generators that split their share between steps.
 
         Measurement i gets ``scale_i = s * sensitivity_i / weight_i ** k`` (k = 1/2 for
         Gaussians, so rho_i is proportional to weight_i; k = 1 for Laplace, so epsilon_i is);
@@ -278,13 +297,24 @@ class Accountant:
         exponent = _NOISE_EXPONENT[mechanism]
         unit = [item.sensitivity / item.weight**exponent for item in plan]
 
-        def events(s: float) -> list[Charge]:
-            return [
+        if rho is not None:
+            if exponent != 0.5:
+                raise BudgetError("rho applies only to Gaussian mechanisms")
+            if not (math.isfinite(rho) and rho > 0):
+                raise BudgetError(f"rho must be positive and finite; got {rho!r}")
+
+        def accepted(s: float) -> bool:
+            charges = [
                 Charge(part, mechanism(s * u, sensitivity=item.sensitivity))
                 for u, item in zip(unit, plan)
             ]
+            if rho is not None:
+                spent = math.fsum(c.event.rho for c in charges)
+                if spent > rho * (1 + _RHO_TOLERANCE):
+                    return False
+            return self._refusal(part, charges) is None
 
-        s = self._smallest_accepted(lambda s: self._refusal(part, events(s)) is None)
+        s = self._smallest_accepted(accepted)
         return [s * u for u in unit]
 
     def calibrate_subsampled_gaussian(self, part: str, sampling_rate: float, steps: int) -> float:
@@ -324,19 +354,23 @@ class Accountant:
     # --------------------------------------------------------------------------- reports
     def spent(self) -> Spend:
         """The joint (epsilon, delta) of everything charged, by the tightest valid conversion."""
-        delta = self.budget.delta
+        delta = self.delta_for_curve
         state = self._total
         if state.empty:
             return Spend(0.0, 0.0, "nothing charged")
         if delta == 0:
             return Spend(state.pure_epsilon, 0.0, CONVERSION_PURE)
+        total_delta = delta + state.delta_cost
+        # The smallest of the conversions that apply. Adding an event can only remove
+        # conversions from the applicable set, and each one is monotone, so the reported
+        # epsilon never decreases as events are added.
+        candidates = [Spend(rdp_epsilon(state.curve, delta), total_delta, CONVERSION_RDP)]
         if state.all_zcdp:
-            return Spend(zcdp_epsilon(state.rho, delta), delta, CONVERSION_CKS)
-        best = Spend(rdp_epsilon(state.curve, delta), delta, CONVERSION_RDP)
+            candidates.append(Spend(zcdp_epsilon(state.rho, delta), total_delta, CONVERSION_CKS))
         pld = pld_epsilon(((c.event, c.count) for c in self._charges), delta)
-        if pld is not None and pld < best.epsilon:
-            best = Spend(pld, delta, CONVERSION_PLD)
-        return best
+        if pld is not None:
+            candidates.append(Spend(pld, total_delta, CONVERSION_PLD))
+        return min(candidates, key=lambda spend: spend.epsilon)
 
     def part_epsilon(self, part: str, delta: float) -> float:
         """(epsilon at ``delta``) of ``part``'s events alone."""
@@ -351,12 +385,13 @@ class Accountant:
 
     def naive_sum(self) -> Spend:
         """What converting each part alone (at its fraction of delta) and summing would say."""
-        delta = self.budget.delta
+        delta = self.delta_for_curve
         used = [p for p, s in self._parts.items() if not s.empty]
         epsilon = math.fsum(
             self.part_epsilon(p, delta * self.budget.allocation[p]) for p in used
         )
-        return Spend(epsilon, delta if used else 0.0, "sum over parts of each part's own conversion")
+        total_delta = delta + self._total.delta_cost if used else 0.0
+        return Spend(epsilon, total_delta, "sum over parts of each part's own conversion")
 
     def report(self) -> dict[str, Any]:
         """Everything a release record states about privacy (all public: no data in it)."""
@@ -367,7 +402,7 @@ class Accountant:
                 "fraction": self.budget.allocation[part],
                 "rho_allowance": self.rho_allowance(part),
                 "rho_spent": state.rho if state.all_zcdp else None,
-                "epsilon_alone": self.part_epsilon(part, self.budget.delta),
+                "epsilon_alone": self.part_epsilon(part, self.delta_for_curve),
                 "events": [
                     dict(c.event.describe(), count=c.count) for c in self._charges if c.part == part
                 ],

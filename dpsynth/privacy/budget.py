@@ -140,7 +140,9 @@ class Budget:
     """Total (epsilon, delta) of a release, its allocation and its unit of privacy.
 
     ``n_records``, when known, enforces delta < 1/n: a larger delta would allow releasing a
-    record outright with non-negligible probability.
+    record outright with non-negligible probability. ``delta_reserve`` is the fraction of delta
+    set aside for mechanisms with an additive delta (thresholded histograms that discover
+    category sets); the rest of delta is used to convert the composed curve.
     """
 
     epsilon: float
@@ -148,6 +150,7 @@ class Budget:
     allocation: Allocation = field(default_factory=lambda: Allocation({"marginal": 1.0}))
     unit: PrivacyUnit = field(default_factory=PrivacyUnit)
     n_records: int | None = None
+    delta_reserve: float = 0.0
 
     def __post_init__(self) -> None:
         epsilon = _finite("epsilon", self.epsilon)
@@ -168,6 +171,12 @@ class Budget:
                     "delta must be smaller than 1/n, the inverse of the number of records "
                     f"(units) in the data; got delta={delta!r}"
                 )
+        reserve = _finite("delta_reserve", self.delta_reserve)
+        if not 0.0 <= reserve < 1.0:
+            raise BudgetError(f"delta_reserve must be in [0, 1); got {reserve!r}")
+        if reserve > 0 and delta == 0:
+            raise BudgetError("delta_reserve needs a positive delta")
+        object.__setattr__(self, "delta_reserve", reserve)
         object.__setattr__(self, "epsilon", epsilon)
         object.__setattr__(self, "delta", delta)
 
@@ -176,5 +185,6 @@ class Budget:
             "epsilon": self.epsilon,
             "delta": self.delta,
             "allocation": dict(self.allocation.fractions),
+            "delta_reserve": self.delta_reserve,
             "unit": self.unit.describe(),
         }

@@ -52,6 +52,11 @@ class Event:
         """Whether dp-accounting's privacy-loss-distribution accountant handles this event."""
         return True
 
+    @property
+    def delta_cost(self) -> float:
+        """Additive delta beyond the curve (approximate zCDP, Bun & Steinke 2016, Def. 1.8)."""
+        return 0.0
+
     def to_dp_accounting(self) -> dp_accounting.DpEvent:
         raise NotImplementedError
 
@@ -63,6 +68,8 @@ class Event:
                 out[name] = getattr(self, name)
         if self.rho is not None:
             out["rho"] = self.rho
+        if self.delta_cost:
+            out["delta_cost"] = self.delta_cost
         if self.label:
             out["label"] = self.label
         return out
@@ -111,6 +118,52 @@ class DiscreteGaussianMechanism(Event):
     @property
     def rho(self) -> float:
         return self.sensitivity**2 / (2.0 * self.sigma**2)
+
+    @property
+    def pld_supported(self) -> bool:
+        return False
+
+    def to_dp_accounting(self) -> dp_accounting.DpEvent:
+        return dp_accounting.ZCDpEvent(self.rho)
+
+
+@dataclass(frozen=True)
+class ThresholdedHistogramMechanism(Event):
+    """Noisy counts of the values present in a column, released only above ``threshold``.
+
+    The set of values is not public, so a value held only by the changed unit (at most
+    ``sensitivity`` rows, in at most ``max_new_cells`` cells) could appear. Counts present in
+    both neighbours are a discrete Gaussian measurement (rho = sensitivity^2 / (2 sigma^2)); a
+    new cell is released only if its noisy count, at most ``sensitivity`` plus noise, exceeds
+    the threshold, which happens with probability at most exp(-(threshold - sensitivity)^2 /
+    (2 sigma^2)) per cell, since the discrete Gaussian is sigma^2-subgaussian (Canonne, Kamath
+    & Steinke 2020). The union over new cells is the additive delta (stability-based histogram,
+    Korolova et al. 2009; approximate zCDP, Bun & Steinke 2016, Def. 1.8).
+    """
+
+    sigma: float
+    threshold: float
+    sensitivity: float = 1.0
+    max_new_cells: int = 1
+    mechanism = "thresholded_histogram"
+
+    def __post_init__(self) -> None:
+        _check_positive("sigma", self.sigma)
+        _check_positive("threshold", self.threshold)
+        _check_integer_sensitivity(self.sensitivity)
+        if isinstance(self.max_new_cells, bool) or int(self.max_new_cells) != self.max_new_cells:
+            raise BudgetError(f"max_new_cells must be a positive integer; got {self.max_new_cells!r}")
+
+    @property
+    def rho(self) -> float:
+        return self.sensitivity**2 / (2.0 * self.sigma**2)
+
+    @property
+    def delta_cost(self) -> float:
+        gap = self.threshold - self.sensitivity
+        if gap <= 0:
+            return 1.0
+        return min(1.0, self.max_new_cells * math.exp(-(gap**2) / (2.0 * self.sigma**2)))
 
     @property
     def pld_supported(self) -> bool:

@@ -81,11 +81,37 @@ def test_joint_is_tighter_than_naive_and_within_total():
     accountant = three_parts(epsilon=1.0)
     for part in ("domain", "marginal", "neural"):
         rho = accountant.rho_remaining(part)
-        accountant.charge(part, GaussianMechanism(1.0 / math.sqrt(2 * rho)))
+        accountant.charge(part, DiscreteGaussianMechanism(1.0 / math.sqrt(2 * rho)))
     spent, naive = accountant.spent(), accountant.naive_sum()
     assert spent.epsilon <= 1.0
     assert spent.epsilon == pytest.approx(1.0, rel=1e-6)
     assert naive.epsilon > spent.epsilon * 1.3
+
+
+def test_continuous_gaussians_report_the_tighter_pld_figure():
+    accountant = three_parts(epsilon=1.0)
+    rho = accountant.rho_remaining("marginal")
+    accountant.charge("marginal", GaussianMechanism(1.0 / math.sqrt(2 * rho)))
+    spent = accountant.spent()
+    assert spent.conversion.startswith("privacy loss")
+    assert spent.epsilon < zcdp_epsilon(rho, 1e-9)
+
+
+def test_delta_reserve_pays_for_thresholded_histograms():
+    from dpsynth.privacy.events import ThresholdedHistogramMechanism
+
+    budget = Budget(1.0, 1e-6, Allocation({"domain": 0.5, "marginal": 0.5}), delta_reserve=0.1)
+    accountant = Accountant(budget)
+    sigma = 1 / math.sqrt(2 * accountant.rho_remaining("domain"))
+    cheap = ThresholdedHistogramMechanism(sigma, threshold=1 + sigma * 6.0)
+    assert cheap.delta_cost == pytest.approx(math.exp(-18.0))
+    accountant.charge("domain", cheap)
+    spent = accountant.spent()
+    assert spent.delta == pytest.approx(0.9e-6 + math.exp(-18.0))
+    assert spent.delta <= 1e-6
+    greedy = ThresholdedHistogramMechanism(1e6, threshold=2.0)
+    with pytest.raises(BudgetExceeded, match="reserved delta"):
+        accountant.charge("domain", greedy)
 
 
 def test_joint_matches_dp_accounting_on_the_same_composed_event():
