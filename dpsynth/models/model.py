@@ -1,0 +1,120 @@
+"""A fitted graphical model: log-potentials on cliques, scaled to an estimated record count.
+
+The distribution is p(x) proportional to exp(sum over cliques C of theta_C(x_C)); marginals are
+reported as counts (probabilities times ``total``). The model is post-processing of noisy
+measurements, so it may be saved and shared with a release.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from dpsynth.models.domain import Domain
+from dpsynth.models.factor import Factor
+from dpsynth.models.inference import calibrate, log_marginal
+from dpsynth.models.junction_tree import JunctionTree, build_junction_tree
+from dpsynth.models.sampling import sample_rows
+
+
+def tree_potentials(
+    domain: Domain, tree: JunctionTree, potentials: Mapping[tuple[str, ...], np.ndarray]
+) -> list[Factor]:
+    """Sum each clique's log-potential into the junction-tree clique with fewest cells holding it."""
+    out = [Factor.zeros(domain, c) for c in tree.cliques]
+    for clique, values in potentials.items():
+        i = tree.containing(clique)
+        out[i] = out[i] + Factor(clique, values)
+    return out
+
+
+class GraphicalModel:
+    """Markov random field over ``domain`` with log-potentials on ``potentials``' cliques.
+
+    Treat it as immutable: calibration is computed once, on first use, and cached.
+    """
+
+    def __init__(
+        self, domain: Domain, potentials: Mapping[Sequence[str], np.ndarray], total: float
+    ) -> None:
+        self.domain = domain
+        self.potentials = {}
+        for clique, values in potentials.items():
+            clique = tuple(clique)
+            values = np.asarray(values, dtype=float)
+            if values.shape != domain.shape(clique):
+                raise ValueError(
+                    f"potential on {clique} has shape {values.shape}; expected {domain.shape(clique)}"
+                )
+            if not np.all(np.isfinite(values)):
+                raise ValueError(f"potential on {clique} must be finite (no structural zeros)")
+            self.potentials[clique] = values
+        self.total = float(total)
+        if not (np.isfinite(self.total) and self.total > 0):
+            raise ValueError(f"total must be positive and finite; got {total!r}")
+
+    @property
+    def cliques(self) -> list[tuple[str, ...]]:
+        return list(self.potentials)
+
+    @cached_property
+    def junction_tree(self) -> JunctionTree:
+        return build_junction_tree(self.domain, self.cliques, max_cells=None)
+
+    @cached_property
+    def _calibrated(self) -> tuple[list[Factor], float]:
+        tree = self.junction_tree
+        return calibrate(tree, tree_potentials(self.domain, tree, self.potentials))
+
+    @property
+    def log_partition(self) -> float:
+        return self._calibrated[1]
+
+    def marginal(self, attrs: Sequence[str]) -> np.ndarray:
+        """Expected counts over ``attrs`` (an axis per attribute, in the order given); sums to total."""
+        attrs = tuple(attrs)
+        for a in attrs:
+            self.domain.index(a)
+        log_probs = log_marginal(self.junction_tree, self._calibrated[0], attrs)
+        return self.total * np.exp(log_probs.values)
+
+    def sample(self, n_rows: int, rng: np.random.Generator) -> np.ndarray:
+        """``n_rows`` independent rows of integer codes, shape (n_rows, len(domain)), in domain order."""
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+        if int(n_rows) != n_rows or n_rows < 0:
+            raise ValueError(f"n_rows must be a non-negative integer; got {n_rows!r}")
+        return sample_rows(self.domain, self.junction_tree, self._calibrated[0], int(n_rows), rng)
+
+    def _header(self) -> dict[str, Any]:
+        cliques = [list(c) for c in self.potentials]
+        return {"domain": self.domain.to_dict(), "cliques": cliques, "total": self.total}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able description (nested lists); :meth:`from_dict` inverts it."""
+        return {**self._header(), "potentials": [v.tolist() for v in self.potentials.values()]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GraphicalModel:
+        """The model :meth:`to_dict` described; potentials may be lists or arrays."""
+        potentials = {tuple(c): v for c, v in zip(data["cliques"], data["potentials"])}
+        return cls(Domain.from_dict(data["domain"]), potentials, data["total"])
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model to an ``.npz`` file: arrays as arrays, the rest as one JSON header."""
+        header = self._header()
+        arrays = {f"potential_{i}": v for i, v in enumerate(self.potentials.values())}
+        np.savez_compressed(path, header=np.array(json.dumps(header)), **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> GraphicalModel:
+        """The model :meth:`save` wrote (no pickles are read)."""
+        with np.load(path, allow_pickle=False) as archive:
+            header = json.loads(str(archive["header"]))
+            potentials = [archive[f"potential_{i}"] for i in range(len(header["cliques"]))]
+        return cls.from_dict({**header, "potentials": potentials})

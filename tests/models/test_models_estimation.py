@@ -1,0 +1,122 @@
+"""Private-PGM estimation: exact recovery, denoising real marginals, warm starts, input checks."""
+
+import numpy as np
+import pytest
+
+from dpsynth.errors import ModelTooLarge
+from dpsynth.models import Domain, GraphicalModel, Measurement, estimate, estimate_total, independent_start
+
+# A spanning tree of Adult (the maximum mutual-information tree MST would pick), fixed here.
+ADULT_TREE = [
+    ("age", "marital-status"), ("age", "hours-per-week"), ("age", "fnlwgt"), ("age", "capital-loss"),
+    ("workclass", "occupation"), ("education-num", "occupation"), ("education-num", "native-country"),
+    ("marital-status", "relationship"), ("occupation", "hours-per-week"), ("relationship", "sex"),
+    ("relationship", "income>50K"), ("race", "native-country"), ("capital-gain", "income>50K"),
+]
+
+
+def true_marginal(data, domain, clique):
+    """Exact counts of ``clique`` in ``data`` (flat, C order), by bincount on the flat cell index."""
+    flat = np.ravel_multi_index(data[:, [domain.index(a) for a in clique]].T, domain.shape(clique))
+    return np.bincount(flat, minlength=domain.cells(clique)).astype(float)
+
+
+def exact_measurements(joint, total, cliques):
+    return [Measurement(c, total * joint.sum(c).values, sigma=1.0) for c in cliques]
+
+
+def test_exact_marginals_of_a_tree_are_recovered(tree_distribution):
+    domain, joint, edges = tree_distribution
+    cliques = [*edges[:-1], edges[-1][::-1], *((a,) for a in domain.attrs)]  # one edge axis-reversed
+    measurements = exact_measurements(joint, 1000.0, cliques)
+    model = estimate(domain, measurements, tol=1e-12, max_iters=5000)
+    assert model.total == pytest.approx(1000.0)
+    for m in measurements:
+        np.testing.assert_allclose(model.marginal(m.clique), m.values, rtol=1e-6)
+    total_variation = 0.5 * np.abs(model.marginal(domain.attrs) / 1000.0 - joint.values).sum()
+    assert total_variation < 1e-6
+
+
+def test_total_is_the_inverse_variance_weighted_mean():
+    one = Measurement(("a",), [60.0, 40.0], sigma=1.0)  # total 100, variance 2
+    two = Measurement(("a", "b"), np.full(8, 13.75), sigma=2.0)  # total 110, variance 32
+    assert estimate_total([one, two]) == pytest.approx((100 / 2 + 110 / 32) / (1 / 2 + 1 / 32))
+    assert estimate_total([Measurement(("a",), [-5.0, 1.0], sigma=1.0)]) == 1.0
+
+
+def test_noisy_adult_marginals_are_denoised(adult):
+    """The point of Private-PGM: the fitted marginals are closer to the truth than the noisy ones."""
+    data, domain = adult
+    rng = np.random.default_rng(2024)
+    sigma = 10.0
+    cliques = [(a,) for a in domain.attrs] + ADULT_TREE
+    truth = {c: true_marginal(data, domain, c) for c in cliques}
+    measurements = [Measurement(c, truth[c] + rng.normal(0, sigma, truth[c].size), sigma) for c in cliques]
+    model = estimate(domain, measurements, max_iters=1000)
+
+    noisy_error = {m.clique: np.abs(m.values - truth[m.clique]).sum() for m in measurements}
+    fitted_error = {c: np.abs(model.marginal(c).ravel() - truth[c]).sum() for c in cliques}
+    assert np.mean(list(fitted_error.values())) < 0.5 * np.mean(list(noisy_error.values()))
+    for size in (1, 2):  # better on average for 1-way and 2-way alike
+        subset = [c for c in cliques if len(c) == size]
+        assert np.mean([fitted_error[c] for c in subset]) < np.mean([noisy_error[c] for c in subset])
+    sd_total = (1 / sum(1 / (sigma**2 * m.values.size) for m in measurements)) ** 0.5
+    assert abs(model.total - len(data)) < 5 * sd_total
+
+
+def test_warm_start_continues_from_the_given_potentials(tree_distribution):
+    domain, joint, edges = tree_distribution
+    measurements = exact_measurements(joint, 500.0, edges)
+    first = estimate(domain, measurements, max_iters=400)
+    warm = estimate(domain, measurements, warm_start=first, max_iters=1)
+    cold = estimate(domain, measurements, max_iters=1)
+    gap = lambda model: max(np.abs(model.marginal(m.clique) - m.values).max() for m in measurements)
+    assert gap(warm) <= gap(first) < 0.01 * gap(cold)
+
+    # A warm start may come from a model on other cliques: the new model covers both sets.
+    extra = exact_measurements(joint, 500.0, [("a", "c")])
+    grown = estimate(domain, measurements + extra, warm_start=first.potentials, max_iters=50)
+    assert ("a", "c") in grown.cliques
+    assert all(any(set(c) <= set(g) for g in grown.cliques) for c in first.cliques)
+    assert gap(grown) < gap(cold)
+
+
+def test_invalid_measurements_are_rejected():
+    domain = Domain.from_dict({"a": 2, "b": 3})
+    with pytest.raises(ValueError, match=r"\('a', 'b'\) has 5 values"):
+        estimate(domain, [Measurement(("a", "b"), np.zeros(5), sigma=1.0)])
+    with pytest.raises(ValueError, match="sigma must be positive"):
+        Measurement(("a",), [1.0, 2.0], sigma=0.0)
+    with pytest.raises(ValueError, match="'c' is not in the domain"):
+        estimate(domain, [Measurement(("a", "c"), np.zeros(6), sigma=1.0)])
+    with pytest.raises(ValueError, match="at least one measurement"):
+        estimate(domain, [])
+    with pytest.raises(ValueError, match="max_iters"):
+        estimate(domain, [Measurement(("a",), [1.0, 2.0], sigma=1.0)], max_iters=0)
+
+
+def test_estimate_refuses_a_model_over_the_cell_limit():
+    domain = Domain.from_dict({"a": 50, "b": 50, "c": 50})
+    measurements = [Measurement(c, np.ones(2500), sigma=1.0) for c in [("a", "b"), ("b", "c"), ("a", "c")]]
+    with pytest.raises(ModelTooLarge, match=r"largest clique is \('a', 'b', 'c'\)"):
+        estimate(domain, measurements, max_cells=10_000)
+
+
+def test_fitted_model_is_a_graphical_model_over_the_measured_cliques(tree_distribution):
+    domain, joint, edges = tree_distribution
+    model = estimate(domain, exact_measurements(joint, 100.0, edges + [("a",)]), max_iters=5)
+    assert isinstance(model, GraphicalModel)
+    assert sorted(model.cliques) == sorted(edges)
+
+
+def test_independent_start_pools_every_measurement_of_an_attribute():
+    domain = Domain.from_dict({"a": 2, "b": 2})
+    one_way = Measurement(("a",), [30.0, 10.0], sigma=1.0)  # per-cell variance 1
+    two_way = Measurement(("b", "a"), [[20.0, 0.0], [20.0, -10.0]], sigma=1.0)  # onto a: 2 per cell
+    start = independent_start(domain, [one_way, two_way], total=40.0)
+    pooled_a = (np.array([30.0, 10.0]) + 0.5 * np.array([40.0, -10.0])) / 1.5
+    np.testing.assert_allclose(np.exp(start[("a",)]), pooled_a / pooled_a.sum())
+    np.testing.assert_allclose(np.exp(start[("b",)]), [20.0 / 30.0, 10.0 / 30.0])  # from the 2-way alone
+    negative = independent_start(domain, [Measurement(("a",), [-5.0, 45.0], sigma=1.0)], total=40.0)
+    floor = 1e-3 * 40.0 / 2  # 0.1% of a uniform cell
+    np.testing.assert_allclose(np.exp(negative[("a",)]), np.array([floor, 45.0]) / (45.0 + floor))
