@@ -1,0 +1,283 @@
+"""Encoding a DataFrame into small integer codes per column, and decoding codes back to values.
+
+Errors name the column and the problem and never quote a value or a count from the data: the
+data is private and messages end up in logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from dpsynth.errors import DataError, SchemaError
+from dpsynth.schema.columns import Categorical, Column, Datetime, Numeric, Ordinal
+from dpsynth.schema.schema import Schema
+
+_NAT = np.iinfo(np.int64).min
+
+
+@dataclass(frozen=True)
+class EncodedTable:
+    """Integer codes of a table: one column per encoded schema column, in schema order.
+
+    ``clipped`` counts, per numeric and datetime column, the cells moved into the declared
+    bounds. It is PRIVATE (an exact statistic of the data): never report or log it without
+    noise; it exists so the door can measure it under DP. Neither it nor the codes appear in
+    the repr.
+    """
+
+    codes: np.ndarray = field(repr=False)
+    columns: tuple[str, ...]
+    sizes: tuple[int, ...]
+    clipped: Mapping[str, int] = field(repr=False)
+
+
+def string_forms(values: pd.Index) -> np.ndarray:
+    """The string form of each value, by which data matches categories.
+
+    Whole floats lose their ``.0``: pandas reads an integer column with missing cells as floats.
+    """
+    if ptypes.is_float_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=float)
+        whole = np.isfinite(numbers) & (numbers == np.round(numbers)) & (np.abs(numbers) < 2.0**63)
+        forms = numbers.astype(str).astype(object)
+        forms[whole] = numbers[whole].astype(np.int64).astype(str)
+        return forms
+    return values.astype(str).to_numpy(dtype=object)
+
+
+# ----------------------------------------------------------------------------- encoding
+def _check_frame(frame: pd.DataFrame, schema: Schema) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame; got {type(frame).__name__}")
+    if not isinstance(schema, Schema):
+        raise SchemaError(f"schema must be a Schema; got {type(schema).__name__}")
+    duplicated = frame.columns[frame.columns.duplicated()]
+    if len(duplicated):
+        raise DataError(f"column {duplicated[0]!r} appears more than once in the data")
+    absent = [name for name in schema.encoded_columns if name not in frame.columns]
+    if absent:
+        raise SchemaError(f"column(s) {absent} are in the schema but not in the data")
+    undeclared = [name for name in frame.columns if name not in schema]
+    if undeclared:
+        raise SchemaError(
+            f"column(s) {undeclared} are in the data but not in the schema: declare them, or declare "
+            "them with kind 'identifier' (role 'drop') to leave them out"
+        )
+
+
+def _category_codes(series: pd.Series, column: Categorical | Ordinal) -> np.ndarray:
+    # Factorize first so only the distinct values are turned into strings and looked up.
+    codes, uniques = pd.factorize(series)
+    position = pd.Index(column.labels).get_indexer(string_forms(pd.Index(uniques)))
+    unknown = position < 0
+    if unknown.any():
+        if not column.other:
+            raise DataError(
+                f"column {column.name!r} has values outside its declared categories ({column.kind}); "
+                "declare them, or allow an 'other' code (categorical columns only)"
+            )
+        position[unknown] = column.other_code
+    out = position[codes]
+    if column.missing:
+        out[codes < 0] = column.missing_code
+    return out
+
+
+def _numbers(series: pd.Series, column: Numeric, missing: np.ndarray) -> np.ndarray:
+    """The column as float64, NaN where missing; refuses values that are not numbers."""
+    dtype = series.dtype
+    if ptypes.is_bool_dtype(dtype) or ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
+        raise DataError(f"column {column.name!r} holds {dtype} values but is declared numeric")
+    if ptypes.is_numeric_dtype(dtype):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        if np.any(np.isnan(values) & ~missing):
+            raise DataError(f"column {column.name!r} has values that are not numbers (declared numeric)")
+    if column.integer:
+        finite = values[np.isfinite(values)]
+        if np.any(finite != np.round(finite)):
+            raise DataError(f"column {column.name!r} has values that are not whole numbers (declared integer)")
+    return values
+
+
+def _bin_codes(values: np.ndarray, edges: np.ndarray, bins: int) -> np.ndarray:
+    """Bin i of each value, for values already clipped into the bounds (upper joins the last bin)."""
+    return np.clip(np.searchsorted(edges, values, side="right") - 1, 0, bins - 1)
+
+
+def _numeric_codes(series: pd.Series, column: Numeric, missing: np.ndarray) -> tuple[np.ndarray, int]:
+    values = _numbers(series, column, missing)
+    clipped = int(np.count_nonzero((values < column.lower) | (values > column.upper)))
+    codes = _bin_codes(np.clip(values, column.lower, column.upper), column.bin_edges, column.bins)
+    if column.missing:
+        codes[missing] = column.missing_code
+    return codes, clipped
+
+
+def _timestamps(series: pd.Series, column: Datetime, missing: np.ndarray) -> pd.Series:
+    """The column as UTC-naive datetimes, NaT where missing; refuses values that are not dates."""
+    dtype = series.dtype
+    if ptypes.is_datetime64_any_dtype(dtype):
+        parsed = series
+    elif ptypes.is_numeric_dtype(dtype) or ptypes.is_bool_dtype(dtype):
+        raise DataError(f"column {column.name!r} holds {dtype} values but is declared datetime (give ISO 8601 text)")
+    else:
+        # utc=True reads naive text as UTC and converts text with offsets, so mixed zones agree.
+        parsed = pd.to_datetime(series, errors="coerce", utc=True, format="ISO8601")
+        if np.any(parsed.isna().to_numpy() & ~missing):
+            raise DataError(
+                f"column {column.name!r} has values that are not dates (declared datetime); "
+                "write them as ISO 8601"
+            )
+    if parsed.dt.tz is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed
+
+
+def _datetime_codes(series: pd.Series, column: Datetime, missing: np.ndarray) -> tuple[np.ndarray, int]:
+    parsed = _timestamps(series, column, missing)
+    lower, upper = column.lower_timestamp, column.upper_timestamp
+    clipped = int(((parsed < lower) | (parsed > upper)).sum())
+    # Clip before the cast to nanoseconds: values outside the bounds may not fit in it.
+    nanoseconds = parsed.clip(lower, upper).to_numpy(dtype="datetime64[ns]").view(np.int64)
+    codes = _bin_codes(nanoseconds, column.bin_edges, column.bins)
+    if column.missing:
+        codes[missing] = column.missing_code
+    return codes, clipped
+
+
+def _encode_column(series: pd.Series, column: Column) -> tuple[np.ndarray, int]:
+    """Codes of one column and how many of its cells were clipped into bounds (private)."""
+    missing = series.isna().to_numpy()
+    if missing.all():
+        raise DataError(f"column {column.name!r} has no values: every value is missing")
+    if not column.missing and missing.any():
+        raise DataError(f"column {column.name!r} has missing values but is declared with missing=false")
+    if isinstance(column, Numeric):
+        return _numeric_codes(series, column, missing)
+    if isinstance(column, Datetime):
+        return _datetime_codes(series, column, missing)
+    return _category_codes(series, column), 0
+
+
+def validate(frame: pd.DataFrame, schema: Schema) -> None:
+    """Check that ``frame`` matches ``schema``; raise SchemaError or DataError naming the column.
+
+    Every encoded schema column must be in the data and every data column in the schema
+    (identifier columns may be absent: they are never read). Each encoded column must have
+    some values, values of its declared kind, no missing values when declared without, and no
+    values outside its categories unless it has an "other" code.
+    """
+    _check_frame(frame, schema)
+    for name in schema.encoded_columns:
+        _encode_column(frame[name], schema[name])
+
+
+def encode(frame: pd.DataFrame, schema: Schema) -> EncodedTable:
+    """Codes of every encoded column of ``frame`` (validated as in :func:`validate`).
+
+    Numeric and datetime values are clipped into their bounds before binning; missing values
+    get the column's missing code. Identifier columns are not encoded.
+    """
+    _check_frame(frame, schema)
+    names = schema.encoded_columns
+    sizes = tuple(schema[name].size for name in names)
+    codes = np.empty((len(frame), len(names)), dtype=np.min_scalar_type(max(sizes, default=1) - 1))
+    clipped = {}
+    for j, name in enumerate(names):
+        column = schema[name]
+        codes[:, j], count = _encode_column(frame[name], column)
+        if isinstance(column, (Numeric, Datetime)):
+            clipped[name] = count
+    return EncodedTable(codes, names, sizes, MappingProxyType(clipped))
+
+
+# ----------------------------------------------------------------------------- decoding
+def _present(codes: np.ndarray, column: Column) -> np.ndarray:
+    """Which codes are not the column's missing code."""
+    if not column.missing:
+        return np.ones(codes.shape, dtype=bool)
+    return codes != column.missing_code
+
+
+def _decode_categories(codes: np.ndarray, column: Categorical | Ordinal) -> pd.Series:
+    present = _present(codes, column)
+    if not column.other and all(isinstance(c, int) for c in column.categories):
+        values = np.asarray(column.categories, dtype=np.int64)[np.where(present, codes, 0)]
+        if column.missing:
+            return pd.Series(pd.arrays.IntegerArray(values, ~present))
+        return pd.Series(values)
+    labels = np.array(column.labels + ((column.other_label,) if column.other else ()), dtype=object)
+    values = labels[np.where(present, codes, 0)]
+    values[~present] = None
+    return pd.Series(values, dtype="str")
+
+
+def _draw_in_bins(codes: np.ndarray, edges: np.ndarray, whole: bool, rng: np.random.Generator) -> np.ndarray:
+    """One value per code, uniform within its bin [e_i, e_{i+1}) (among integers when ``whole``)."""
+    low, high = edges[codes], edges[codes + 1]
+    if whole:
+        return rng.integers(low.astype(np.int64), high.astype(np.int64))
+    # low + (high - low) * u can round up to high; keep every draw inside its bin.
+    return np.minimum(rng.uniform(low, high), np.nextafter(high, low))
+
+
+def _decode_numeric(codes: np.ndarray, column: Numeric, rng: np.random.Generator) -> pd.Series:
+    present = _present(codes, column)
+    drawn = _draw_in_bins(codes[present], column.bin_edges, column.integer, rng)
+    if not column.integer:
+        values = np.full(codes.shape, np.nan)
+        values[present] = drawn
+        return pd.Series(values)
+    values = np.zeros(codes.shape, dtype=np.int64)
+    values[present] = drawn
+    if column.missing:
+        return pd.Series(pd.arrays.IntegerArray(values, ~present))
+    return pd.Series(values)
+
+
+def _decode_datetime(codes: np.ndarray, column: Datetime, rng: np.random.Generator) -> pd.Series:
+    present = _present(codes, column)
+    values = np.full(codes.shape, _NAT, dtype=np.int64)
+    values[present] = _draw_in_bins(codes[present], column.bin_edges, True, rng)
+    return pd.Series(values.view("datetime64[ns]"))
+
+
+def decode(codes: np.ndarray, schema: Schema, rng: np.random.Generator) -> pd.DataFrame:
+    """Values for codes (one column per encoded schema column); identifiers are not produced.
+
+    Categories decode to their labels (the "other" code to the column's ``other_label``,
+    "other" by default) as text, or as integers when every category is an integer and there is
+    no "other" code; missing codes decode to NA. Numeric and datetime bins decode to a value
+    drawn uniformly within the bin (integer columns: uniformly among the bin's integers).
+    dtypes: str for text categories, int64 (Int64 with a missing code) for integers, float64,
+    datetime64[ns].
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise DataError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    codes = np.asarray(codes)
+    names = schema.encoded_columns
+    if codes.ndim != 2 or codes.shape[1] != len(names):
+        raise DataError(f"codes must be a 2-d array with one column per encoded schema column ({len(names)})")
+    if not ptypes.is_integer_dtype(codes.dtype):
+        raise DataError(f"codes must be integers; got {codes.dtype}")
+    decoded = {}
+    for j, name in enumerate(names):
+        column = schema[name]
+        column_codes = codes[:, j].astype(np.int64)
+        if np.any((column_codes < 0) | (column_codes >= column.size)):
+            raise DataError(f"column {name!r}: codes must lie in 0..{column.size - 1}")
+        if isinstance(column, Numeric):
+            decoded[name] = _decode_numeric(column_codes, column, rng)
+        elif isinstance(column, Datetime):
+            decoded[name] = _decode_datetime(column_codes, column, rng)
+        else:
+            decoded[name] = _decode_categories(column_codes, column)
+    return pd.DataFrame(decoded, index=pd.RangeIndex(len(codes)), columns=list(names))
