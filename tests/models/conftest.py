@@ -8,7 +8,9 @@ import pytest
 
 from dpsynth.models import Domain, Factor
 
-ADULT_DIR = Path("/work/shared/data/adult/private-pgm")
+from tests.conftest import SHARED_DATA
+
+ADULT_DIR = SHARED_DATA / "adult" / "private-pgm"
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import pytest
 
 from dpsynth.schema import Categorical, Identifier, Numeric, Ordinal, Schema
 
-DATA = Path("/work/shared/data")
+from tests.conftest import SHARED_DATA as DATA
 
 # Public facts about Adult, from the UCI codebook (adult.names), not read from the data.
 WORKCLASS = (

@@ -1,0 +1,251 @@
+"""The door: the only object of a release that holds private rows.
+
+Its public operations are DP measurements. Each one builds its privacy event, charges the
+release's accountant (which refuses before anything changes), and only then counts and draws
+noise; what it returns is noisy and may leave. Column names, the schema and the unit of
+privacy are public. Nothing else about the rows is exposed: the rows live in private
+attributes, and no method returns an exact count, a minimum, a maximum or a category list.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from dpsynth.data.counting import contingency
+from dpsynth.errors import DataError, SchemaError
+from dpsynth.privacy.accountant import Accountant
+from dpsynth.privacy.budget import DOMAIN, MARGINAL, PrivacyUnit
+from dpsynth.privacy.events import (
+    DiscreteGaussianMechanism,
+    ExponentialMechanism,
+    ThresholdedHistogramMechanism,
+)
+from dpsynth.privacy.noise import NoiseSource, discrete_gaussian, exponential_mechanism
+from dpsynth.schema import Schema, encode
+from dpsynth.schema.discover import column_is_numeric
+
+logger = logging.getLogger(__name__)
+
+Clique = tuple[str, ...]
+
+
+def _bound_contributions(frame: pd.DataFrame, unit: PrivacyUnit, rng: np.random.Generator) -> pd.DataFrame:
+    """Keep at most ``unit.max_rows`` rows per person, chosen at random.
+
+    The choice depends only on the person's own rows and fresh randomness, so adding or
+    removing a person changes at most ``max_rows`` rows of what is measured.
+    """
+    if unit.column is None:
+        return frame
+    if unit.column not in frame.columns:
+        raise DataError(f"privacy unit column '{unit.column}' is not in the data")
+    ids = frame[unit.column]
+    if ids.isna().any():
+        raise DataError(
+            f"privacy unit column '{unit.column}' has missing values; every row must name its person"
+        )
+    shuffled = frame.iloc[rng.permutation(len(frame))]
+    rank = shuffled.groupby(unit.column, sort=False).cumcount().to_numpy()
+    return shuffled[rank < unit.max_rows].reset_index(drop=True)
+
+
+class PrivateTable:
+    """Private rows behind DP measurements charged to one accountant.
+
+    ``frame`` is the raw private table; ``unit`` (default: the accountant's) says whose privacy
+    is protected. With a person column, each person keeps at most ``unit.max_rows`` rows and
+    every sensitivity is multiplied by ``max_rows``.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        accountant: Accountant,
+        noise: NoiseSource,
+    ) -> None:
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError("private data must be a pandas DataFrame")
+        self._accountant = accountant
+        self._noise = noise
+        self.unit: PrivacyUnit = accountant.budget.unit
+        self._frame = _bound_contributions(frame, self.unit, noise.rng)
+        self._codes: np.ndarray | None = None
+        self.schema: Schema | None = None
+
+    # ------------------------------------------------------------------ public metadata
+    @property
+    def columns(self) -> list[str]:
+        """Column names of the private table (public), without the unit column."""
+        return [c for c in self._frame.columns if c != self.unit.column]
+
+    @property
+    def accountant(self) -> Accountant:
+        return self._accountant
+
+    @property
+    def noise(self) -> NoiseSource:
+        return self._noise
+
+    @property
+    def sensitivity_scale(self) -> int:
+        """How many rows one unit of privacy may change: every sensitivity is multiplied by it."""
+        return self.unit.max_rows
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """Number of codes per encoded column (from the public schema)."""
+        return self._require_schema().domain_sizes()
+
+    def _require_schema(self) -> Schema:
+        if self.schema is None:
+            raise SchemaError("the private table has no schema yet: call encode(schema) first")
+        return self.schema
+
+    # ----------------------------------------------------------------------- encoding
+    def encode(self, schema: Schema) -> None:
+        """Encode the rows with a public (declared or DP-discovered) schema.
+
+        Only the schema's encoded columns are kept; identifier columns are dropped. Counts of
+        clipped cells stay inside: they are private.
+        """
+        if schema.unit_column != self.unit.column:
+            raise SchemaError(
+                f"the schema's unit column ({schema.unit_column!r}) is not the budget's "
+                f"privacy unit ({self.unit.column!r})"
+            )
+        encoded = encode(self._frame, schema)
+        self._codes = encoded.codes.astype(np.int64, copy=False)
+        self._column_index = {name: j for j, name in enumerate(encoded.columns)}
+        self.schema = schema
+
+    def _encoded(self) -> np.ndarray:
+        if self._codes is None:
+            raise SchemaError("the private table has no schema yet: call encode(schema) first")
+        return self._codes
+
+    def _true_counts(self, clique: Clique, maps: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        codes = self._encoded()
+        columns, sizes = [], []
+        for name in clique:
+            if name not in self._column_index:
+                raise SchemaError(f"column '{name}' is not an encoded column of the schema")
+            column = codes[:, self._column_index[name]]
+            size = self.sizes[name]
+            if maps is not None and name in maps:
+                column = maps[name][column]
+                size = int(maps[name].max()) + 1
+            columns.append(column)
+            sizes.append(size)
+        return contingency(np.stack(columns, axis=1), sizes)
+
+    # ------------------------------------------------------------------- measurements
+    def marginal(
+        self,
+        clique: Sequence[str],
+        sigma: float,
+        part: str = MARGINAL,
+        maps: Mapping[str, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Noisy counts of the marginal over ``clique`` (discrete Gaussian, std ``sigma``).
+
+        ``maps`` optionally merges codes of a column first (a public array: old code -> new
+        code, for example a compressed domain). L2 sensitivity is ``sensitivity_scale``: one
+        unit changes at most that many rows, each in one cell.
+        """
+        clique = tuple(clique)
+        event = DiscreteGaussianMechanism(
+            sigma, sensitivity=self.sensitivity_scale, label="marginal " + " x ".join(clique)
+        )
+        self._accountant.charge(part, event)
+        counts = self._true_counts(clique, maps)
+        return counts + discrete_gaussian(sigma, counts.shape, self._noise.rng)
+
+    def select(
+        self,
+        candidates: Sequence[Sequence[str]],
+        score: Callable[[Clique, np.ndarray], float],
+        score_sensitivity: float,
+        epsilon: float,
+        part: str = MARGINAL,
+        label: str = "selection",
+        maps: Mapping[str, np.ndarray] | None = None,
+    ) -> int:
+        """Index of one candidate chosen by the exponential mechanism.
+
+        ``score(clique, true_counts)`` is the caller's quality function of a candidate's exact
+        marginal; ``score_sensitivity`` is its sensitivity for one row (multiplied here by the
+        unit's row bound). Charged as epsilon^2/8-zCDP (bounded range). ``maps`` merges codes
+        as in :meth:`marginal`.
+        """
+        candidates = [tuple(c) for c in candidates]
+        if not candidates:
+            raise ValueError("select needs at least one candidate")
+        self._accountant.charge(part, ExponentialMechanism(epsilon, label=label))
+        scores = np.array([score(c, self._true_counts(c, maps)) for c in candidates], dtype=float)
+        sensitivity = score_sensitivity * self.sensitivity_scale
+        return exponential_mechanism(scores, epsilon, sensitivity, self._noise.rng)
+
+    # ---------------------------------------------------------- domain discovery (raw)
+    def _raw(self, column: str) -> pd.Series:
+        if column not in self.columns:
+            raise SchemaError(f"column '{column}' is not in the data")
+        return self._frame[column]
+
+    def is_numeric(self, column: str) -> bool:
+        """Whether the column's type is numeric (types, like names, are public metadata)."""
+        return column_is_numeric(self._raw(column))
+
+    def is_integer(self, column: str) -> bool:
+        """Whether the column's type is an integer type (public metadata)."""
+        return pd.api.types.is_integer_dtype(self._raw(column))
+
+    def numeric_histogram(
+        self, column: str, edges: Sequence[float], sigma: float, part: str = DOMAIN
+    ) -> np.ndarray:
+        """Noisy counts of a raw numeric column over public bin ``edges``.
+
+        Returns len(edges) + 2 counts: below the first edge, each bin [e_i, e_{i+1}), at or
+        above the last edge, and missing (non-numeric or empty) values. The bins partition
+        every possible value, so one row changes one count.
+        """
+        edges = np.asarray(edges, dtype=float)
+        if edges.ndim != 1 or edges.size < 1 or np.any(np.diff(edges) <= 0):
+            raise ValueError("edges must be a non-empty increasing sequence")
+        event = DiscreteGaussianMechanism(
+            sigma, sensitivity=self.sensitivity_scale, label=f"numeric histogram '{column}'"
+        )
+        self._accountant.charge(part, event)
+        raw = self._raw(column)
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        missing = np.isnan(values)
+        cell = np.where(missing, edges.size + 1, np.searchsorted(edges, values, side="right"))
+        counts = np.bincount(cell.astype(np.int64), minlength=edges.size + 2)
+        return counts + discrete_gaussian(sigma, counts.shape, self._noise.rng)
+
+    def category_counts(
+        self, column: str, sigma: float, threshold: float, part: str = DOMAIN
+    ) -> dict[str, int]:
+        """Noisy counts of the values of a raw column, released only above ``threshold``.
+
+        The value set is private, so this is a stability-based histogram: its additive delta
+        comes from the reserve the budget sets aside (see ThresholdedHistogramMechanism).
+        Values are compared by their string form; missing values are not counted here.
+        """
+        event = ThresholdedHistogramMechanism(
+            sigma,
+            threshold,
+            sensitivity=self.sensitivity_scale,
+            max_new_cells=self.sensitivity_scale,
+            label=f"category discovery '{column}'",
+        )
+        self._accountant.charge(part, event)
+        raw = self._raw(column)
+        present = raw.dropna().astype(str).to_numpy()
+        labels, counts = np.unique(present, return_counts=True)
+        noisy = counts + discrete_gaussian(sigma, counts.shape, self._noise.rng)
+        keep = noisy > threshold
+        return {str(label): int(count) for label, count in zip(labels[keep], noisy[keep])}

@@ -1,0 +1,120 @@
+"""The door charges before it counts, adds noise of the charged scale, and bounds persons."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dpsynth.data import PrivateTable
+from dpsynth.data.counting import contingency, flat_index
+from dpsynth.errors import BudgetExceeded, DataError, SchemaError
+from dpsynth.privacy.accountant import Accountant
+from dpsynth.privacy.budget import Allocation, Budget, PrivacyUnit
+from dpsynth.privacy.noise import NoiseSource
+from dpsynth.schema import Categorical, Identifier, Numeric, Schema
+
+
+@pytest.fixture
+def frame():
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({
+        "a": rng.choice(["x", "y", "z"], size=5000),
+        "b": rng.integers(0, 10, size=5000),
+    })
+
+
+SCHEMA = Schema([Categorical("a", ("x", "y", "z")), Numeric("b", 0, 9, integer=True, bins=10)])
+
+
+def table_for(frame, epsilon=1.0, unit=PrivacyUnit(), parts=("marginal",), reserve=0.0):
+    budget = Budget(epsilon, 1e-9, Allocation.default(list(parts)), unit, delta_reserve=reserve)
+    return PrivateTable(frame, Accountant(budget), NoiseSource())
+
+
+def test_counting_is_a_flat_bincount():
+    codes = np.array([[0, 1], [1, 2], [0, 1], [2, 0]])
+    assert list(flat_index(codes, [3, 3])) == [1, 5, 1, 6]
+    table = contingency(codes, [3, 3])
+    assert table.shape == (3, 3) and table[0, 1] == 2 and table.sum() == 4
+
+
+def test_marginal_noise_has_the_charged_scale(frame):
+    sigma = 7.0
+    big = pd.concat([frame] * 4, ignore_index=True)
+    table = table_for(big, epsilon=50.0)
+    table.encode(SCHEMA)
+    exact = contingency(table._encoded(), [4, 11])
+    errors = []
+    for _ in range(40):
+        errors.append((table.marginal(("a", "b"), sigma) - exact).ravel())
+    errors = np.concatenate(errors)
+    # 1,760 draws: the sample std is within 5% of sigma with overwhelming probability.
+    assert np.std(errors) == pytest.approx(sigma, rel=0.05)
+    assert abs(np.mean(errors)) < 5 * sigma / math.sqrt(errors.size)
+    events = table.accountant.report()["parts"]["marginal"]["events"]
+    assert len(events) == 40 and events[0]["sigma"] == sigma and events[0]["sensitivity"] == 1
+
+
+def test_refused_measurement_draws_no_noise_and_changes_nothing(frame):
+    table = table_for(frame, epsilon=0.01)
+    table.encode(SCHEMA)
+    state = table.noise.rng.bit_generator.state
+    with pytest.raises(BudgetExceeded):
+        table.marginal(("a",), 0.5)
+    assert table.noise.rng.bit_generator.state == state
+    assert table.accountant.charges == ()
+
+
+def test_person_level_unit_bounds_rows_and_scales_sensitivity():
+    frame = pd.DataFrame({"pid": [1] * 10 + [2] * 3 + list(range(3, 50)), "a": ["x"] * 60})
+    unit = PrivacyUnit("pid", max_rows=2)
+    table = table_for(frame, epsilon=5.0, unit=unit)
+    assert table.sensitivity_scale == 2
+    assert table._frame.groupby("pid").size().max() == 2
+    assert "pid" not in table.columns
+    table.encode(Schema([Categorical("a", ("x",)), Identifier("pid", role="unit")]))
+    table.marginal(("a",), 30.0)
+    event = table.accountant.charges[0].event
+    assert event.sensitivity == 2 and event.rho == pytest.approx(4 / (2 * 30.0**2))
+
+
+def test_person_column_must_be_complete_and_present():
+    frame = pd.DataFrame({"pid": [1, None, 3], "a": ["x", "y", "x"]})
+    with pytest.raises(DataError, match="'pid' has missing values"):
+        table_for(frame, unit=PrivacyUnit("pid", 1))
+    with pytest.raises(DataError, match="'person' is not in the data"):
+        table_for(frame, unit=PrivacyUnit("person", 1))
+
+
+def test_select_charges_bounded_range_and_prefers_the_best(frame):
+    table = table_for(frame, epsilon=50.0)
+    table.encode(SCHEMA)
+    picks = [
+        table.select([("a",), ("b",)], lambda c, counts: 1000.0 if c == ("b",) else 0.0, 1.0, 2.0)
+        for _ in range(5)
+    ]
+    assert picks == [1] * 5
+    assert table.accountant.rho_spent("marginal") == pytest.approx(5 * 2.0**2 / 8)
+
+
+def test_category_counts_are_thresholded_and_pay_delta(frame):
+    rare = pd.concat([frame, pd.DataFrame({"a": ["rare"] * 3, "b": [0] * 3})], ignore_index=True)
+    table = table_for(rare, epsilon=10.0, parts=("domain", "marginal"), reserve=0.5)
+    found = table.category_counts("a", sigma=10.0, threshold=80.0)
+    assert set(found) == {"x", "y", "z"}
+    event = table.accountant.charges[0].event
+    assert event.delta_cost == pytest.approx(math.exp(-(79.0**2) / 200))
+
+
+def test_numeric_histogram_partitions_every_value():
+    frame = pd.DataFrame({"v": [-5.0, 0.5, 1.5, 99.0, None] * 200})
+    table = table_for(frame, epsilon=1e6, parts=("domain",))
+    counts = table.numeric_histogram("v", [0.0, 1.0, 2.0], sigma=1e-3)
+    assert list(counts) == [200, 200, 200, 200, 200]
+
+
+def test_schema_is_required_before_measuring(frame):
+    table = table_for(frame)
+    with pytest.raises(SchemaError, match="encode"):
+        table.marginal(("a",), 10.0)
