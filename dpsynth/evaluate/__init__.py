@@ -1,0 +1,1 @@
+"""Fidelity of synthetic data, measured on the custodian's side (outside the DP guarantee)."""

@@ -1,0 +1,33 @@
+"""Generators behind one protocol: ``fit(private_table, part) -> self``, ``sample(n_rows)``,
+``save(path)`` / ``load(path)``. Created by name and imported lazily, so a generator that needs
+an optional extra costs nothing until it is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from dpsynth.errors import DataError
+
+_REGISTRY = {
+    "mst": ("dpsynth.generators.mst", "MST"),
+}
+
+
+def available() -> list[str]:
+    """Names of the generators this version knows."""
+    return sorted(_REGISTRY)
+
+
+def generator_class(name: str) -> type:
+    """The class registered under ``name``."""
+    if name not in _REGISTRY:
+        raise DataError(f"unknown method {name!r}; choose one of {available()}")
+    module, attribute = _REGISTRY[name]
+    return getattr(importlib.import_module(module), attribute)
+
+
+def create(name: str, **params: Any) -> Any:
+    """A new, unfitted generator ``name`` built with ``params``."""
+    return generator_class(name)(**params)

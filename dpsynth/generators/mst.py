@@ -1,0 +1,144 @@
+"""MST: McKenna, Miklau & Sheldon 2021, "Winning the NIST Contest: A scalable and general
+approach to differentially private synthetic data".
+
+The generator's share rho is split in three equal thirds: all 1-way marginals are measured;
+the exponential mechanism picks a maximum spanning tree of the 2-way marginals that the
+1-way model explains worst; those 2-way marginals are measured; Private-PGM estimates a
+graphical model from all measurements, and the model is sampled.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+import networkx as nx
+import numpy as np
+
+
+from dpsynth.data import PrivateTable
+from dpsynth.errors import BudgetExceeded
+from dpsynth.generators.base import MarginalSynthesizer
+from dpsynth.models import DEFAULT_MAX_CELLS, Domain, Measurement, estimate
+from dpsynth.privacy.accountant import PlannedMeasurement
+from dpsynth.privacy.budget import MARGINAL
+
+logger = logging.getLogger(__name__)
+
+# Codes whose noisy 1-way count is below this many noise standard deviations are merged
+# into one code before the 2-way steps (MST's domain compression): they are mostly noise.
+SUPPORT_THRESHOLD = 3.0
+
+
+class MST(MarginalSynthesizer):
+    """Maximum-spanning-tree synthesizer.
+
+    Parameters
+    ----------
+    compress : merge codes whose noisy 1-way count is below 3 sigma before the 2-way steps.
+    max_iters : iterations of Private-PGM's mirror descent.
+    max_cells : refuse (ModelTooLarge) a model whose junction tree has more cells than this.
+    """
+
+    name = "mst"
+
+    def __init__(self, *, compress: bool = True, max_iters: int = 1000, max_cells: int = DEFAULT_MAX_CELLS) -> None:
+        self.compress = compress
+        self.max_iters = max_iters
+        self.max_cells = max_cells
+
+    def get_params(self) -> dict[str, object]:
+        return {"compress": self.compress, "max_iters": self.max_iters, "max_cells": self.max_cells}
+
+    def fit(self, table: PrivateTable, part: str = MARGINAL) -> MST:
+        """Spend what is left of ``part`` on ``table`` and estimate the model."""
+        accountant = table.accountant
+        rho = accountant.rho_remaining(part)
+        if rho <= 0:
+            raise BudgetExceeded(f"part '{part}' has no budget left for MST")
+        columns = list(table.schema.encoded_columns)
+        sizes = table.sizes
+        pairs = list(itertools.combinations(columns, 2))
+        selections = len(columns) - 1 if len(pairs) > 1 else 0
+        thirds = 3 if selections else 2
+        scale = table.sensitivity_scale
+
+        plan = [PlannedMeasurement(scale, 1.0)] * len(columns)
+        sigmas = accountant.calibrate(part, plan, rho=rho / thirds)
+        one_way = {c: table.marginal((c,), s, part) for c, s in zip(columns, sigmas)}
+        merges = self._merges(one_way, sigmas, columns) if self.compress else {}
+        domain = Domain(tuple(columns), tuple(self._merged_size(sizes[c], merges.get(c)) for c in columns))
+        measurements = [
+            Measurement((c,), self._merge_counts(one_way[c], merges.get(c)), s) for c, s in zip(columns, sigmas)
+        ]
+
+        if not pairs:
+            tree = []
+        elif selections:
+            tree = self._select_tree(table, part, columns, measurements, domain, merges, rho / thirds)
+        else:
+            tree = pairs
+        if tree:
+            plan = [PlannedMeasurement(scale, 1.0)] * len(tree)
+            remaining = accountant.rho_remaining(part)
+            sigmas2 = accountant.calibrate(part, plan, rho=remaining)
+            for pair, sigma in zip(tree, sigmas2):
+                counts = table.marginal(pair, sigma, part, maps=merges)
+                measurements.append(Measurement(pair, counts, sigma))
+        logger.info("MST: estimating the model from %d measurements", len(measurements))
+        model = estimate(domain, measurements, max_iters=self.max_iters, max_cells=self.max_cells)
+        self._set_fitted(model, table.schema, merges, table.noise.rng)
+        return self
+
+    @staticmethod
+    def _merges(one_way: dict, sigmas: list[float], columns: list[str]) -> dict[str, np.ndarray]:
+        """Public code maps (old code -> new code) merging unsupported codes into one."""
+        merges = {}
+        for column, sigma in zip(columns, sigmas):
+            supported = one_way[column] >= SUPPORT_THRESHOLD * sigma
+            if supported.all() or (~supported).sum() < 2:
+                continue
+            new = np.cumsum(supported) - 1
+            new[~supported] = int(supported.sum())
+            merges[column] = new.astype(np.int64)
+        return merges
+
+    @staticmethod
+    def _merged_size(size: int, merge: np.ndarray | None) -> int:
+        return size if merge is None else int(merge.max()) + 1
+
+    @staticmethod
+    def _merge_counts(counts: np.ndarray, merge: np.ndarray | None) -> np.ndarray:
+        if merge is None:
+            return counts
+        return np.bincount(merge, weights=counts, minlength=int(merge.max()) + 1)
+
+    def _select_tree(self, table, part, columns, measurements, domain, merges, rho_select):
+        """Kruskal's algorithm with each edge picked by the exponential mechanism.
+
+        An edge's score is the L1 distance between its true 2-way marginal and the one the
+        1-way model predicts; one row moves it by at most 1 (sensitivity 1).
+        """
+        independent = estimate(domain, measurements, max_iters=self.max_iters, max_cells=self.max_cells)
+        predicted = {pair: independent.marginal(pair) for pair in itertools.combinations(columns, 2)}
+        epsilon = float(np.sqrt(8.0 * rho_select / (len(columns) - 1)))
+        components = nx.utils.UnionFind(columns)
+        tree = []
+        for _ in range(len(columns) - 1):
+            candidates = [p for p in predicted if components[p[0]] != components[p[1]]]
+            if len(candidates) == 1:
+                choice = 0
+            else:
+                choice = table.select(
+                    candidates,
+                    lambda pair, true: float(np.abs(true - predicted[pair]).sum()),
+                    score_sensitivity=1.0,
+                    epsilon=epsilon,
+                    part=part,
+                    label="MST edge selection",
+                    maps=merges,
+                )
+            pair = candidates[choice]
+            components.union(*pair)
+            tree.append(pair)
+        return tree
