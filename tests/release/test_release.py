@@ -1,0 +1,126 @@
+"""End-to-end releases: what is written, what is charged, and all-or-nothing on failure."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from dpsynth.errors import LedgerCapExceeded
+from dpsynth.generators.mst import MST
+from dpsynth.privacy.fingerprint import fingerprint_frame
+from dpsynth.privacy.ledger import Ledger
+from dpsynth.release.bundle import sha256_file
+from dpsynth.release.pipeline import release
+
+from tests.conftest import SHARED_DATA
+
+ADULT_RAW = SHARED_DATA / "adult" / "adult_uci.csv"
+ADULT_PGM = SHARED_DATA / "adult" / "private-pgm"
+PUMS_DUP = SHARED_DATA / "pums" / "PUMS_dup.csv"
+
+
+@pytest.fixture(scope="module")
+def adult_pgm_sample(tmp_path_factory):
+    frame = pd.read_csv(ADULT_PGM / "adult.csv").sample(6000, random_state=0)
+    path = tmp_path_factory.mktemp("data") / "adult.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_release_with_a_public_mbi_domain_file(adult_pgm_sample, tmp_path, private_ledger):
+    result = release(
+        adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / "out", schema=ADULT_PGM / "adult-domain.json"
+    )
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files == ["model.json", "release.json", "synthetic.csv"]
+    record = json.loads((tmp_path / "out" / "release.json").read_text())
+    assert record == json.loads(json.dumps(result.record))
+    privacy = record["privacy"]
+    assert privacy["budget"]["epsilon"] == 1.0 and privacy["budget"]["delta"] == 1e-9
+    assert privacy["budget"]["unit"]["relation"] == "add or remove one record"
+    assert privacy["budget"]["allocation"] == {"marginal": 1.0}
+    assert privacy["joint"]["epsilon"] <= 1.0 and "Canonne" in privacy["joint"]["conversion"]
+    events = privacy["parts"]["marginal"]["events"]
+    assert {e["mechanism"] for e in events} == {"discrete_gaussian", "exponential"}
+    assert all(e["sigma"] > 0 for e in events if e["mechanism"] == "discrete_gaussian")
+    assert record["schema"]["provenance"] == "public"
+    assert record["noise_source"] == "os-entropy"
+    assert record["library"]["name"] == "dpsynth"
+    assert record["rows"]["policy"].startswith("DP estimate")
+    assert record["input"]["fingerprint"] == fingerprint_frame(pd.read_csv(adult_pgm_sample))
+    for name in ("synthetic.csv", "model.json"):
+        assert record["outputs"][name] == sha256_file(tmp_path / "out" / name)
+    assert Ledger(private_ledger).spent(record["input"]["fingerprint"]).epsilon == pytest.approx(1.0)
+    synthetic = pd.read_csv(tmp_path / "out" / "synthetic.csv")
+    assert list(synthetic.columns) == list(pd.read_csv(adult_pgm_sample, nrows=1).columns)
+    loaded = MST.load(tmp_path / "out" / "model.json")
+    assert len(loaded.sample(10)) == 10
+
+
+def test_release_discovers_the_schema_under_dp_on_raw_adult(tmp_path):
+    frame = pd.read_csv(ADULT_RAW, na_values="?", keep_default_na=False).sample(10000, random_state=1)
+    result = release(frame, epsilon=3.0, delta=1e-9, out=tmp_path / "out", n_rows=2000)
+    record = result.record
+    assert record["schema"]["provenance"] == "dp"
+    assert set(record["privacy"]["parts"]) == {"domain", "marginal"}
+    assert record["privacy"]["budget"]["allocation"] == pytest.approx({"domain": 0.1, "marginal": 0.9})
+    domain_events = record["privacy"]["parts"]["domain"]["events"]
+    assert any(e["mechanism"] == "thresholded_histogram" for e in domain_events)
+    assert record["privacy"]["joint"]["epsilon"] <= 3.0
+    assert record["privacy"]["joint"]["delta"] <= 1e-9
+    assert len(result.synthetic) == 2000 and record["rows"]["policy"] == "given by the user"
+    assert result.synthetic["age"].between(0, 200).all()
+
+
+def test_person_level_release_on_pums_dup(tmp_path):
+    result = release(
+        PUMS_DUP, epsilon=2.0, delta=1e-9, out=tmp_path / "out", privacy_unit="pid", max_rows_per_unit=4
+    )
+    unit = result.record["privacy"]["budget"]["unit"]
+    assert unit["column"] == "pid" and unit["max_rows_per_unit"] == 4
+    events = result.record["privacy"]["parts"]["marginal"]["events"]
+    assert all(e["sensitivity"] == 4 for e in events if e["mechanism"] == "discrete_gaussian")
+    assert "pid" not in result.synthetic.columns
+
+
+def test_ledger_adds_releases_and_refuses_past_the_cap_before_measuring(adult_pgm_sample, tmp_path, private_ledger):
+    schema = ADULT_PGM / "adult-domain.json"
+    fingerprint = fingerprint_frame(pd.read_csv(adult_pgm_sample))
+    ledger = Ledger(private_ledger)
+    ledger.set_cap(fingerprint, 1.5)
+    release(adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / "one", schema=schema)
+    with pytest.raises(LedgerCapExceeded):
+        release(adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / "two", schema=schema)
+    assert not (tmp_path / "two").exists()
+    assert ledger.spent(fingerprint).n_releases == 1
+
+
+def test_failure_leaves_no_folder_and_no_ledger_entry(adult_pgm_sample, tmp_path, private_ledger, monkeypatch):
+    def broken(self, n_rows=None, random_state=None):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(MST, "sample", broken)
+    with pytest.raises(RuntimeError):
+        release(adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / "out", schema=ADULT_PGM / "adult-domain.json")
+    assert not (tmp_path / "out").exists()
+    assert not any(p.name.startswith(".out.partial") for p in tmp_path.iterdir())
+    assert Ledger(private_ledger).releases() == []
+
+
+def test_seeded_release_is_marked_not_for_publication(adult_pgm_sample, tmp_path):
+    from dpsynth.errors import PrivacyWarning
+
+    with pytest.warns(PrivacyWarning):
+        result = release(adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / "out",
+                         schema=ADULT_PGM / "adult-domain.json", seed=3)
+    assert result.record["noise_source"] == "seeded: not for publication"
+    assert "must not be published" in result.record["statement"]
+
+
+def test_default_row_count_is_a_dp_estimate(adult_pgm_sample, tmp_path):
+    sizes = set()
+    for i in range(3):
+        result = release(adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / f"r{i}",
+                         schema=ADULT_PGM / "adult-domain.json")
+        sizes.add(len(result.synthetic))
+    assert len(sizes) > 1 and all(abs(s - 6000) < 300 for s in sizes)

@@ -1,0 +1,199 @@
+"""The CLI: one-line errors with exit code 2 for every kind of bad input, never a private value."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from dpsynth.cli import main
+
+from tests.conftest import SHARED_DATA
+
+SECRET = "SECRET_VALUE_4711"
+PUMS = SHARED_DATA / "pums" / "PUMS.csv"
+
+
+@pytest.fixture
+def good_csv(tmp_path):
+    path = tmp_path / "good.csv"
+    frame = pd.read_csv(PUMS)
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def good_schema(tmp_path):
+    path = tmp_path / "schema.json"
+    path.write_text(json.dumps({
+        "dpsynth_schema": 1,
+        "provenance": "public",
+        "columns": [
+            {"name": "age", "kind": "numeric", "lower": 0, "upper": 100, "integer": True, "bins": 20},
+            {"name": "sex", "kind": "categorical", "categories": [0, 1], "missing": False},
+            {"name": "educ", "kind": "categorical", "categories": list(range(1, 17)), "missing": False},
+            {"name": "race", "kind": "categorical", "categories": list(range(1, 7)), "missing": False},
+            {"name": "income", "kind": "numeric", "lower": 0, "upper": 500000, "integer": True},
+            {"name": "married", "kind": "categorical", "categories": [0, 1], "missing": False},
+        ],
+    }))
+    return path
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_clean_error(code, err, *needles):
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("dpsynth: error:")
+    assert "Traceback" not in err and SECRET not in err
+    for needle in needles:
+        assert needle in err
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_release_succeeds_and_prints_the_statement(capsys, good_csv, good_schema, tmp_path):
+    code, out, err = run(capsys, "release", good_csv, "--epsilon", 1, "--schema", good_schema, "--out", tmp_path / "r")
+    assert code == 0, err
+    assert "differentially private" in out and (tmp_path / "r" / "synthetic.csv").exists()
+
+
+def test_release_json_output(capsys, good_csv, good_schema, tmp_path):
+    code, out, _ = run(capsys, "release", good_csv, "--epsilon", 1, "--schema", good_schema,
+                       "--out", tmp_path / "r", "--json", "--rows", 50)
+    assert code == 0 and json.loads(out)["rows"]["n_rows"] == 50
+
+
+BAD_FILES = {
+    "empty": ("", "is empty"),
+    "header_only": ("a,b\n", "no rows"),
+    "one_row": (f"a,b\n{SECRET},1\n", "one row"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_files(capsys, tmp_path, case):
+    text, needle = BAD_FILES[case]
+    path = write(tmp_path, f"{case}.csv", text)
+    code, _, err = run(capsys, "release", path, "--epsilon", 1, "--out", tmp_path / "out")
+    assert_clean_error(code, err, needle)
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_and_unreadable_files(capsys, tmp_path):
+    code, _, err = run(capsys, "release", tmp_path / "nope.csv", "--epsilon", 1, "--out", tmp_path / "out")
+    assert_clean_error(code, err, "does not exist")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x81" * 100 + SECRET.encode())
+    code, _, err = run(capsys, "release", binary, "--epsilon", 1, "--out", tmp_path / "out")
+    assert_clean_error(code, err, "not a readable CSV")
+    code, _, err = run(capsys, "release", tmp_path, "--epsilon", 1, "--out", tmp_path / "out")
+    assert_clean_error(code, err, "not a file")
+
+
+def test_all_missing_column(capsys, tmp_path, good_schema):
+    frame = pd.read_csv(PUMS)
+    frame["income"] = None
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    code, _, err = run(capsys, "release", path, "--epsilon", 1, "--schema", good_schema, "--out", tmp_path / "o")
+    assert_clean_error(code, err, "'income'")
+
+
+def test_schema_column_missing_from_data_and_the_reverse(capsys, tmp_path, good_schema):
+    frame = pd.read_csv(PUMS)
+    path = tmp_path / "fewer.csv"
+    frame.drop(columns=["race"]).to_csv(path, index=False)
+    code, _, err = run(capsys, "release", path, "--epsilon", 1, "--schema", good_schema, "--out", tmp_path / "o")
+    assert_clean_error(code, err, "'race'")
+    path = tmp_path / "more.csv"
+    frame.assign(extra=SECRET).to_csv(path, index=False)
+    code, _, err = run(capsys, "release", path, "--epsilon", 1, "--schema", good_schema, "--out", tmp_path / "o")
+    assert_clean_error(code, err, "'extra'")
+
+
+def test_value_of_the_wrong_type(capsys, tmp_path, good_schema):
+    frame = pd.read_csv(PUMS).astype({"age": object})
+    frame.loc[7, "age"] = SECRET
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    code, _, err = run(capsys, "release", path, "--epsilon", 1, "--schema", good_schema, "--out", tmp_path / "o")
+    assert_clean_error(code, err, "'age'")
+
+
+@pytest.mark.parametrize("flag,value,needle", [
+    ("--epsilon", 0, "epsilon"), ("--epsilon", -1, "epsilon"), ("--epsilon", "nan", "epsilon"),
+    ("--delta", 1, "delta"), ("--delta", -0.1, "delta"), ("--delta", 0.01, "delta"),
+])
+def test_budget_out_of_range(capsys, good_csv, good_schema, tmp_path, flag, value, needle):
+    args = {"--epsilon": 1, "--delta": 1e-9, flag: value}
+    code, _, err = run(capsys, "release", good_csv, "--schema", good_schema, "--out", tmp_path / "o",
+                       "--epsilon", args["--epsilon"], "--delta", args["--delta"])
+    assert_clean_error(code, err, needle)
+    assert not (tmp_path / "o").exists()
+
+
+def test_existing_non_empty_out(capsys, good_csv, good_schema, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    code, _, err = run(capsys, "release", good_csv, "--epsilon", 1, "--schema", good_schema, "--out", out)
+    assert_clean_error(code, err, "not empty")
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_identifier_mistaken_for_a_category(capsys, tmp_path):
+    frame = pd.DataFrame({"name": [f"{SECRET}{i}" for i in range(300)], "x": ["a", "b", "c"] * 100})
+    path = tmp_path / "people.csv"
+    frame.to_csv(path, index=False)
+    schema = write(tmp_path, "s.json", json.dumps({"dpsynth_schema": 1, "provenance": "public", "columns": [
+        {"name": "name", "kind": "categorical", "categories": [f"{SECRET}{i}" for i in range(300)]},
+        {"name": "x", "kind": "categorical", "categories": ["a", "b", "c"]}]}))
+    code, _, err = run(capsys, "release", path, "--epsilon", 1, "--schema", schema, "--out", tmp_path / "o")
+    assert_clean_error(code, err, "'name'", "identifier")
+
+
+def test_data_and_example_are_exclusive(capsys, good_csv, tmp_path):
+    code, _, err = run(capsys, "release", good_csv, "--example", "adult", "--epsilon", 1, "--out", tmp_path / "o")
+    assert_clean_error(code, err, "--example")
+
+
+def test_schema_infer_writes_a_file_for_review(capsys, good_csv, tmp_path):
+    out = tmp_path / "schema.json"
+    with pytest.warns(UserWarning):
+        code, _, err = run(capsys, "schema", "infer", good_csv, "--out", out)
+    assert code == 0, err
+    assert json.loads(out.read_text())["provenance"] == "inferred-not-dp"
+
+
+def test_schema_infer_dp_is_charged_and_marked(capsys, good_csv, tmp_path, private_ledger):
+    from dpsynth.privacy.ledger import Ledger
+
+    out = tmp_path / "schema.json"
+    code, _, err = run(capsys, "schema", "infer", good_csv, "--dp", "--epsilon", 1, "--out", out)
+    assert code == 0, err
+    assert json.loads(out.read_text())["provenance"] == "dp"
+    assert len(Ledger(private_ledger).releases()) == 1
+
+
+def test_entry_point_runs_as_a_program(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "dpsynth.cli", "release", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "examples:" in done.stdout
+
+
+def test_shipped_example_runs(capsys, tmp_path):
+    code, out, err = run(capsys, "release", "--example", "adult", "--epsilon", 1, "--out", tmp_path / "adult")
+    assert code == 0, err
+    record = json.loads((tmp_path / "adult" / "release.json").read_text())
+    assert record["schema"]["provenance"] == "public" and record["privacy"]["joint"]["epsilon"] <= 1
