@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--max-rows-per-unit", type=_positive_int, default=1,
                          help="rows kept per person (default 1); sensitivities scale with it")
     release.add_argument("--allocation", help="budget split, e.g. domain=0.1,marginal=0.9")
+    release.add_argument("--binning", choices=["uniform", "quantile"], default="uniform",
+                         help="numeric bins when the schema is discovered under DP (default uniform)")
     release.add_argument("--seed", type=int, help="seed the noise (reproducible: NOT for publication)")
     release.add_argument("--ledger", help="budget ledger file (default $DPSYNTH_LEDGER or "
                          "$XDG_DATA_HOME/dpsynth/ledger.sqlite)")
@@ -117,6 +119,7 @@ def _release(args: argparse.Namespace) -> int:
         seed=args.seed,
         ledger=args.ledger,
         na_values=na_values,
+        binning=args.binning,
         progress=Progress(6),
     )
     if args.json:

@@ -103,6 +103,7 @@ def release(
     ledger: Ledger | str | os.PathLike | None = None,
     dataset_label: str = "",
     na_values: Sequence[str] = (),
+    binning: str = "uniform",
     progress: Progress | None = None,
 ) -> ReleaseResult:
     """Make a DP synthetic release of ``data`` and write ``out/synthetic.csv`` and its record.
@@ -110,7 +111,8 @@ def release(
     ``schema`` (a Schema or a JSON/YAML/mbi-domain file) is declared public by the caller;
     without it the schema is discovered under DP and charged to the ``domain`` part. Without
     ``n_rows`` the number of synthetic rows is a DP estimate. The ledger (default
-    :meth:`Ledger.default_path`) is charged (epsilon, delta) for the dataset.
+    :meth:`Ledger.default_path`) is charged (epsilon, delta) for the dataset. ``binning``
+    ("uniform" or "quantile") places the bins of numeric columns when the schema is discovered.
     """
     out_dir = check_out_dir(out)
     if isinstance(data, pd.DataFrame):
@@ -154,7 +156,7 @@ def release(
         table = PrivateTable(frame, accountant, noise)
         if declared is None:
             progress.step("discovering the schema under DP")
-            used_schema = discover_schema(table)
+            used_schema = discover_schema(table, binning=binning)
         else:
             used_schema = declared
         progress.step("encoding")

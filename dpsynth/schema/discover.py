@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dpsynth.errors import BudgetExceeded
+from dpsynth.errors import BudgetExceeded, SchemaError
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import DOMAIN
 from dpsynth.schema.columns import Categorical, Identifier, Numeric
@@ -89,7 +89,13 @@ def _threshold(sigma: float, scale: int, delta_share: float) -> float:
 
 
 def discover_schema(table: Any, bins: int = 32, binning: str = "uniform") -> Schema:
-    """Discover a schema for every column of ``table`` under DP (spends all of ``domain``)."""
+    """Discover a schema for every column of ``table`` under DP (spends all of ``domain``).
+
+    ``binning`` is "uniform" (equal-width bins between the DP bounds) or "quantile" (bin
+    edges at DP quantiles of the second noisy histogram).
+    """
+    if binning not in ("uniform", "quantile"):
+        raise SchemaError(f"binning must be 'uniform' or 'quantile'; got {binning!r}")
     accountant = table.accountant
     rho = accountant.rho_remaining(DOMAIN)
     if rho <= 0:

@@ -124,3 +124,14 @@ def test_default_row_count_is_a_dp_estimate(adult_pgm_sample, tmp_path):
                          schema=ADULT_PGM / "adult-domain.json")
         sizes.add(len(result.synthetic))
     assert len(sizes) > 1 and all(abs(s - 6000) < 300 for s in sizes)
+
+
+def test_quantile_binning_places_edges_at_dp_quantiles(tmp_path):
+    frame = pd.read_csv(ADULT_RAW, na_values="?", keep_default_na=False).sample(10000, random_state=2)
+    result = release(frame[["age", "fnlwgt", "sex"]], epsilon=5.0, delta=1e-9, out=tmp_path / "out",
+                     binning="quantile", n_rows=500)
+    columns = {c["name"]: c for c in result.record["schema"]["definition"]["columns"]}
+    edges = columns["fnlwgt"]["edges"]
+    assert edges is not None and len(edges) > 10
+    widths = [b - a for a, b in zip(edges, edges[1:])]
+    assert max(widths) > 3 * min(widths)  # skewed data: quantile bins are not uniform
