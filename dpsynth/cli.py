@@ -90,6 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
     infer.add_argument("--seed", type=int, help="seed the noise (NOT for publication)")
     infer.add_argument("--na-values", action="append", default=[], help="extra string read as missing")
     infer.set_defaults(handler=_schema_infer)
+
+    ledger = commands.add_parser("ledger", help="privacy spent per dataset, and lifetime caps")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
+    show = ledger_commands.add_parser("show", help="spend and cap of every dataset in the ledger")
+    show.add_argument("--ledger", help="ledger file (default as for release)")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=_ledger_show)
+    cap = ledger_commands.add_parser(
+        "cap", help="set a dataset's lifetime cap",
+        epilog="example:\n  dpsynth ledger cap data.csv --epsilon 5",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cap.add_argument("data", help="the dataset, read exactly as the release reads it")
+    cap.add_argument("--epsilon", type=float, required=True, help="lifetime epsilon cap")
+    cap.add_argument("--delta", type=float, help="lifetime delta cap (optional)")
+    cap.add_argument("--ledger", help="ledger file (default as for release)")
+    cap.add_argument("--na-values", action="append", default=[], help="extra string read as missing")
+    cap.set_defaults(handler=_ledger_cap)
     return parser
 
 
@@ -144,6 +162,31 @@ def _schema_infer(args: argparse.Namespace) -> int:
         na_values=args.na_values,
     )
     print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _ledger_show(args: argparse.Namespace) -> int:
+    from dpsynth.release.ledger_commands import ledger_show
+
+    rows = ledger_show(args.ledger)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("the ledger records no release yet")
+    for row in rows:
+        cap = "no cap" if row["epsilon_cap"] is None else f"cap epsilon={row['epsilon_cap']:g}"
+        labels = ", ".join(row["labels"]) or "unlabelled"
+        print(f"{row['fingerprint'][:23]}  {labels}: {row['releases']} release(s), "
+              f"epsilon={row['epsilon_spent']:.4g}, delta={row['delta_spent']:.3g}, {cap}")
+    return EXIT_OK
+
+
+def _ledger_cap(args: argparse.Namespace) -> int:
+    from dpsynth.release.ledger_commands import ledger_cap
+
+    fingerprint = ledger_cap(args.data, args.epsilon, args.delta, args.ledger, args.na_values)
+    print(f"cap set for {fingerprint[:23]}: epsilon={args.epsilon:g}")
     return EXIT_OK
 
 

@@ -197,3 +197,17 @@ def test_shipped_example_runs(capsys, tmp_path):
     assert code == 0, err
     record = json.loads((tmp_path / "adult" / "release.json").read_text())
     assert record["schema"]["provenance"] == "public" and record["privacy"]["joint"]["epsilon"] <= 1
+
+
+def test_ledger_cap_then_release_is_refused_and_show_reports(capsys, good_csv, good_schema, tmp_path):
+    code, out, err = run(capsys, "ledger", "cap", good_csv, "--epsilon", 1.5)
+    assert code == 0, err
+    code, _, err = run(capsys, "release", good_csv, "--epsilon", 1, "--schema", good_schema, "--out", tmp_path / "a")
+    assert code == 0, err
+    code, _, err = run(capsys, "release", good_csv, "--epsilon", 1, "--schema", good_schema, "--out", tmp_path / "b")
+    assert_clean_error(code, err, "cap")
+    assert not (tmp_path / "b").exists()
+    code, out, _ = run(capsys, "ledger", "show", "--json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) == 1
+    assert rows[0]["releases"] == 1 and rows[0]["epsilon_spent"] == 1.0 and rows[0]["epsilon_cap"] == 1.5
