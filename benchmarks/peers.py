@@ -204,6 +204,9 @@ def main() -> None:
     table = pd.DataFrame(rows)
     if "error" in table:
         table = table.drop(columns="error")
+    for column in ("seed", "rows"):  # integers, blank where missing (not 0.000)
+        if column in table:
+            table[column] = pd.Series([None if pd.isna(v) else int(v) for v in table[column]], dtype=object)
     print(f"\nmachine: {platform.machine()}, {multiprocessing.cpu_count()} cores, Python {platform.python_version()}")
     print(markdown(table))
     if args.out:
