@@ -2,20 +2,24 @@
 
 A fitted generator holds a graphical model estimated from noisy marginals, the public schema
 and public code merges; all of it is post-processing of DP measurements, so it may be shared.
+Sampling, conditional sampling and rebalancing read only that, so they cost no privacy.
+How conditions and rebalancing stay exact is explained in :mod:`dpsynth.generators.conditions`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from dpsynth.errors import DataError, NotFittedError
-from dpsynth.models import GraphicalModel
+from dpsynth.models import GraphicalModel, ZeroProbabilityError
 from dpsynth.schema import Schema, decode
+from dpsynth.generators.conditions import _condition_plan, _target, _unmerge_weighted
 
 FORMAT_VERSION = 1
 
@@ -52,24 +56,137 @@ class MarginalSynthesizer:
         self._check_fitted()
         return max(1, int(round(self.model_.total)))
 
-    def sample(self, n_rows: int | None = None, random_state: None | int | np.random.Generator = None) -> pd.DataFrame:
-        """``n_rows`` synthetic rows (default: the DP estimate of the row count) as a DataFrame."""
+    def sample(
+        self,
+        n_rows: int | None = None,
+        random_state: None | int | np.random.Generator = None,
+        conditions: Mapping[str, Any] | None = None,
+        rebalance: Mapping[str, Sequence[float] | Mapping[Any, float]] | None = None,
+    ) -> pd.DataFrame:
+        """``n_rows`` synthetic rows (default: the DP estimate of the row count) as a DataFrame.
+
+        Sampling reads only the fitted model, the public schema and the public merges: it is
+        post-processing, and so are ``conditions`` and ``rebalance``: they cost no privacy.
+
+        ``conditions`` maps a column to a value or a list of values; every row then takes one of
+        them, and the rest of the row follows the model's exact conditional distribution (not
+        rejection; see the module docstring for why it is exact, merged codes included).
+
+        - categorical / ordinal: category labels (matched by string form, as in encoding; the
+          "other" label selects the other code);
+        - numeric / datetime: a value within the bounds (an integer column needs a whole
+          number; datetimes as ISO text or timestamps) makes the column EQUAL that value in
+          every row; a list of values makes each row equal one of them, chosen with the
+          model's probability (density) of each value; a range is one ``pandas.Interval``
+          (its ``closed`` side respected), and the values then lie in it, distributed as the
+          model's values given the range;
+        - ``None`` (or NaN / NaT) selects the missing code, where the column has one (not
+          with points of a continuous column: their probability is zero next to it).
+
+        ``rebalance`` maps a column to a target distribution: a list with one probability per
+        code in code order (categories, then "other", then missing; bins for numeric columns),
+        or a mapping from values (labels, ``None`` for missing, or for numeric columns a value
+        inside each bin) to probabilities, unlisted values getting 0. Targets must be
+        non-negative and sum to 1 (within 1e-6). The column's distribution in the sample then
+        follows the target (within sampling error; among the conditioned rows when there are
+        conditions) and the other columns follow the model's conditional law given it; several
+        columns are rebalanced jointly (raking). A column cannot be both conditioned and
+        rebalanced. The default ``n_rows`` stays the DP estimate of the whole table's size.
+
+        Errors (DataError, naming the column): unknown columns or values, bad targets, a
+        condition or target of probability zero under the fitted model.
+        """
         self._check_fitted()
         if n_rows is None:
             n_rows = self.n_rows_estimate
         if isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1:
             raise DataError(f"n_rows must be a positive integer; got {n_rows!r}")
         rng = self._rng if random_state is None else as_generator(random_state)
-        codes = self.model_.sample(int(n_rows), rng)
-        codes = self._unmerge(codes, rng)
-        return decode(codes, self.schema_, rng)
+        if not conditions and not rebalance:
+            codes = self.model_.sample(int(n_rows), rng)
+            codes = self._unmerge(codes, rng)
+            return decode(codes, self.schema_, rng)
+        return self._sample_conditioned(int(n_rows), rng, dict(conditions or {}), dict(rebalance or {}))
 
-    def _unmerge(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Map merged codes back to original codes, uniformly among the codes each one merged."""
+    def _check_columns(self, spec: Mapping[str, Any], parameter: str) -> None:
+        if not isinstance(spec, Mapping):
+            raise DataError(f"{parameter} must be a mapping from column names; got {type(spec).__name__}")
+        known = list(self.schema_.encoded_columns)
+        for name in spec:
+            if name not in known:
+                raise DataError(f"{parameter}: column {name!r} is not a sampled column; known columns: {known}")
+
+    def _merge_map(self, name: str) -> np.ndarray:
+        """Original code -> model code of a column (identity where nothing was merged)."""
+        merge = self.merges_.get(name)
+        return np.arange(self.schema_[name].size) if merge is None else np.asarray(merge, dtype=np.int64)
+
+    def _sample_conditioned(
+        self, n_rows: int, rng: np.random.Generator, conditions: dict[str, Any], rebalance: dict[str, Any]
+    ) -> pd.DataFrame:
+        self._check_columns(conditions, "conditions")
+        self._check_columns(rebalance, "rebalance")
+        both = [name for name in conditions if name in rebalance]
+        if both:
+            raise DataError(f"column {both[0]!r} is both conditioned and rebalanced; choose one of the two")
+        model, schema = self.model_, self.schema_
+        plans = {name: _condition_plan(schema[name], spec) for name, spec in conditions.items()}
+        targets = {name: _target(schema[name], spec) for name, spec in rebalance.items()}
+
+        evidence, weights, within = {}, {}, {}
+        for name, plan in plans.items():
+            merge = self._merge_map(name)
+            group_size = np.bincount(merge)[merge]
+            weights[name] = np.bincount(merge, weights=plan.mass / group_size, minlength=model.domain.size(name))
+            evidence[name] = np.flatnonzero(weights[name] > 0)
+            within[name] = plan.mass
+        model_targets = {}
+        for name, target in targets.items():
+            merge = self._merge_map(name)
+            model_targets[name] = np.bincount(merge, weights=target, minlength=model.domain.size(name))
+            within[name] = target
+
+        if plans:
+            try:
+                model.restrict(evidence, weights)
+            except ZeroProbabilityError:
+                raise DataError(
+                    f"conditions on column(s) {list(plans)} have probability zero under the fitted model"
+                ) from None
+        if model_targets:
+            try:
+                weights.update(model.rebalance_weights(model_targets, evidence, weights))
+            except ZeroProbabilityError as error:
+                column = error.attrs[0] if error.attrs else list(model_targets)
+                raise DataError(
+                    f"rebalance: the target for column {column!r} puts mass on values that the fitted model "
+                    "gives probability zero" + (" given the conditions" if plans else "")
+                ) from None
+        codes = model.sample(n_rows, rng, evidence=evidence, weights=weights)
+        codes = self._unmerge(codes, rng, within)
+        frame = decode(codes, schema, rng)
+        for name, plan in plans.items():
+            if plan.draw is not None:
+                column_codes = codes[:, model.domain.index(name)]
+                mask, values = plan.draw(column_codes, rng)
+                frame.loc[mask, name] = values
+        return frame
+
+    def _unmerge(
+        self, codes: np.ndarray, rng: np.random.Generator, within: Mapping[str, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """Map merged codes back to original codes, uniformly among the codes each one merged.
+
+        For a column in ``within`` (non-negative weights on its original codes), a merged code
+        picks its members in proportion to those weights instead (conditional sampling).
+        """
         out = codes.copy()
         for j, name in enumerate(self.model_.domain.attrs):
             merge = self.merges_.get(name)
             if merge is None:
+                continue
+            if within is not None and name in within:
+                out[:, j] = _unmerge_weighted(codes[:, j], np.asarray(merge), within[name], rng)
                 continue
             merged_code = int(merge.max())
             members = np.flatnonzero(merge == merged_code)
@@ -114,3 +231,6 @@ class MarginalSynthesizer:
             as_generator(random_state),
         )
         return generator
+
+
+# ----------------------------------------------------------------------------- conditions

@@ -1,8 +1,10 @@
 """Graphical-model engine: Private-PGM estimation from noisy marginals, inference and sampling.
 
 Pure post-processing: it sees noisy marginals and public domain sizes, never rows of data.
+Conditional sampling and reweighting (:mod:`dpsynth.models.conditioning`) are post-processing too.
 """
 
+from dpsynth.models.conditioning import Restricted, ZeroProbabilityError
 from dpsynth.models.domain import Domain
 from dpsynth.models.estimation import estimate
 from dpsynth.models.factor import Factor
@@ -17,6 +19,8 @@ __all__ = [
     "GraphicalModel",
     "JunctionTree",
     "Measurement",
+    "Restricted",
+    "ZeroProbabilityError",
     "build_junction_tree",
     "estimate",
     "estimate_total",

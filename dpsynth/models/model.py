@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from dpsynth.models.conditioning import Restricted, ZeroProbabilityError, rebalance_weights, restrict
 from dpsynth.models.domain import Domain
 from dpsynth.models.factor import Factor
 from dpsynth.models.inference import calibrate, log_marginal
@@ -83,13 +84,96 @@ class GraphicalModel:
         log_probs = log_marginal(self.junction_tree, self._calibrated[0], attrs)
         return self.total * np.exp(log_probs.values)
 
-    def sample(self, n_rows: int, rng: np.random.Generator) -> np.ndarray:
-        """``n_rows`` independent rows of integer codes, shape (n_rows, len(domain)), in domain order."""
+    def sample(
+        self,
+        n_rows: int,
+        rng: np.random.Generator,
+        evidence: Mapping[str, Sequence[int]] | None = None,
+        weights: Mapping[str, Sequence[float]] | None = None,
+    ) -> np.ndarray:
+        """``n_rows`` independent rows of integer codes, shape (n_rows, len(domain)), in domain order.
+
+        With ``evidence`` ({attribute: allowed codes}) the rows are drawn exactly from the model's
+        conditional distribution given that each such attribute takes one of its allowed codes;
+        with ``weights`` ({attribute: one non-negative weight per code}) from the model times
+        those per-code factors, renormalised (the attribute's distribution is reweighted and the
+        other attributes follow conditionally). Both are post-processing of the fitted model (no
+        privacy cost) and exact, not rejection: the potentials are restricted to the kept codes
+        (see :mod:`dpsynth.models.conditioning`), re-calibrated, and sampled. Raises
+        ZeroProbabilityError (a ValueError) when the evidence has probability zero.
+        """
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
         if int(n_rows) != n_rows or n_rows < 0:
             raise ValueError(f"n_rows must be a non-negative integer; got {n_rows!r}")
-        return sample_rows(self.domain, self.junction_tree, self._calibrated[0], int(n_rows), rng)
+        if not evidence and not weights:
+            return sample_rows(self.domain, self.junction_tree, self._calibrated[0], int(n_rows), rng)
+        restricted = self.restrict(evidence, weights)
+        rows = sample_rows(restricted.domain, restricted.tree, restricted.beliefs, int(n_rows), rng)
+        return restricted.to_full(rows)
+
+    def restrict(
+        self,
+        evidence: Mapping[str, Sequence[int]] | None = None,
+        weights: Mapping[str, Sequence[float]] | None = None,
+    ) -> Restricted:
+        """The model given ``evidence`` and times ``weights``, calibrated on its kept codes.
+
+        The building block of the conditional methods; ``log_mass`` is log P(evidence) when no
+        weights are given.
+        """
+        return restrict(self.domain, self.junction_tree, self.potentials, self.log_partition, evidence, weights)
+
+    def conditional_marginal(
+        self,
+        attrs: Sequence[str],
+        evidence: Mapping[str, Sequence[int]] | None = None,
+        weights: Mapping[str, Sequence[float]] | None = None,
+    ) -> np.ndarray:
+        """Probabilities over ``attrs`` (axes in that order; they sum to 1) given ``evidence``
+        and times ``weights``, as in :meth:`sample`; codes the evidence rules out get 0.
+
+        Unlike :meth:`marginal` these are probabilities, not counts.
+        """
+        attrs = tuple(attrs)
+        for a in attrs:
+            self.domain.index(a)
+        return self.restrict(evidence, weights).probabilities(self.domain, attrs)
+
+    def evidence_probability(self, evidence: Mapping[str, Sequence[int]]) -> float:
+        """P(each evidence attribute takes one of its allowed codes) under the model."""
+        try:
+            return float(np.exp(self.restrict(evidence).log_mass))
+        except ZeroProbabilityError:
+            return 0.0
+
+    def rebalance_weights(
+        self,
+        targets: Mapping[str, Sequence[float]],
+        evidence: Mapping[str, Sequence[int]] | None = None,
+        weights: Mapping[str, Sequence[float]] | None = None,
+        tol: float = 1e-10,
+        max_sweeps: int = 1000,
+    ) -> dict[str, np.ndarray]:
+        """Per-code weights on the ``targets``' attributes that give them those marginals.
+
+        ``targets`` maps an attribute to the distribution (one probability per code, summing to
+        1 within 1e-6) it should have under the model given ``evidence`` and times the fixed
+        ``weights``. Pass ``{**weights, **result}`` to :meth:`sample` or
+        :meth:`conditional_marginal`. For one attribute the weights are target / conditional
+        marginal (exact in one step); for several, raking (iterative proportional fitting) until
+        every marginal is within ``tol``. Post-processing: no privacy cost. Raises
+        ZeroProbabilityError when a target puts mass on a code of probability zero.
+        """
+        targets = dict(targets)
+        for a in targets:
+            self.domain.index(a)
+
+        def marginals(current: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+            restricted = self.restrict(evidence, current)
+            return {a: restricted.probabilities(self.domain, (a,)) for a in targets}
+
+        return rebalance_weights(marginals, self.domain, targets, weights, tol, max_sweeps)
 
     def _header(self) -> dict[str, Any]:
         cliques = [list(c) for c in self.potentials]
