@@ -12,6 +12,7 @@ from dpsynth.errors import DataError
 
 _REGISTRY = {
     "mst": ("dpsynth.generators.mst", "MST"),
+    "privbayes": ("dpsynth.generators.privbayes", "PrivBayes"),
 }
 
 

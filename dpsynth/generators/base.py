@@ -203,6 +203,13 @@ class MarginalSynthesizer:
     def get_params(self) -> dict[str, Any]:
         return {}
 
+    def _extra_state(self) -> dict[str, Any]:
+        """Fitted state a subclass adds to the saved file (JSON-able, post-processing only)."""
+        return {}
+
+    def _restore_extra(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`_extra_state` saved."""
+
     def save(self, path: str | os.PathLike) -> None:
         """Write the fitted model (post-processing of DP measurements) as one JSON file."""
         self._check_fitted()
@@ -213,6 +220,7 @@ class MarginalSynthesizer:
             "schema": self.schema_.to_dict(),
             "merges": {k: v.tolist() for k, v in self.merges_.items()},
             "model": self.model_.to_dict(),
+            "extra": self._extra_state(),
         }
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(document, handle)
@@ -230,7 +238,5 @@ class MarginalSynthesizer:
             {k: np.asarray(v, dtype=np.int64) for k, v in document["merges"].items()},
             as_generator(random_state),
         )
+        generator._restore_extra(document.get("extra", {}))
         return generator
-
-
-# ----------------------------------------------------------------------------- conditions

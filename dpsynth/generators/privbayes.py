@@ -1,0 +1,369 @@
+"""PrivBayes: Zhang, Cormode, Procopiuc, Srivastava & Xiao (2017), "PrivBayes: Private Data
+Release via Bayesian Networks", ACM Transactions on Database Systems 42(4), article 25.
+
+A Bayesian network of low degree is learned greedily, each parent set picked by the
+exponential mechanism; the marginal of every attribute with its parents is measured with the
+discrete Gaussian; a graphical model consistent with all measured marginals is estimated with
+Private-PGM and sampled. What is new here against the paper, and why, is listed in
+:class:`PrivBayes`'s docstring.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+
+import networkx as nx
+import numpy as np
+
+from dpsynth.data import PrivateTable
+from dpsynth.errors import BudgetError, BudgetExceeded, DataError
+from dpsynth.generators.base import MarginalSynthesizer
+from dpsynth.models import Domain, Measurement, estimate, model_size
+from dpsynth.privacy.accountant import PlannedMeasurement
+from dpsynth.privacy.budget import MARGINAL
+
+logger = logging.getLogger(__name__)
+
+#: Sensitivity of :func:`r_score` to adding or removing one row (proved in its docstring).
+R_SCORE_SENSITIVITY = 2.0
+
+#: At most this many (child, parents) candidates are scored per step; beyond it a uniformly
+#: random subset is kept (public randomness: it never looks at the data).
+MAX_CANDIDATES = 1000
+
+#: Refuse, before any budget is spent, settings under which one child could have more
+#: feasible parent sets than this (they are enumerated at every step).
+MAX_PARENT_SETS = 50_000
+
+#: Default cap on the cells of one measured marginal (child with its parents).
+DEFAULT_MAX_CELLS_PER_CONDITIONAL = 2**13
+
+#: Default cap on the cells of the junction tree of the estimated model (8 MiB as float64):
+#: the mirror descent of Private-PGM touches every cell at each of its ``max_iters`` steps.
+DEFAULT_MAX_MODEL_CELLS = 2**20
+
+
+def r_score(counts: np.ndarray) -> float:
+    """PrivBayes' score R of a child X and its parents Pi, on the count scale.
+
+    ``counts`` is the exact contingency table with the child on axis 0 and the parents on the
+    other axes. With N the counts, a = N's child margin, b = its parent margin and n its total,
+
+        R(X, Pi) = 1/2 || N - a b^T / n ||_1,
+
+    n times the paper's R = 1/2 || Pr[X, Pi] - Pr[X] Pr[Pi] ||_1 (TODS Section 5, the score
+    for non-binary attributes): how far the child is from independence of its parents.
+
+    Sensitivity 2 for adding or removing one row (``R_SCORE_SENSITIVITY``). Proof: adding a
+    row in cell (x, p) to a table with total n and margins a = n alpha, b = n beta changes
+    N - a b^T / n by exactly lambda (e_x - alpha)(e_p - beta)^T with lambda = n / (n + 1)
+    (expand (a + e_x)(b + e_p)^T / (n + 1) - a b^T / n). Its L1 norm is
+    lambda * 2 (1 - alpha_x) * 2 (1 - beta_p) < 4, so R moves by less than 2 (by the triangle
+    inequality); removing a row is the same step read backwards. For the empty table R = 0,
+    and for one row N = a b^T / n, so R = 0 too. The bound holds for every n, so the
+    count scale needs no private n; the paper's bound is for its replace-one neighbours at a
+    known n, which is not dpsynth's neighbouring relation.
+    """
+    table = np.asarray(counts, dtype=float)
+    table = table.reshape(table.shape[0], -1) if table.ndim else table.reshape(1, 1)
+    n = float(table.sum())
+    if n <= 0:
+        return 0.0
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
+    return 0.5 * float(np.abs(table - expected).sum())
+
+
+def maximal_parent_sets(
+    pool: Sequence[str], sizes: Mapping[str, int], cell_limit: float, max_size: int | None = None,
+    limit: int | None = None,
+) -> list[tuple[str, ...]]:
+    """The maximal Pi among ``pool`` with prod(sizes[Pi]) <= ``cell_limit`` and |Pi| <= ``max_size``.
+
+    Both conditions hold for every subset of a set that meets them, so a feasible set is
+    maximal when no single attribute can be added to it. Sets keep ``pool``'s order. With
+    ``limit``, raises DataError once more feasible sets than that are found.
+    """
+    pool = list(pool)
+    max_size = len(pool) if max_size is None else min(max_size, len(pool))
+    feasible: list[tuple[tuple[str, ...], int]] = []
+
+    def grow(start: int, current: tuple[str, ...], cells: int) -> None:
+        feasible.append((current, cells))
+        if limit is not None and len(feasible) > limit:
+            raise DataError(
+                f"more than {limit:,} feasible parent sets: set degree, or lower "
+                "max_cells_per_conditional"
+            )
+        if len(current) == max_size:
+            return
+        for j in range(start, len(pool)):
+            grown = cells * sizes[pool[j]]
+            if grown <= cell_limit:
+                grow(j + 1, (*current, pool[j]), grown)
+
+    if cell_limit >= 1:
+        grow(0, (), 1)
+    else:
+        feasible.append(((), 1))
+    out = []
+    for parents, cells in feasible:
+        if len(parents) == max_size:
+            out.append(parents)
+            continue
+        rest = [sizes[a] for a in pool if a not in parents]
+        if not rest or cells * min(rest) > cell_limit:
+            out.append(parents)
+    return out
+
+
+class PrivBayes(MarginalSynthesizer):
+    """Bayesian-network synthesizer (Zhang et al. 2017, ACM TODS), on the Private-PGM engine.
+
+    ``fit(table, part)`` spends what is left of ``part``: a share ``structure_share`` (the
+    paper's beta) learns the network, the rest measures its d conditionals (child with
+    parents) with equal discrete Gaussian noise, calibrated so the part is spent exactly.
+
+    Network learning (the paper's greedy algorithm). The first attribute is drawn uniformly at
+    random (no privacy cost). At each of the d - 1 further steps every pair (X, Pi) with X not
+    yet in the network and Pi a maximal allowed parent set among the attributes already in it
+    is a candidate, and the exponential mechanism picks one with epsilon = sqrt(8 rho_s /
+    (d - 1)), so the d - 1 selections (each epsilon^2/8-zCDP) spend exactly rho_s = beta *
+    rho. Only the last step can have a single candidate (one child left with one allowed
+    parent set, e.g. a child larger than the cell bound); it is then decided without a
+    selection, and what that selection would have spent goes to the measurements.
+
+    Score. :func:`r_score`, the paper's R on the count scale, with sensitivity 2 per added or
+    removed row (proved there). R is the score of the paper's extension to non-binary
+    attributes: its F, designed for binary ones, needs a combinatorial optimisation over the
+    joint distribution that does not scale to large domains. Mutual information was not used:
+    its sensitivity (the paper bounds it at about (2/n) log n for n rows) depends on the
+    private n, and on the count scale n I(X; Pi) it grows like log n, so under dpsynth's
+    add/remove neighbours it has no fixed bound to calibrate the exponential mechanism to.
+
+    Allowed parent sets. With ``degree=k``, Pi has at most k parents and the child with its
+    parents at most ``max_cells_per_conditional`` cells; when everything fits the maximal sets
+    are exactly the subsets of size min(k, |V|), as in the paper. With ``degree=None``, the
+    paper's theta-usefulness rule for general domains picks the parent sets: a conditional is
+    useful when its average count per cell is at least ``theta`` times its noise standard
+    deviation, i.e. cells(X, Pi) <= n_hat / (theta * sigma), with sigma the measurements'
+    noise (known before any selection) and n_hat the total of the first measured marginal (a
+    DP row estimate; the first attribute, having no parents, is measured before the
+    selections). Candidates are the maximal parent sets under that bound (and the cap), so a
+    small child gets several parents and a large one few or none. A candidate whose addition
+    would make the model's junction tree exceed ``max_cells`` is replaced by its largest
+    subsets that fit; if more than ``MAX_CANDIDATES`` remain, a uniformly random subset (drawn
+    without looking at the data) is scored.
+
+    Consistent post-processing. Instead of the paper's normalisation of each noisy conditional
+    on its own (clip negatives, divide by the parent count), one graphical model is estimated
+    from all measured (X, Pi) marginals with Private-PGM (:func:`dpsynth.models.estimate`),
+    which makes them consistent with each other; that model is sampled (``sample``).
+
+    Parameters
+    ----------
+    degree : largest number of parents (None: the theta-usefulness rule above).
+    structure_share : share of the part's rho spent learning the network (the paper's beta),
+        strictly between 0 and 1.
+    theta : the usefulness threshold of ``degree=None`` (the paper's default 4).
+    max_iters : iterations of Private-PGM's mirror descent.
+    max_cells_per_conditional : largest number of cells of one measured marginal.
+    max_cells : largest number of cells of the estimated model's junction tree.
+
+    Attributes (after ``fit``)
+    --------------------------
+    network_ : networkx.DiGraph over the encoded columns, an edge from each parent to its child.
+    conditionals_ : the network as a public list of (child, parents), in the order learned.
+    degree_ : the largest number of parents in the learned network.
+    cell_limit_ : the bound on a conditional's cells used in the search (DP: from n_hat).
+    """
+
+    name = "privbayes"
+
+    def __init__(
+        self,
+        *,
+        degree: int | None = None,
+        structure_share: float = 0.3,
+        theta: float = 4.0,
+        max_iters: int = 1000,
+        max_cells_per_conditional: int = DEFAULT_MAX_CELLS_PER_CONDITIONAL,
+        max_cells: int = DEFAULT_MAX_MODEL_CELLS,
+    ) -> None:
+        self.degree = degree
+        self.structure_share = structure_share
+        self.theta = theta
+        self.max_iters = max_iters
+        self.max_cells_per_conditional = max_cells_per_conditional
+        self.max_cells = max_cells
+
+    def get_params(self) -> dict[str, object]:
+        return {
+            "degree": self.degree,
+            "structure_share": self.structure_share,
+            "theta": self.theta,
+            "max_iters": self.max_iters,
+            "max_cells_per_conditional": self.max_cells_per_conditional,
+            "max_cells": self.max_cells,
+        }
+
+    # ------------------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        def positive_int(name: str, value: object, smallest: int = 1) -> None:
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < smallest:
+                raise DataError(f"{name} must be an integer >= {smallest}; got {value!r}")
+
+        if self.degree is not None:
+            positive_int("degree", self.degree)
+        share = self.structure_share
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
+            raise BudgetError(f"structure_share must be a number strictly between 0 and 1; got {share!r}")
+        theta = self.theta
+        if isinstance(theta, bool) or not isinstance(theta, (int, float)) or not (math.isfinite(theta) and theta > 0):
+            raise DataError(f"theta must be a positive finite number; got {theta!r}")
+        positive_int("max_iters", self.max_iters)
+        positive_int("max_cells_per_conditional", self.max_cells_per_conditional)
+        positive_int("max_cells", self.max_cells)
+
+    def _check_feasible(self, domain: Domain) -> None:
+        """Refuse, before spending anything, settings the model or the enumeration cannot take."""
+        base = model_size(domain, [])
+        if base > self.max_cells:
+            raise DataError(
+                f"max_cells={self.max_cells:,} is below the {base:,} cells of the one-way tables alone"
+            )
+        sizes = domain.to_dict()
+        for child in domain.attrs:
+            others = [a for a in domain.attrs if a != child]
+            maximal_parent_sets(
+                others, sizes, self.max_cells_per_conditional / sizes[child], self.degree, limit=MAX_PARENT_SETS
+            )
+
+    # --------------------------------------------------------------------------------- fit
+    def fit(self, table: PrivateTable, part: str = MARGINAL) -> PrivBayes:
+        """Spend what is left of ``part`` on ``table``: learn the network, measure, estimate."""
+        self._check_params()
+        accountant = table.accountant
+        rho = accountant.rho_remaining(part)
+        if rho <= 0:
+            raise BudgetExceeded(f"part '{part}' has no budget left for PrivBayes")
+        columns = list(table.schema.encoded_columns)
+        sizes = table.sizes
+        domain = Domain(tuple(columns), tuple(sizes[c] for c in columns))
+        self._check_feasible(domain)
+        rng = table.noise.rng
+        d = len(columns)
+        scale = table.sensitivity_scale
+
+        rho_structure = self.structure_share * rho if d > 1 else 0.0
+        sigma = accountant.calibrate(part, [PlannedMeasurement(scale, 1.0)] * d, rho=rho - rho_structure)[0]
+        first = columns[int(rng.integers(d))]
+        first_counts = table.marginal((first,), sigma, part)
+        measurements = [Measurement((first,), first_counts, sigma)]
+        network: list[tuple[str, tuple[str, ...]]] = [(first, ())]
+        logger.info("PrivBayes: network root %s", first)
+
+        if self.degree is None:
+            n_hat = max(float(first_counts.sum()), 1.0)
+            cell_limit = min(float(self.max_cells_per_conditional), n_hat / (self.theta * sigma))
+        else:
+            cell_limit = float(self.max_cells_per_conditional)
+        self.cell_limit_ = cell_limit
+        if d > 1:
+            epsilon = math.sqrt(8.0 * rho_structure / (d - 1))
+            network = self._learn(table, part, domain, network, cell_limit, epsilon, rng)
+
+        remaining = network[1:]
+        if remaining:
+            plan = [PlannedMeasurement(scale, 1.0)] * len(remaining)
+            sigmas = accountant.calibrate(part, plan, rho=accountant.rho_remaining(part))
+            for (child, parents), s in zip(remaining, sigmas):
+                clique = (child, *parents)
+                measurements.append(Measurement(clique, table.marginal(clique, s, part), s))
+        logger.info("PrivBayes: estimating the model from %d measurements", len(measurements))
+        model = estimate(domain, measurements, max_iters=self.max_iters, max_cells=self.max_cells)
+        self._set_fitted(model, table.schema, {}, rng)
+        self._set_network(network)
+        return self
+
+    def _learn(self, table, part, domain, network, cell_limit, epsilon, rng):
+        """The greedy network search: one exponential-mechanism selection per added attribute."""
+        sizes = domain.to_dict()
+        d = len(domain)
+        sizes_checked: dict[frozenset, bool] = {}
+
+        def fits(cliques: list[tuple[str, ...]], candidate: tuple[str, ...]) -> bool:
+            key = frozenset(frozenset(c) for c in [*cliques, candidate])
+            if key not in sizes_checked:
+                sizes_checked[key] = model_size(domain, [*cliques, candidate]) <= self.max_cells
+            return sizes_checked[key]
+
+        while len(network) < d:
+            inside = [child for child, _ in network]
+            cliques = [(child, *parents) for child, parents in network]
+            candidates = [
+                (child, *parents)
+                for child in domain.attrs
+                if child not in inside
+                for parents in maximal_parent_sets(inside, sizes, cell_limit / sizes[child], self.degree)
+            ]
+            if len(candidates) > MAX_CANDIDATES:
+                keep = np.sort(rng.choice(len(candidates), size=MAX_CANDIDATES, replace=False))
+                candidates = [candidates[i] for i in keep]
+            candidates = self._within_model_size(candidates, cliques, fits)
+            if len(candidates) == 1:
+                choice = 0
+            else:
+                choice = table.select(
+                    candidates,
+                    lambda clique, counts: r_score(counts),
+                    score_sensitivity=R_SCORE_SENSITIVITY,
+                    epsilon=epsilon,
+                    part=part,
+                    label="PrivBayes parent set selection",
+                )
+            child, *parents = candidates[choice]
+            network.append((child, tuple(parents)))
+            logger.info("PrivBayes step %d/%d: %s <- %s", len(network) - 1, d - 1, child, tuple(parents))
+        return network
+
+    @staticmethod
+    def _within_model_size(candidates, cliques, fits):
+        """Candidates whose clique keeps the junction tree within max_cells, the others replaced
+        by their largest subsets (same child, fewer parents) that do. Public: uses sizes only."""
+        out: dict[tuple[str, ...], None] = {}
+        for candidate in candidates:
+            level = [candidate]
+            while level:
+                good = [c for c in level if fits(cliques, c)]
+                if good:
+                    out.update(dict.fromkeys(good))
+                    break
+                level = list(dict.fromkeys(
+                    c[:i] + c[i + 1:] for c in level for i in range(1, len(c))
+                ))
+        return list(out)
+
+    # ------------------------------------------------------------------------ the network
+    def _set_network(self, network: Sequence[tuple[str, Sequence[str]]]) -> None:
+        self.conditionals_ = [(str(child), tuple(parents)) for child, parents in network]
+        graph = nx.DiGraph()
+        for order, (child, parents) in enumerate(self.conditionals_):
+            graph.add_node(child, order=order)
+            graph.add_edges_from((parent, child) for parent in parents)
+        self.network_ = graph
+
+    @property
+    def degree_(self) -> int:
+        """The largest number of parents in the learned network."""
+        self._check_fitted()
+        return max(len(parents) for _, parents in self.conditionals_)
+
+    def _extra_state(self) -> dict[str, object]:
+        return {"network": [[child, list(parents)] for child, parents in self.conditionals_]}
+
+    def _restore_extra(self, state) -> None:
+        if "network" not in state:
+            raise DataError("the saved model has no PrivBayes network")
+        self._set_network([(child, tuple(parents)) for child, parents in state["network"]])
