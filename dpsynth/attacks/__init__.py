@@ -1,0 +1,1 @@
+"""Attacks on synthetic data, run on the custodian's side (outside the DP guarantee)."""
