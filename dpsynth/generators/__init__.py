@@ -11,6 +11,7 @@ from typing import Any
 from dpsynth.errors import DataError
 
 _REGISTRY = {
+    "aim": ("dpsynth.generators.aim", "AIM"),
     "mst": ("dpsynth.generators.mst", "MST"),
     "privbayes": ("dpsynth.generators.privbayes", "PrivBayes"),
 }

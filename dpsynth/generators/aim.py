@@ -1,0 +1,323 @@
+"""AIM: McKenna, Mullins, Sheldon & Miklau 2022, "AIM: An Adaptive and Iterative Mechanism for
+Differentially Private Synthetic Data" (PVLDB 15(11)).
+
+AIM spends its share rho in rounds. It first measures every 1-way marginal. Each round then
+
+1. keeps the candidates (every non-empty subset of a workload clique) whose addition keeps the
+   junction tree of the model within ``max_model_size * rho_used / rho`` MiB, so the model may
+   only grow as fast as the budget is spent;
+2. picks the candidate the current model explains worst with the exponential mechanism, on the
+   score q_r = w_r * (||M_r(D) - M_r(p)||_1 - sqrt(2/pi) * sigma * n_r): the L1 error minus
+   the error a measurement with noise sigma would itself leave (n_r cells), weighted by the
+   candidate's relevance to the workload, w_r = sum over workload cliques s of |r & s|;
+3. measures that marginal with Gaussian noise sigma and re-estimates the model with
+   Private-PGM, warm-started from the last one;
+4. anneals: when the new model moved the measured marginal by less than the noise it was
+   measured with, the next rounds halve sigma and double epsilon (4 times the budget each).
+
+Initial parameters follow the paper: with T = 16 d rounds planned, sigma0 = sqrt(T / (2 * 0.9 *
+rho)) and epsilon0 = sqrt(8 * 0.1 * rho / T), so one round costs rho / T, 90% of it on
+measurement. When what is left would not pay for two more rounds at the current parameters,
+the next round is the last and uses exactly what is left (10% selection, 90% measurement).
+Sensitivities here are per row; with a person column every Gaussian sigma is scaled by the
+door's ``sensitivity_scale`` (the exponential mechanism's score sensitivity is scaled inside
+the door), so the spend per round is the same whatever the unit of privacy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from dpsynth.data import PrivateTable
+from dpsynth.errors import BudgetExceeded, DataError, SchemaError
+from dpsynth.generators.base import MarginalSynthesizer
+from dpsynth.models import Domain, GraphicalModel, Measurement, estimate, model_size
+from dpsynth.privacy.accountant import PlannedMeasurement
+from dpsynth.privacy.budget import MARGINAL
+
+logger = logging.getLogger(__name__)
+
+Clique = tuple[str, ...]
+
+#: Share of each round's rho spent on measurement (the paper's alpha); the rest selects.
+MEASURE_SHARE = 0.9
+#: Codes whose noisy 1-way count is below this many noise standard deviations are merged into
+#: one code for everything after the 1-way step (domain compression, as in MST).
+SUPPORT_THRESHOLD = 3.0
+#: Model sizes are float64 cells; ``max_model_size`` is in MiB.
+BYTES_PER_CELL = 8
+MIB = 2**20
+_BIAS = math.sqrt(2.0 / math.pi)  # E|N(0, 1)|: expected L1 error per cell of a measurement
+
+
+class AIM(MarginalSynthesizer):
+    """Adaptive and iterative workload-aware synthesizer (McKenna et al. 2022).
+
+    Parameters
+    ----------
+    workload : an int k for every k-way set of columns (every column if there are fewer than
+        k), or a list of column sets; AIM selects among their non-empty subsets.
+    max_model_size : the junction tree of the final model stays within this many MiB of
+        float64 tables; the limit grows with the share of the budget spent.
+    max_rounds : the paper's T, the number of rounds the budget is planned for (default 16
+        times the number of columns). Rounds that anneal cost more, so fewer rounds run.
+        Must be at least the number of columns: the 1-way step costs 0.9 * d / T of rho.
+    max_iters : Private-PGM iterations of the final estimation.
+    round_iters : Private-PGM iterations of the warm-started estimation after each round.
+    compress : merge codes whose noisy 1-way count is below 3 sigma after the 1-way step.
+    """
+
+    name = "aim"
+
+    def __init__(
+        self,
+        *,
+        workload: int | Sequence[Sequence[str]] = 3,
+        max_model_size: float = 80.0,
+        max_rounds: int | None = None,
+        max_iters: int = 1000,
+        round_iters: int = 100,
+        compress: bool = True,
+    ) -> None:
+        self.workload = workload
+        self.max_model_size = max_model_size
+        self.max_rounds = max_rounds
+        self.max_iters = max_iters
+        self.round_iters = round_iters
+        self.compress = compress
+
+    def get_params(self) -> dict[str, object]:
+        workload = self.workload
+        if isinstance(workload, (int, np.integer)):
+            workload = int(workload)
+        else:
+            workload = [list(clique) for clique in workload]
+        return {
+            "workload": workload,
+            "max_model_size": self.max_model_size,
+            "max_rounds": self.max_rounds,
+            "max_iters": self.max_iters,
+            "round_iters": self.round_iters,
+            "compress": self.compress,
+        }
+
+    # ------------------------------------------------------------------------ validation
+    def _check_params(self, n_columns: int) -> int:
+        """Validate the numeric parameters; return the number of planned rounds T."""
+        for name in ("max_iters", "round_iters"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise DataError(f"{name} must be a positive integer; got {value!r}")
+        size = self.max_model_size
+        if isinstance(size, bool) or not isinstance(size, (int, float)) or not (math.isfinite(size) and size > 0):
+            raise DataError(f"max_model_size must be a positive number of MiB; got {size!r}")
+        rounds = 16 * n_columns if self.max_rounds is None else self.max_rounds
+        if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < n_columns:
+            raise DataError(
+                f"max_rounds must be an integer at least the number of columns ({n_columns}): the "
+                f"1-way step alone costs 0.9 * {n_columns} / max_rounds of the budget; got {rounds!r}"
+            )
+        return int(rounds)
+
+    def _workload(self, columns: Sequence[str]) -> list[Clique]:
+        """The workload cliques, each in column order, without repeats."""
+        order = {c: i for i, c in enumerate(columns)}
+        if isinstance(self.workload, bool):
+            raise DataError(f"workload must be an int or a list of column sets; got {self.workload!r}")
+        if isinstance(self.workload, (int, np.integer)):
+            if self.workload < 1:
+                raise DataError(f"workload as an int must be at least 1 (k-way sets); got {self.workload!r}")
+            return list(itertools.combinations(columns, min(int(self.workload), len(columns))))
+        if isinstance(self.workload, (str, bytes)) or not isinstance(self.workload, Sequence):
+            raise DataError(f"workload must be an int or a list of column sets; got {type(self.workload).__name__}")
+        cliques: list[Clique] = []
+        for clique in self.workload:
+            if isinstance(clique, (str, bytes)) or not isinstance(clique, Sequence) or not clique:
+                raise DataError(f"each workload entry must be a non-empty list of column names; got {clique!r}")
+            for name in clique:
+                if name not in order:
+                    raise SchemaError(f"workload column {name!r} is not an encoded column of the schema")
+            if len(set(clique)) != len(clique):
+                raise DataError(f"workload entry {list(clique)} repeats a column")
+            cliques.append(tuple(sorted(clique, key=order.__getitem__)))
+        if not cliques:
+            raise DataError("workload must contain at least one column set")
+        return list(dict.fromkeys(cliques))
+
+    # ------------------------------------------------------------------------------- fit
+    def fit(self, table: PrivateTable, part: str = MARGINAL) -> AIM:
+        """Spend what is left of ``part`` on ``table`` in rounds, and estimate the model."""
+        columns = list(table.schema.encoded_columns)
+        rounds = self._check_params(len(columns))
+        workload = self._workload(columns)
+        accountant = table.accountant
+        rho = accountant.rho_remaining(part)
+        if rho <= 0:
+            raise BudgetExceeded(f"part '{part}' has no budget left for AIM")
+        scale = table.sensitivity_scale
+        sizes = table.sizes
+
+        sigma = scale * math.sqrt(rounds / (2 * MEASURE_SHARE * rho))
+        epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * rho / rounds)
+        one_way = {c: table.marginal((c,), sigma, part) for c in columns}
+        merges = _merges(one_way, sigma) if self.compress else {}
+        domain = Domain(tuple(columns), tuple(_merged_size(sizes[c], merges.get(c)) for c in columns))
+        measurements = [Measurement((c,), _merge_counts(one_way[c], merges.get(c)), sigma) for c in columns]
+        model = estimate(domain, measurements, max_iters=self.round_iters, max_cells=None)
+
+        candidates = _weights(workload)
+        measured: list[Clique] = [(c,) for c in columns]
+        max_cells = self.max_model_size * MIB / BYTES_PER_CELL
+        hard_limit = max(int(max_cells), model_size(domain, measured))
+        logger.info(
+            "AIM: %d candidates, %d rounds planned, sigma0=%.4g, epsilon0=%.4g",
+            len(candidates), rounds, sigma, epsilon,
+        )
+
+        t = 0
+        while True:
+            t += 1
+            remaining = accountant.rho_remaining(part)
+            cost = scale**2 / (2 * sigma**2) + epsilon**2 / 8
+            last = remaining < 2 * cost
+            if last:
+                sigma = scale * math.sqrt(1 / (2 * MEASURE_SHARE * remaining))
+                epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * remaining)
+                cost = remaining
+            used = min(1.0, (rho - remaining + cost) / rho)
+            allowed = self._allowed(domain, candidates, measured, used * max_cells)
+            clique = self._select(table, part, model, allowed, candidates, sigma, epsilon, merges, t)
+            if last:
+                # Measure with whatever the selection left, exactly (calibrated so the charge is accepted).
+                plan = [PlannedMeasurement(scale, 1.0)]
+                sigma = accountant.calibrate(part, plan, rho=accountant.rho_remaining(part))[0]
+            counts = table.marginal(clique, sigma, part, maps=merges)
+            measurements.append(Measurement(clique, counts, sigma))
+            if clique not in measured:
+                measured.append(clique)
+            before = model.marginal(clique)
+            logger.info("AIM round %d: measured %s with sigma=%.4g (epsilon=%.4g)", t, clique, sigma, epsilon)
+            if last:
+                break
+            model = estimate(
+                domain, measurements, warm_start=model, max_iters=self.round_iters, max_cells=hard_limit
+            )
+            moved = float(np.abs(model.marginal(clique) - before).sum())
+            if moved <= _BIAS * sigma * domain.cells(clique):
+                sigma /= 2
+                epsilon *= 2
+                logger.info("AIM: annealing to sigma=%.4g, epsilon=%.4g", sigma, epsilon)
+
+        logger.info("AIM: final estimation from %d measurements", len(measurements))
+        model = estimate(domain, measurements, warm_start=model, max_iters=self.max_iters, max_cells=hard_limit)
+        self._set_fitted(model, table.schema, merges, table.noise.rng)
+        return self
+
+    @staticmethod
+    def _allowed(
+        domain: Domain, candidates: Mapping[Clique, float], measured: list[Clique], limit: float
+    ) -> list[Clique]:
+        """Candidates whose measurement keeps the model within ``limit`` cells, or does not grow it.
+
+        The junction tree depends only on the model's graph (attributes joined when measured
+        together), so a candidate whose pairs are all joined already leaves the model as it is;
+        the others are checked by the tree the model would need (public: it depends on clique
+        names and domain sizes only).
+        """
+        joined = {frozenset(pair) for clique in measured for pair in itertools.combinations(clique, 2)}
+        allowed = []
+        for candidate in candidates:
+            pairs = itertools.combinations(candidate, 2)
+            if all(frozenset(pair) in joined for pair in pairs) or model_size(domain, [*measured, candidate]) <= limit:
+                allowed.append(candidate)
+        return allowed
+
+    @staticmethod
+    def _select(
+        table: PrivateTable,
+        part: str,
+        model: GraphicalModel,
+        allowed: list[Clique],
+        candidates: Mapping[Clique, float],
+        sigma: float,
+        epsilon: float,
+        merges: Mapping[str, np.ndarray],
+        t: int,
+    ) -> Clique:
+        """The candidate picked by the exponential mechanism on AIM's quality score."""
+        predicted = _model_marginals(model, allowed)
+        domain = model.domain
+        # Public: computed from the model (post-processing), sigma and the candidates' names.
+        weight = {r: candidates[r] for r in allowed}
+        bias = {r: _BIAS * sigma * domain.cells(r) for r in allowed}
+
+        def score(clique: Clique, true_counts: np.ndarray) -> float:
+            error = float(np.abs(true_counts - predicted[clique]).sum())
+            return weight[clique] * (error - bias[clique])
+
+        # One row moves an L1 error by at most 1, so q_r moves by at most w_r; the set of
+        # candidates is public, so the largest weight among them bounds every score's change.
+        choice = table.select(
+            allowed,
+            score,
+            score_sensitivity=max(weight.values()),
+            epsilon=epsilon,
+            part=part,
+            label=f"AIM round {t} selection",
+            maps=merges,
+        )
+        return allowed[choice]
+
+
+def _weights(workload: Sequence[Clique]) -> dict[Clique, float]:
+    """The downward closure of the workload, each candidate r weighted by sum_s |r & s|.
+
+    Candidates keep the column order of the workload cliques (domain order).
+    """
+    closure: dict[Clique, None] = {}
+    for clique in workload:
+        for k in range(1, len(clique) + 1):
+            for subset in itertools.combinations(clique, k):
+                closure[subset] = None
+    return {r: float(sum(len(set(r) & set(s)) for s in workload)) for r in closure}
+
+
+def _model_marginals(model: GraphicalModel, cliques: Sequence[Clique]) -> dict[Clique, np.ndarray]:
+    """The model's marginal on each clique; a subset of a clique already done is summed from it."""
+    out: dict[Clique, np.ndarray] = {}
+    for clique in sorted(cliques, key=len, reverse=True):
+        source = next((s for s in out if len(s) > len(clique) and set(clique) <= set(s)), None)
+        if source is None:
+            out[clique] = model.marginal(clique)
+        else:
+            axes = tuple(i for i, a in enumerate(source) if a not in clique)
+            out[clique] = out[source].sum(axis=axes)  # keeps the order of ``source``: domain order
+    return out
+
+
+def _merges(one_way: Mapping[str, np.ndarray], sigma: float) -> dict[str, np.ndarray]:
+    """Public code maps (old code -> new code) merging each column's unsupported codes into one."""
+    merges = {}
+    for column, counts in one_way.items():
+        supported = counts >= SUPPORT_THRESHOLD * sigma
+        if supported.all() or (~supported).sum() < 2:
+            continue
+        new = np.cumsum(supported) - 1
+        new[~supported] = int(supported.sum())
+        merges[column] = new.astype(np.int64)
+    return merges
+
+
+def _merged_size(size: int, merge: np.ndarray | None) -> int:
+    return size if merge is None else int(merge.max()) + 1
+
+
+def _merge_counts(counts: np.ndarray, merge: np.ndarray | None) -> np.ndarray:
+    if merge is None:
+        return counts
+    return np.bincount(merge, weights=counts, minlength=int(merge.max()) + 1)
