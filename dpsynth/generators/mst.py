@@ -19,15 +19,13 @@ import numpy as np
 from dpsynth.data import PrivateTable
 from dpsynth.errors import BudgetExceeded
 from dpsynth.generators.base import MarginalSynthesizer
+from dpsynth.generators.compression import merge_counts, merge_maps, merged_size
 from dpsynth.models import DEFAULT_MAX_CELLS, Domain, Measurement, estimate
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import MARGINAL
 
 logger = logging.getLogger(__name__)
 
-# Codes whose noisy 1-way count is below this many noise standard deviations are merged
-# into one code before the 2-way steps (MST's domain compression): they are mostly noise.
-SUPPORT_THRESHOLD = 3.0
 
 
 class MST(MarginalSynthesizer):
@@ -66,10 +64,10 @@ class MST(MarginalSynthesizer):
         plan = [PlannedMeasurement(scale, 1.0)] * len(columns)
         sigmas = accountant.calibrate(part, plan, rho=rho / thirds)
         one_way = {c: table.marginal((c,), s, part) for c, s in zip(columns, sigmas)}
-        merges = self._merges(one_way, sigmas, columns) if self.compress else {}
-        domain = Domain(tuple(columns), tuple(self._merged_size(sizes[c], merges.get(c)) for c in columns))
+        merges = merge_maps(one_way, dict(zip(columns, sigmas))) if self.compress else {}
+        domain = Domain(tuple(columns), tuple(merged_size(sizes[c], merges.get(c)) for c in columns))
         measurements = [
-            Measurement((c,), self._merge_counts(one_way[c], merges.get(c)), s) for c, s in zip(columns, sigmas)
+            Measurement((c,), merge_counts(one_way[c], merges.get(c)), s) for c, s in zip(columns, sigmas)
         ]
 
         if not pairs:
@@ -89,29 +87,6 @@ class MST(MarginalSynthesizer):
         model = estimate(domain, measurements, max_iters=self.max_iters, max_cells=self.max_cells)
         self._set_fitted(model, table.schema, merges, table.noise.rng)
         return self
-
-    @staticmethod
-    def _merges(one_way: dict, sigmas: list[float], columns: list[str]) -> dict[str, np.ndarray]:
-        """Public code maps (old code -> new code) merging unsupported codes into one."""
-        merges = {}
-        for column, sigma in zip(columns, sigmas):
-            supported = one_way[column] >= SUPPORT_THRESHOLD * sigma
-            if supported.all() or (~supported).sum() < 2:
-                continue
-            new = np.cumsum(supported) - 1
-            new[~supported] = int(supported.sum())
-            merges[column] = new.astype(np.int64)
-        return merges
-
-    @staticmethod
-    def _merged_size(size: int, merge: np.ndarray | None) -> int:
-        return size if merge is None else int(merge.max()) + 1
-
-    @staticmethod
-    def _merge_counts(counts: np.ndarray, merge: np.ndarray | None) -> np.ndarray:
-        if merge is None:
-            return counts
-        return np.bincount(merge, weights=counts, minlength=int(merge.max()) + 1)
 
     def _select_tree(self, table, part, columns, measurements, domain, merges, rho_select):
         """Kruskal's algorithm with each edge picked by the exponential mechanism.

@@ -184,7 +184,7 @@ def test_aim_beats_mst_on_the_workload_at_high_epsilon(adult):
         generator.fit(table)
         synthetic = encode(generator.sample(len(frame), random_state=5), schema).codes
         results[name] = mean_kway_tvd(real, synthetic, sizes, 3)
-    assert results["aim"] <= 0.85 * results["mst"], results  # 0.64 to 0.72 over 8 seeds
+    assert results["aim"] <= 0.85 * results["mst"], results  # 0.67 to 0.69 over seeds 0-6
 
 
 def test_aim_samples_save_and_load(adult, default_fit, tmp_path):
@@ -205,6 +205,22 @@ def test_aim_samples_save_and_load(adult, default_fit, tmp_path):
     assert loaded.n_rows_estimate == model.n_rows_estimate
     with pytest.raises(DataError):
         MST.load(path)
+
+
+def test_aim_compresses_rare_codes_and_decodes_them(adult, tmp_path):
+    frame, schema = adult
+    table, accountant = door(adult, 0.3, seed=6)
+    model = AIM(compress=True, max_rounds=16, round_iters=20, max_iters=50).fit(table)
+    assert accountant.rho_spent("marginal") == pytest.approx(accountant.rho_allowance("marginal"), rel=1e-9)
+    merged = model.model_.domain.size("age")
+    assert "age" in model.merges_ and merged < schema.domain_sizes()["age"]
+    ages = encode(model.sample(5000, random_state=1), schema).codes[:, COLUMNS.index("age")]
+    assert ages.min() >= 0 and ages.max() < schema.domain_sizes()["age"]
+    assert len(np.unique(ages)) > merged  # the merged code is spread back over its original codes
+    path = tmp_path / "aim.json"
+    model.save(path)
+    loaded = AIM.load(path)
+    assert {k: v.tolist() for k, v in loaded.merges_.items()} == {k: v.tolist() for k, v in model.merges_.items()}
 
 
 def test_aim_saves_a_custom_workload(adult, tmp_path):
