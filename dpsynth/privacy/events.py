@@ -99,7 +99,7 @@ class GaussianMechanism(Event):
 
 
 @dataclass(frozen=True)
-class DiscreteGaussianMechanism(Event):
+class DiscreteGaussianMechanism(GaussianMechanism):
     """Discrete Gaussian noise on an integer query of integer L2 sensitivity.
 
     Canonne, Kamath & Steinke 2020 (Thm. 4 and Cor. 9 there): it satisfies
@@ -107,17 +107,7 @@ class DiscreteGaussianMechanism(Event):
     loss distribution differs from the continuous one, so it is accounted through zCDP/RDP only.
     """
 
-    sigma: float
-    sensitivity: float = 1.0
     mechanism = "discrete_gaussian"
-
-    def __post_init__(self) -> None:
-        _check_positive("sigma", self.sigma)
-        _check_positive("sensitivity", self.sensitivity)
-
-    @property
-    def rho(self) -> float:
-        return self.sensitivity**2 / (2.0 * self.sigma**2)
 
     @property
     def pld_supported(self) -> bool:
