@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
-import platform
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mst import DATA, fidelity, in_process, load_split, markdown, tstr_auc  # noqa: E402
+from bench_mst import DATA, in_process, load_split, report, result_row, tstr_auc  # noqa: E402
 
 
 def peak_mb() -> float:
@@ -96,19 +93,9 @@ def main() -> None:
             if args.mst:
                 runs.append(("dpsynth MST", in_process(run_method, "mst", epsilon, seed, {})))
             for system, run in runs:
-                row = {"system": system, "epsilon": epsilon, "seed": seed,
-                       **fidelity(train, run["synthetic"], sizes),
-                       "tstr_auc": tstr_auc(run["synthetic"], test),
-                       "seconds": run["seconds"], "peak_mb": run["peak_mb"],
-                       "epsilon_spent": run["epsilon_spent"],
-                       "selections": run["selections"], "cliques": run["cliques"]}
-                rows.append(row)
-                print(json.dumps(row), flush=True)
-    table = pd.DataFrame(rows)
-    print(f"\nmachine: {platform.machine()}, {multiprocessing.cpu_count()} cores, Python {platform.python_version()}")
-    print(markdown(table))
-    if args.out:
-        table.to_json(args.out, orient="records", indent=2)
+                extra = ("selections", "cliques")
+                rows.append(result_row(system, epsilon, seed, run, train, test, sizes, extra=extra))
+    report(rows, args.out)
 
 
 if __name__ == "__main__":

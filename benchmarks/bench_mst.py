@@ -111,6 +111,26 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def result_row(system: str, epsilon: float, seed: int, run: dict, train, test, sizes, extra=()) -> dict:
+    """One row of results, scored by the same functions for every system, printed as JSON."""
+    row = {"system": system, "epsilon": epsilon, "seed": seed,
+           **fidelity(train, run["synthetic"], sizes),
+           "tstr_auc": tstr_auc(run["synthetic"], test),
+           "seconds": run["seconds"], "peak_mb": run["peak_mb"],
+           "epsilon_spent": run["epsilon_spent"], **{key: run[key] for key in extra}}
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def report(rows: list[dict], out: str | None) -> None:
+    """Print the machine and the markdown table; write the rows as JSON to ``out``."""
+    table = pd.DataFrame(rows)
+    print(f"\nmachine: {platform.machine()}, {multiprocessing.cpu_count()} cores, Python {platform.python_version()}")
+    print(markdown(table))
+    if out:
+        table.to_json(out, orient="records", indent=2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epsilons", default="0.3,1,3,10")
@@ -123,18 +143,8 @@ def main() -> None:
     for epsilon in [float(e) for e in args.epsilons.split(",")]:
         for seed in range(args.seeds):
             run = in_process(run_dpsynth, epsilon, seed)
-            row = {"system": "dpsynth MST", "epsilon": epsilon, "seed": seed,
-                   **fidelity(train, run["synthetic"], sizes),
-                   "tstr_auc": tstr_auc(run["synthetic"], test),
-                   "seconds": run["seconds"], "peak_mb": run["peak_mb"],
-                   "epsilon_spent": run["epsilon_spent"]}
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    table = pd.DataFrame(rows)
-    print(f"\nmachine: {platform.machine()}, {multiprocessing.cpu_count()} cores, Python {platform.python_version()}")
-    print(markdown(table))
-    if args.out:
-        table.to_json(args.out, orient="records", indent=2)
+            rows.append(result_row("dpsynth MST", epsilon, seed, run, train, test, sizes))
+    report(rows, args.out)
 
 
 if __name__ == "__main__":

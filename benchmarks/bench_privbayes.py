@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
-import platform
 import resource
 import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_mst import DATA, fidelity, in_process, load_split, markdown, tstr_auc  # noqa: E402
+from bench_mst import DATA, in_process, load_split, report, result_row, tstr_auc  # noqa: E402
 
 
 def run_privbayes(epsilon: float, seed: int, params: dict, queue) -> None:
@@ -68,18 +65,8 @@ def main() -> None:
     for epsilon in [float(e) for e in args.epsilons.split(",")]:
         for seed in range(args.seeds):
             run = in_process(run_privbayes, epsilon, seed, params)
-            row = {"system": label, "epsilon": epsilon, "seed": seed,
-                   **fidelity(train, run["synthetic"], sizes),
-                   "tstr_auc": tstr_auc(run["synthetic"], test),
-                   "seconds": run["seconds"], "peak_mb": run["peak_mb"],
-                   "epsilon_spent": run["epsilon_spent"], "degree": run["degree"]}
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    table = pd.DataFrame(rows)
-    print(f"\nmachine: {platform.machine()}, {multiprocessing.cpu_count()} cores, Python {platform.python_version()}")
-    print(markdown(table))
-    if args.out:
-        table.to_json(args.out, orient="records", indent=2)
+            rows.append(result_row(label, epsilon, seed, run, train, test, sizes, extra=("degree",)))
+    report(rows, args.out)
 
 
 if __name__ == "__main__":
