@@ -26,24 +26,10 @@ from dpsynth.privacy.budget import Budget
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.schema import Schema
 
-from tests.conftest import SHARED_DATA
-
-ADULT = SHARED_DATA / "adult" / "private-pgm"
-
-
-@pytest.fixture(scope="module")
-def adult():
-    frame = pd.read_csv(ADULT / "adult.csv").sample(8000, random_state=0).reset_index(drop=True)
-    schema = Schema.load(ADULT / "adult-domain.json")
-    return frame, schema
-
+from tests.generators.conftest import fit_generator
 
 def fitted(adult, epsilon=1.0, **params):
-    frame, schema = adult
-    accountant = Accountant(Budget(epsilon, 1e-9))
-    table = PrivateTable(frame, accountant, NoiseSource())
-    table.encode(schema)
-    return PrivBayes(**params).fit(table), accountant
+    return fit_generator(PrivBayes(**params), adult, epsilon)
 
 
 @pytest.fixture(scope="module")
