@@ -87,6 +87,39 @@ def refine_numeric(
     return frame
 
 
+MIN_BATCH = 32
+"""The smallest expected batch :func:`cheapest_batch` tries."""
+
+
+def cheapest_batch(
+    accountant: Any, part: str, n_estimate: float, max_batch: int, epochs: float
+) -> tuple[float, int, float]:
+    """(sampling rate, steps, noise multiplier) of the expected batch, from ``max_batch`` down
+    by halves to :data:`MIN_BATCH`, with the least noise per unit of signal.
+
+    At a fixed number of epochs E, the ``E / q`` steps each add noise ``multiplier C`` to a
+    signal of about ``q n C``; summed over the run the noise grows as the square root of the
+    steps and the signal as the steps, so noise over signal goes as ``multiplier / sqrt(q)``. Under the continuous Gaussian's curve that
+    favours large batches; Zhu & Wang's bound (dpsynth's DP-SGD curve) has a per-step floor that
+    grows like ``q^3`` and can make a small share's noise at a large batch ten times what a
+    batch half or a quarter as large needs (RESULTS.md, "Neural and hybrid"). The choice reads
+    only public facts (the share, delta, the DP row count), so it is post-processing; the search
+    stops at the first halving that does not help.
+    """
+    best: tuple[float, int, float] | None = None
+    batch = max_batch
+    while True:
+        rate = min(1.0, batch / max(n_estimate, 1.0))
+        steps = max(1, math.ceil(epochs / rate))
+        multiplier = accountant.calibrate_subsampled_gaussian(part, rate, steps)
+        if best is not None and multiplier / math.sqrt(rate) >= best[2] / math.sqrt(best[0]):
+            return best
+        best = (rate, steps, multiplier)
+        if batch // 2 < MIN_BATCH:
+            return best
+        batch //= 2
+
+
 class TokenNetwork:
     """An autoregressive token model trained with the door's DP-SGD (shared by the neural and
     hybrid generators). Tokens before ``n_given`` are conditioned on, not learned."""
@@ -113,10 +146,10 @@ class TokenNetwork:
         params = init_parameters(vocab, settings["embed"], settings["hidden"], rng)
         layout = TokenLayout(vocab, dev)
         dimension = int(sum(p.size for p in params.values()))
-        sampling_rate = min(1.0, settings["batch_size"] / max(n_estimate, 1.0))
-        steps = max(1, math.ceil(settings["epochs"] / sampling_rate))
         accountant = table.accountant
-        multiplier = accountant.calibrate_subsampled_gaussian(part, sampling_rate, steps)
+        sampling_rate, steps, multiplier = cheapest_batch(
+            accountant, part, n_estimate, settings["batch_size"], settings["epochs"]
+        )
         plan = DpsgdPlan(sampling_rate, steps, multiplier, settings["clipping_norm"], dimension)
         trainer = table.dpsgd(plan, settings["fine_bins"], part)
 
@@ -192,7 +225,9 @@ class NeuralSynthesizer:
     Parameters
     ----------
     epochs : expected passes over the data (steps = epochs / sampling rate).
-    batch_size : expected Poisson batch size (sampling rate = batch_size / DP row count).
+    batch_size : the largest expected Poisson batch (sampling rate = batch / DP row count); a
+        half or a quarter of it is used where the accountant's bound makes that less noisy
+        (:func:`cheapest_batch`).
     learning_rate : Adam's step size on the noisy mean gradient.
     clipping_norm : per-sample gradient L2 bound C.
     embed, hidden : widths of the token embeddings and of the two hidden layers.
