@@ -18,6 +18,8 @@ Environments (ignored by git), one per peer family because their pins clash:
   mechanisms themselves (MST, AIM) are not in the wheel: they are
   copied from private-pgm's ``mechanisms/`` folder at commit ``PGM_COMMIT`` into
   ``.peer-env/pgm/mechanisms``;
+* ``.peer-env/pgm2-venv`` mbi 2.0.0 (jax 0.10.2, pandas<3, matplotlib): the same mechanisms
+  files, with the 1.x names they call mapped onto 2.0.0's API at run time (``_pgm2_data``);
 * ``.peer-env/datasynth`` DataSynthesizer 0.1.13.
 
 Each run is one worker process (``--worker``) in its peer's environment: the timer covers fit
@@ -160,6 +162,85 @@ def run_pgm_aim(train: pd.DataFrame, sizes: dict, epsilon: float, seed: int) -> 
     return synthetic.df
 
 
+def _pgm2_data(train: pd.DataFrame, sizes: dict):
+    """The train split as an mbi 2.0.0 ``Dataset``, after the run-time patches that let the
+    pinned mechanisms (written against mbi 1.x) call mbi 2.0.0. Each patch maps a 1.x name onto
+    the 2.0.0 call that does the same thing; no default changes:
+
+    * ``estimation.mirror_descent(domain, measurements, iters=, potentials=, callback_fn=)``
+      became ``estimation.MirrorDescent().estimate(..., warm_start=)``: same Armijo line search
+      (start 2 / (L x total), x1.01 on accept, /2 on reject), same minimum-variance total;
+    * ``Dataset.df``: 2.0.0 keeps a dict of numpy columns (its constructor still takes a
+      DataFrame as that mapping), so ``df`` is rebuilt from it for ``mst.transform_data`` and
+      ``mst.reverse_data``;
+    * ``Domain.attrs`` is ``Domain.attributes`` in 2.0.0 (``mst.select``);
+    * ``MarkovRandomField.cliques`` is a tuple in 2.0.0 and a list in 1.x; ``aim.filter_candidates``
+      appends to it, so it is returned as a list;
+    * JAX float64: mbi 1.x switched it on when imported, 2.0.0 leaves it off and warns that
+      float32 can stall its estimators, so it is switched on here as in 1.x.
+    """
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    sys.path.insert(0, str(PGM_MECHANISMS))
+    from mbi import Dataset, Domain, MarkovRandomField, estimation
+
+    def mirror_descent(domain, loss_fn, *, potentials=None, iters=1000, callback_fn=None):
+        return estimation.MirrorDescent().estimate(domain, loss_fn, iters=iters, warm_start=potentials,
+                                                   callback_fn=callback_fn)
+
+    estimation.mirror_descent = mirror_descent
+    Dataset.df = property(lambda self: pd.DataFrame(self.data))
+    Domain.attrs = property(lambda self: self.attributes)
+    MarkovRandomField.cliques = property(lambda self: list(self.potentials.cliques))
+    return Dataset({c: train[c].to_numpy() for c in sizes}, Domain(list(sizes), list(sizes.values())))
+
+
+def run_pgm2_mst(train: pd.DataFrame, sizes: dict, epsilon: float, seed: int) -> pd.DataFrame:
+    """private-pgm's ``mechanisms/mst.py`` on mbi 2.0.0 (patches in ``_pgm2_data``): sigma =
+    sqrt(3 / (2 rho)) with rho = cdp_rho(epsilon, delta), its domain compression, its
+    exponential-mechanism tree selection on rho / 3 (after a 2,500-iteration fit), and mirror
+    descent with iters=10000. As in ``run_pgm_mst``, its ``MST()`` body is repeated with rows =
+    train rows, and the 1-way measurements reach ``compress_domain`` as numpy arrays (mbi 2.0.0
+    also counts into JAX arrays, which would make its mapped columns objects). Noise, selection
+    and sampling use numpy's global generator, seeded here."""
+    import dataclasses
+
+    data = _pgm2_data(train, sizes)
+    import mst
+    from cdp2adp import cdp_rho
+    from mbi import estimation
+
+    np.random.seed(seed)
+    rho = cdp_rho(epsilon, DELTA)
+    sigma = np.sqrt(3 / (2 * rho))
+    log1 = [dataclasses.replace(m, noisy_measurement=np.asarray(m.noisy_measurement))
+            for m in mst.measure(data, [(column,) for column in data.domain], sigma)]
+    data, log1, undo_compress = mst.compress_domain(data, log1)
+    cliques = mst.select(data, rho / 3.0, log1)
+    log2 = mst.measure(data, cliques, sigma)
+    model = estimation.mirror_descent(data.domain, log1 + log2, iters=10000)
+    return undo_compress(model.synthetic_data(rows=len(train))).df
+
+
+def run_pgm2_aim(train: pd.DataFrame, sizes: dict, epsilon: float, seed: int) -> pd.DataFrame:
+    """private-pgm's ``mechanisms/aim.py`` on mbi 2.0.0 (patches in ``_pgm2_data``) with the
+    command-line defaults of ``run_pgm_aim``: all 2-way marginals of at most 10,000 cells,
+    weight 1; max_model_size=80; max_iters=1000; rounds = 16 x columns. Numpy's global
+    generator is seeded, as there."""
+    import itertools
+
+    data = _pgm2_data(train, sizes)
+    import aim
+
+    np.random.seed(seed)
+    workload = [(clique, 1.0) for clique in itertools.combinations(data.domain, 2)
+                if data.domain.size(clique) <= 10000]
+    mechanism = aim.AIM(epsilon, DELTA, max_model_size=80, max_iters=1000)
+    _, synthetic = mechanism.run(data, workload, num_synth_rows=len(train))
+    return synthetic.df
+
+
 def run_datasynthesizer(train: pd.DataFrame, sizes: dict, epsilon: float, seed: int) -> pd.DataFrame:
     """DataSynthesizer's correlated attribute mode with k=2 parents (its default k=0 picks k
     from the data and the budget; the issue's reference figure is k=2). Every column is
@@ -197,6 +278,10 @@ class Peer:
 PEERS = {
     "pgm-mst": Peer("private-pgm MST", run_pgm_mst, ENV / "pgm-venv" / "bin" / "python", "mbi"),
     "pgm-aim": Peer("private-pgm AIM", run_pgm_aim, ENV / "pgm-venv" / "bin" / "python", "mbi", 1500.0),
+    "pgm2-mst": Peer("private-pgm MST (mbi {version})", run_pgm2_mst,
+                     ENV / "pgm2-venv" / "bin" / "python", "mbi"),
+    "pgm2-aim": Peer("private-pgm AIM (mbi {version})", run_pgm2_aim,
+                     ENV / "pgm2-venv" / "bin" / "python", "mbi", 1500.0),
     "dpmm-mst": Peer("dpmm MST", run_dpmm("mst"), ENV / "bin" / "python", "dpmm"),
     "dpmm-privbayes": Peer("dpmm PrivBayes", run_dpmm("privbayes"), ENV / "bin" / "python", "dpmm"),
     "dpmm-aim": Peer("dpmm AIM", run_dpmm("aim"), ENV / "bin" / "python", "dpmm"),
@@ -279,7 +364,9 @@ def main() -> None:
     limits = {k: float(v) for k, v in (item.split("=") for item in args.timeout.split(",") if item)}
     rows = []
     for key in [p.strip() for p in args.peers.split(",") if p.strip()]:
-        label = f"{PEERS[key].label} {version(PEERS[key])}"
+        peer = PEERS[key]
+        label = (peer.label.format(version=version(peer)) if "{version}" in peer.label
+                 else f"{peer.label} {version(peer)}")
         for epsilon in [float(e) for e in args.epsilons.split(",")]:
             for seed in [int(s) for s in args.seeds.split(",")]:
                 run = run_peer(key, epsilon, seed, limits.get(key, PEERS[key].timeout_s))

@@ -17,11 +17,15 @@ python3 -m venv .peer-env/snsynth
 # private-pgm: the mbi package from PyPI, and its mechanisms (MST, AIM), which are not in the
 # wheel, from the repository's mechanisms/ folder at a pinned commit. Those mechanisms call
 # mbi 1.x's API (estimation.mirror_descent, a pandas-backed Dataset); mbi 2.0.0 replaced both,
-# so the release that matches them, 1.1.0, is the one installed. They also import matplotlib
+# so they run unchanged on 1.1.0, the release they were written against. They also import matplotlib
 # and pandas (before 3.0: its mapped columns come back as objects, which mbi refuses), which
 # mbi does not require.
 python3 -m venv .peer-env/pgm-venv
 .peer-env/pgm-venv/bin/pip install --quiet mbi==1.1.0 "pandas<3" matplotlib
+# The same mechanisms on mbi 2.0.0 (the release the issue measured), in a venv of their own:
+# peers.py patches the few 1.x names they call onto 2.0.0's API at run time (_pgm2_data).
+python3 -m venv .peer-env/pgm2-venv
+.peer-env/pgm2-venv/bin/pip install --quiet mbi==2.0.0 "pandas<3" matplotlib
 rm -rf .peer-env/pgm && mkdir -p .peer-env/pgm
 git clone --quiet https://github.com/ryan112358/private-pgm .peer-env/pgm/repo
 git -C .peer-env/pgm/repo checkout --quiet "$PGM_COMMIT"
