@@ -22,13 +22,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from dpsynth.errors import DpsynthError
 from dpsynth.models.domain import Domain
 from dpsynth.models.factor import Factor
-from dpsynth.models.inference import calibrate, marginal_probabilities
+from dpsynth.models.inference import calibrate, clique_probabilities, marginal_probabilities
 from dpsynth.models.junction_tree import JunctionTree
 
 # exp(x) is 0.0 in float64 below this: a probability the engine's marginals report as zero.
@@ -65,6 +66,10 @@ class Restricted:
     beliefs: list[Factor]
     log_mass: float
 
+    @cached_property
+    def _probabilities(self) -> list[Factor]:
+        return clique_probabilities(self.beliefs)
+
     def codes(self, attr: str) -> np.ndarray:
         """Original code of each sub-domain code of ``attr``."""
         kept = self.kept.get(attr)
@@ -74,7 +79,7 @@ class Restricted:
         """q's marginal over ``attrs`` on the full domain (zero on codes left out); sums to 1."""
         attrs = tuple(attrs)
         out = np.zeros(full.shape(attrs))
-        probs = marginal_probabilities(self.tree, self.beliefs, attrs)
+        probs = marginal_probabilities(self.tree, self._probabilities, attrs)
         out[np.ix_(*[self.codes(a) for a in attrs])] = probs
         return out
 

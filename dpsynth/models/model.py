@@ -23,7 +23,7 @@ from dpsynth.models.conditioning import (
 )
 from dpsynth.models.domain import Domain
 from dpsynth.models.factor import Factor
-from dpsynth.models.inference import calibrate, marginal_probabilities
+from dpsynth.models.inference import calibrate, clique_probabilities, marginal_probabilities
 from dpsynth.models.junction_tree import JunctionTree, build_junction_tree
 from dpsynth.models.sampling import sample_rows
 
@@ -84,6 +84,10 @@ class GraphicalModel:
         tree = self.junction_tree
         return calibrate(tree, tree_potentials(self.domain, tree, self.potentials), overwrite=True)
 
+    @cached_property
+    def _probabilities(self) -> list[Factor]:
+        return clique_probabilities(self._calibrated[0])
+
     @property
     def log_partition(self) -> float:
         return self._calibrated[1]
@@ -93,7 +97,7 @@ class GraphicalModel:
         attrs = tuple(attrs)
         for a in attrs:
             self.domain.index(a)
-        return self.total * marginal_probabilities(self.junction_tree, self._calibrated[0], attrs)
+        return self.total * marginal_probabilities(self.junction_tree, self._probabilities, attrs)
 
     def sample(
         self,
