@@ -99,10 +99,11 @@ def cheapest_batch(
 
     At a fixed number of epochs E, the ``E / q`` steps each add noise ``multiplier C`` to a
     signal of about ``q n C``; summed over the run the noise grows as the square root of the
-    steps and the signal as the steps, so noise over signal goes as ``multiplier / sqrt(q)``. Under the continuous Gaussian's curve that
-    favours large batches; Zhu & Wang's bound (dpsynth's DP-SGD curve) has a per-step floor that
-    grows like ``q^3`` and can make a small share's noise at a large batch ten times what a
-    batch half or a quarter as large needs (RESULTS.md, "Neural and hybrid"). The choice reads
+    steps and the signal as the steps, so noise over signal goes as ``multiplier / sqrt(q)``.
+    Under the continuous Gaussian's curve that favours large batches; Zhu & Wang's bound
+    (dpsynth's DP-SGD curve) has a per-step floor that grows like ``q^3`` and can make a small
+    share's noise at a large batch ten times what a batch half or a quarter as large needs
+    (RESULTS.md, "Neural and hybrid"). The choice reads
     only public facts (the share, delta, the DP row count), so it is post-processing; the search
     stops at the first halving that does not help.
     """
