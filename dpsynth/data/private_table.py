@@ -28,6 +28,7 @@ from dpsynth.privacy.events import (
 from dpsynth.privacy.noise import NoiseSource, discrete_gaussian, exponential_mechanism
 from dpsynth.schema import Numeric, Schema, encode
 from dpsynth.schema.discover import column_is_numeric
+from dpsynth.schema.fine import fine_position
 
 logger = logging.getLogger(__name__)
 
@@ -250,8 +251,8 @@ class PrivateTable:
         bin_code = np.where(present, code, 0)
         low, high = edges[bin_code], edges[bin_code + 1]
         clipped = np.clip(np.where(present, values, low), column.lower, column.upper)
-        position = np.floor((clipped - low) / (high - low) * fine_bins)
-        return np.where(present, np.clip(position, 0, fine_bins - 1), 0).astype(np.int64)
+        position = fine_position(clipped, low, high, column.integer, fine_bins)
+        return np.where(present, position, 0)
 
     # ---------------------------------------------------------- domain discovery (raw)
     def _raw(self, column: str) -> pd.Series:

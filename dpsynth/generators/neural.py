@@ -49,6 +49,7 @@ from dpsynth.privacy.budget import NEURAL
 from dpsynth.privacy.conversion import rdp_epsilon
 from dpsynth.privacy.dpsgd import DpsgdPlan
 from dpsynth.schema import Numeric, Schema, decode
+from dpsynth.schema.fine import value_in_cell
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +67,8 @@ def refine_numeric(
     frame: pd.DataFrame, codes: np.ndarray, fine: np.ndarray, schema: Schema, fine_bins: int,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
-    """Replace each numeric value, decoded uniformly in its bin, by one drawn uniformly in its
-    fine cell (``fine`` holds one column per :func:`numeric_columns` entry)."""
+    """Replace each numeric value, decoded uniformly in its bin, by one drawn in its fine cell
+    (``fine`` holds one column per :func:`numeric_columns` entry; see :mod:`dpsynth.schema.fine`)."""
     names = list(schema.encoded_columns)
     for k, name in enumerate(numeric_columns(schema)):
         column = schema[name]
@@ -75,12 +76,7 @@ def refine_numeric(
         present = np.ones(len(code), bool) if not column.missing else code != column.missing_code
         edges = column.bin_edges.astype(float)
         low, high = edges[code[present]], edges[code[present] + 1]
-        position = (fine[present, k] + rng.random(int(present.sum()))) / fine_bins
-        values = low + position * (high - low)
-        if column.integer:
-            values = np.clip(np.floor(values), low, high - 1).astype(np.int64)
-        else:
-            values = np.minimum(values, np.nextafter(high, low))
+        values = value_in_cell(fine[present, k].astype(np.int64), low, high, column.integer, fine_bins, rng)
         refined = frame[name].to_numpy(copy=True)
         refined[present] = values
         frame[name] = pd.Series(refined, index=frame.index, dtype=frame[name].dtype)
