@@ -91,3 +91,22 @@ def test_model_rejects_bad_potentials(loopy_model):
         GraphicalModel(domain, {("A", "B"): np.zeros((3, 2))}, total=1.0)
     with pytest.raises(ValueError, match="finite"):
         GraphicalModel(domain, {("A",): np.array([0.0, -np.inf])}, total=1.0)
+
+
+def test_draws_are_stratified_within_each_separator_group_and_each_row_stays_exact(loopy_graphical_model):
+    """Every separator group's counts of each value are n p rounded down or up, where
+    independent draws would scatter them by about sqrt(n p); and a single row, drawn many
+    times, still follows the model's marginal."""
+    model = loopy_graphical_model
+    domain, tree = model.domain, model.junction_tree
+    rows = model.sample(5000, np.random.default_rng(3))
+    root = tree.cliques[tree.order[0]]
+    expected = 5000 * model.marginal(root) / model.total
+    counts = empirical(rows, domain, root) * 5000
+    assert np.all(np.abs(counts - expected) < 1 + 1e-9)
+    rng = np.random.default_rng(4)
+    singles = np.concatenate([model.sample(1, rng) for _ in range(4000)])
+    attr = domain.attrs[-1]
+    probabilities = model.marginal((attr,)) / model.total
+    observed = empirical(singles, domain, (attr,))
+    assert np.all(np.abs(observed - probabilities) < 4 * np.sqrt(probabilities * (1 - probabilities) / 4000) + 1e-3)
