@@ -128,6 +128,14 @@ def run_pgm_mst(train: pd.DataFrame, sizes: dict, epsilon: float, seed: int) -> 
     selection use numpy's global generator, seeded here."""
     data = _pgm_data(train, sizes)
     import attr
+
+    return _pgm_mst_body(data, epsilon, seed, len(train), attr.evolve)
+
+
+def _pgm_mst_body(data, epsilon: float, seed: int, rows: int, replace) -> pd.DataFrame:
+    """The five calls of private-pgm's ``MST()`` with ``rows`` synthetic rows; ``replace``
+    (attrs' or dataclasses' field replacement, by mbi version) hands the 1-way measurements to
+    ``compress_domain`` as numpy arrays."""
     import mst
     from cdp2adp import cdp_rho
     from mbi import estimation
@@ -135,13 +143,13 @@ def run_pgm_mst(train: pd.DataFrame, sizes: dict, epsilon: float, seed: int) -> 
     np.random.seed(seed)
     rho = cdp_rho(epsilon, DELTA)
     sigma = np.sqrt(3 / (2 * rho))
-    log1 = [attr.evolve(m, noisy_measurement=np.asarray(m.noisy_measurement))
+    log1 = [replace(m, noisy_measurement=np.asarray(m.noisy_measurement))
             for m in mst.measure(data, [(column,) for column in data.domain], sigma)]
     data, log1, undo_compress = mst.compress_domain(data, log1)
     cliques = mst.select(data, rho / 3.0, log1)
     log2 = mst.measure(data, cliques, sigma)
     model = estimation.mirror_descent(data.domain, log1 + log2, iters=10000)
-    return undo_compress(model.synthetic_data(rows=len(train))).df
+    return undo_compress(model.synthetic_data(rows=rows)).df
 
 
 def run_pgm_aim(train: pd.DataFrame, sizes: dict, epsilon: float, seed: int) -> pd.DataFrame:
@@ -207,20 +215,7 @@ def run_pgm2_mst(train: pd.DataFrame, sizes: dict, epsilon: float, seed: int) ->
     import dataclasses
 
     data = _pgm2_data(train, sizes)
-    import mst
-    from cdp2adp import cdp_rho
-    from mbi import estimation
-
-    np.random.seed(seed)
-    rho = cdp_rho(epsilon, DELTA)
-    sigma = np.sqrt(3 / (2 * rho))
-    log1 = [dataclasses.replace(m, noisy_measurement=np.asarray(m.noisy_measurement))
-            for m in mst.measure(data, [(column,) for column in data.domain], sigma)]
-    data, log1, undo_compress = mst.compress_domain(data, log1)
-    cliques = mst.select(data, rho / 3.0, log1)
-    log2 = mst.measure(data, cliques, sigma)
-    model = estimation.mirror_descent(data.domain, log1 + log2, iters=10000)
-    return undo_compress(model.synthetic_data(rows=len(train))).df
+    return _pgm_mst_body(data, epsilon, seed, len(train), dataclasses.replace)
 
 
 def run_pgm2_aim(train: pd.DataFrame, sizes: dict, epsilon: float, seed: int) -> pd.DataFrame:
