@@ -6,10 +6,11 @@ private table directly (see run_method); mean TVD over all 1-, 2- and 3-way marg
 the train split, train-on-synthetic test-on-real ROC AUC for income>50K, wall time and peak
 resident memory of the fit-and-sample process (each run in its own process; peak memory read
 from /proc's VmHWM, see bench_mst.peak_mb). ``--params`` passes AIM constructor parameters as
-JSON; ``--mst`` adds dpsynth MST rows from the same runner for comparison.
+JSON; ``--methods aim,mst`` adds dpsynth MST rows from the same runner (``--methods mst`` runs
+MST alone).
 
     python benchmarks/bench_aim.py [--epsilons 0.3,1,3,10] [--seeds 1] [--params '{"round_iters": 1000}']
-                                   [--mst] [--out results.json]
+                                   [--methods aim,mst] [--out results.json]
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def main() -> None:
     parser.add_argument("--epsilons", default="0.3,1,3,10")
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--params", default="{}", help="AIM constructor parameters as JSON")
-    parser.add_argument("--mst", action="store_true", help="also run dpsynth MST")
+    parser.add_argument("--methods", default="aim", help="aim, mst or both, e.g. aim,mst")
     parser.add_argument("--out", default=None, help="write the rows as JSON here")
     args = parser.parse_args()
     params = json.loads(args.params)
@@ -77,8 +78,10 @@ def main() -> None:
     label = "dpsynth AIM" + (f" {json.dumps(params)}" if params else "")
     for epsilon in [float(e) for e in args.epsilons.split(",")]:
         for seed in range(args.seeds):
-            runs = [(label, in_process(run_method, "aim", epsilon, seed, params))]
-            if args.mst:
+            runs = []
+            if "aim" in args.methods.split(","):
+                runs.append((label, in_process(run_method, "aim", epsilon, seed, params)))
+            if "mst" in args.methods.split(","):
                 runs.append(("dpsynth MST", in_process(run_method, "mst", epsilon, seed, {})))
             for system, run in runs:
                 extra = ("selections", "cliques")

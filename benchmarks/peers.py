@@ -6,7 +6,7 @@ scikit-learn); each peer fits and samples in a worker process of its own environ
 peers are not dependencies of dpsynth; ``setup_peers.sh`` builds every environment below):
 
     .venv/bin/python benchmarks/peers.py [--epsilons 0.3,1,3,10] [--seeds 0,1,2]
-        [--peers dpmm-mst,pgm-aim,...] [--timeout pgm-aim=1500,datasynthesizer=1200]
+        [--peers dpmm-mst,pgm-aim,...] [--timeout pgm-aim=1500,datasynthesizer=1800]
         [--out peers.json]
 
 Environments (ignored by git), one per peer family because their pins clash:
@@ -285,7 +285,7 @@ PEERS = {
     "smartnoise-aim": Peer("smartnoise-synth AIM", run_smartnoise("aim"),
                            ENV / "snsynth" / "bin" / "python", "smartnoise-synth"),
     "datasynthesizer": Peer("DataSynthesizer PrivBayes k=2", run_datasynthesizer,
-                            ENV / "datasynth" / "bin" / "python", "DataSynthesizer", 1200.0),
+                            ENV / "datasynth" / "bin" / "python", "DataSynthesizer", 1800.0),
 }
 
 

@@ -32,7 +32,7 @@ the row count; details in each runner's docstring in `benchmarks/peers.py`):
 
 - dpsynth (this tree): AIM, MST, PrivBayes with their defaults (AIM: all 3-way marginals as
   the workload, max_model_size 80 MiB, round_iters 300, max_iters 1000, no compression),
-  fitted on the private table directly (`bench_aim.py --mst`, `bench_privbayes.py`; every `out/aim*.json` is read, so a
+  fitted on the private table directly (`bench_aim.py --methods aim,mst`, `bench_privbayes.py`; every `out/aim*.json` is read, so a
   cell re-run on its own replaces the earlier one).
 - private-pgm: `mechanisms/mst.py` and `mechanisms/aim.py` from github.com/ryan112358/private-pgm
   at commit 4d2b3c566b148da3ef800ce76e6189c548f2da22 (2025-08-08, the newest), each on two mbi
@@ -58,7 +58,7 @@ the row count; details in each runner's docstring in `benchmarks/peers.py`):
 - smartnoise-synth 1.0.8 (MST, AIM; with mbi 1.1.0; AIM: max_model_size 80, degree 2,
   max_cells 10000), its label transformer fitted on the public codes.
 - DataSynthesizer 0.1.13, correlated attribute mode with k = 2 (its default k = 0 picks k
-  from the data), every column categorical with its public domain; capped at 20 minutes a run.
+  from the data), every column categorical with its public domain; capped at 30 minutes a run.
   It forks worker processes whose memory is not in its peak figure.
 
 Peak memory is the fitting process's own VmHWM: worker processes a peer forks (dpmm's joblib

@@ -6,7 +6,7 @@
 # Outputs go to benchmarks/out/ (ignored by git). Peers need benchmarks/setup_peers.sh once.
 #   bash benchmarks/run_all.sh [EPSILONS] [SEEDS]      (defaults: 0.3,1,3,10 and 0,1,2)
 # The full peer grid is long: private-pgm's AIM is capped at 25 minutes a run and
-# DataSynthesizer at 20 (a run past its cap is reported as "did not finish"), and dpmm's and
+# DataSynthesizer at 30 (a run past its cap is reported as "did not finish"), and dpmm's and
 # smartnoise's AIM take 10-25 minutes a run on a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ seeds=${2:-0,1,2}
 count=$(echo "$seeds" | tr ',' '\n' | wc -l)
 mkdir -p benchmarks/out
 py=.venv/bin/python
-$py benchmarks/bench_aim.py --epsilons "$epsilons" --seeds "$count" --mst --out benchmarks/out/aim.json | tee benchmarks/out/aim.md
+$py benchmarks/bench_aim.py --epsilons "$epsilons" --seeds "$count" --methods aim,mst --out benchmarks/out/aim.json | tee benchmarks/out/aim.md
 $py benchmarks/bench_privbayes.py --epsilons "$epsilons" --seeds "$count" --out benchmarks/out/privbayes.json | tee benchmarks/out/privbayes.md
 if [ -x benchmarks/.peer-env/bin/python ]; then
   rm -f benchmarks/out/peers-rows.jsonl
