@@ -35,7 +35,7 @@ import numpy as np
 
 from dpsynth.data import PrivateTable
 from dpsynth.errors import BudgetExceeded, DataError, SchemaError
-from dpsynth.generators.base import MarginalSynthesizer
+from dpsynth.generators.base import MarginalSynthesizer, check_positive_int
 from dpsynth.generators.compression import merge_counts, merge_maps, merged_size
 from dpsynth.models import Domain, GraphicalModel, Measurement, estimate, model_size
 from dpsynth.privacy.accountant import PlannedMeasurement
@@ -114,9 +114,7 @@ class AIM(MarginalSynthesizer):
     def _check_params(self, n_columns: int) -> int:
         """Validate the numeric parameters; return the number of planned rounds T."""
         for name in ("max_iters", "round_iters"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise DataError(f"{name} must be a positive integer; got {value!r}")
+            check_positive_int(name, getattr(self, name))
         size = self.max_model_size
         if isinstance(size, bool) or not isinstance(size, (int, float)) or not (math.isfinite(size) and size > 0):
             raise DataError(f"max_model_size must be a positive number of MiB; got {size!r}")

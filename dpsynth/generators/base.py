@@ -24,6 +24,12 @@ from dpsynth.schema import Schema, decode
 FORMAT_VERSION = 1
 
 
+def check_positive_int(name: str, value: object) -> None:
+    """Refuse a parameter that is not an integer >= 1 (booleans included), naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise DataError(f"{name} must be a positive integer; got {value!r}")
+
+
 def as_generator(random_state: None | int | np.random.Generator) -> np.random.Generator:
     """A numpy Generator from None, a seed, or a Generator (scikit-learn's ``random_state``)."""
     if isinstance(random_state, np.random.Generator):

@@ -16,8 +16,8 @@ import networkx as nx
 import numpy as np
 
 from dpsynth.data import PrivateTable
-from dpsynth.errors import BudgetExceeded
-from dpsynth.generators.base import MarginalSynthesizer
+from dpsynth.errors import BudgetExceeded, DataError
+from dpsynth.generators.base import MarginalSynthesizer, check_positive_int
 from dpsynth.generators.compression import merge_counts, merge_maps, merged_size
 from dpsynth.models import DEFAULT_MAX_CELLS, Domain, Measurement, estimate
 from dpsynth.privacy.accountant import PlannedMeasurement
@@ -60,6 +60,7 @@ class MST(MarginalSynthesizer):
 
     def fit(self, table: PrivateTable, part: str = MARGINAL) -> MST:
         """Spend what is left of ``part`` on ``table`` and estimate the model."""
+        self._check_params()
         accountant = table.accountant
         rho = accountant.rho_remaining(part)
         if rho <= 0:
@@ -98,6 +99,14 @@ class MST(MarginalSynthesizer):
                          max_cells=self.max_cells)
         self._set_fitted(model, table.schema, merges, table.noise.rng)
         return self
+
+    def _check_params(self) -> None:
+        """Refuse bad settings before anything is measured, so no budget goes to a failed fit."""
+        check_positive_int("max_iters", self.max_iters)
+        check_positive_int("max_cells", self.max_cells)
+        d = self.discrepancy
+        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 <= d <= 1):
+            raise DataError(f"discrepancy must be a number between 0 and 1, or None; got {d!r}")
 
     def _select_tree(self, table, part, columns, measurements, domain, merges, rho_select):
         """Kruskal's algorithm with each edge picked by the exponential mechanism.

@@ -19,7 +19,7 @@ import numpy as np
 
 from dpsynth.data import PrivateTable
 from dpsynth.errors import BudgetError, BudgetExceeded, DataError
-from dpsynth.generators.base import MarginalSynthesizer
+from dpsynth.generators.base import MarginalSynthesizer, check_positive_int
 from dpsynth.models import Domain, Measurement, estimate, model_size
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import MARGINAL
@@ -210,21 +210,17 @@ class PrivBayes(MarginalSynthesizer):
 
     # ------------------------------------------------------------------------------ checks
     def _check_params(self) -> None:
-        def positive_int(name: str, value: object, smallest: int = 1) -> None:
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < smallest:
-                raise DataError(f"{name} must be an integer >= {smallest}; got {value!r}")
-
         if self.degree is not None:
-            positive_int("degree", self.degree)
+            check_positive_int("degree", self.degree)
         share = self.structure_share
         if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
             raise BudgetError(f"structure_share must be a number strictly between 0 and 1; got {share!r}")
         theta = self.theta
         if isinstance(theta, bool) or not isinstance(theta, (int, float)) or not (math.isfinite(theta) and theta > 0):
             raise DataError(f"theta must be a positive finite number; got {theta!r}")
-        positive_int("max_iters", self.max_iters)
-        positive_int("max_cells_per_conditional", self.max_cells_per_conditional)
-        positive_int("max_cells", self.max_cells)
+        check_positive_int("max_iters", self.max_iters)
+        check_positive_int("max_cells_per_conditional", self.max_cells_per_conditional)
+        check_positive_int("max_cells", self.max_cells)
 
     def _check_feasible(self, domain: Domain) -> None:
         """Refuse, before spending anything, settings the model or the enumeration cannot take."""

@@ -6,9 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dpsynth.errors import NotFittedError
+from dpsynth.data import PrivateTable
+from dpsynth.errors import DataError, NotFittedError
 from dpsynth.generators import available, create
 from dpsynth.generators.mst import MST
+from dpsynth.privacy.accountant import Accountant
+from dpsynth.privacy.budget import Budget
+from dpsynth.privacy.noise import NoiseSource
 from tests.generators.conftest import fit_generator
 
 
@@ -28,6 +32,18 @@ def test_mst_spends_the_marginal_part_exactly(adult):
     d = len(adult[1].encoded_columns)
     assert events.count("discrete_gaussian") == d + (d - 1)
     assert events.count("exponential") == d - 1
+
+
+@pytest.mark.parametrize("params", [{"max_iters": 0}, {"max_iters": 2.5}, {"discrepancy": 1.5},
+                                    {"discrepancy": -0.1}, {"discrepancy": True}, {"max_cells": False}])
+def test_bad_settings_are_refused_before_anything_is_spent(adult, params):
+    frame, schema = adult
+    accountant = Accountant(Budget(1.0, 1e-9))
+    table = PrivateTable(frame, accountant, NoiseSource())
+    table.encode(schema)
+    with pytest.raises(DataError, match=next(iter(params))):
+        MST(**params).fit(table)
+    assert not accountant.charges
 
 
 def test_mst_samples_decoded_rows_with_a_dp_row_count(adult):
