@@ -23,6 +23,7 @@ if [ -x benchmarks/.peer-env/bin/python ]; then
     --out benchmarks/out/peers-rows.jsonl | tee benchmarks/out/peers.md
 fi
 $py benchmarks/report_marginal.py
+$py benchmarks/bench_stopping.py | tee benchmarks/out/stopping.md
 $py benchmarks/bench_samplers.py | tee benchmarks/out/samplers.md
 $py benchmarks/bench_calibrate.py | tee benchmarks/out/calibrate.md
 $py benchmarks/bench_counting.py | tee benchmarks/out/counting.md
