@@ -157,16 +157,20 @@ def run_pgm_aim(train: pd.DataFrame, sizes: dict, epsilon: float, seed: int) -> 
     2-way marginals of at most max_cells=10000 cells, weight 1; max_model_size=80 (MB);
     max_iters=1000; rounds = 16 x columns. Its noise and selection use numpy's global
     generator (the ``prng`` argument does not reach ``Mechanism``), seeded here."""
+    return _pgm_aim_body(_pgm_data(train, sizes), epsilon, seed, len(train))
+
+
+def _pgm_aim_body(data, epsilon: float, seed: int, rows: int) -> pd.DataFrame:
+    """private-pgm's AIM with its command-line defaults on an mbi ``Dataset`` of either version."""
     import itertools
 
-    data = _pgm_data(train, sizes)
     import aim
 
     np.random.seed(seed)
     workload = [(clique, 1.0) for clique in itertools.combinations(data.domain, 2)
                 if data.domain.size(clique) <= 10000]
     mechanism = aim.AIM(epsilon, DELTA, max_model_size=80, max_iters=1000)
-    _, synthetic = mechanism.run(data, workload, num_synth_rows=len(train))
+    _, synthetic = mechanism.run(data, workload, num_synth_rows=rows)
     return synthetic.df
 
 
@@ -223,17 +227,7 @@ def run_pgm2_aim(train: pd.DataFrame, sizes: dict, epsilon: float, seed: int) ->
     command-line defaults of ``run_pgm_aim``: all 2-way marginals of at most 10,000 cells,
     weight 1; max_model_size=80; max_iters=1000; rounds = 16 x columns. Numpy's global
     generator is seeded, as there."""
-    import itertools
-
-    data = _pgm2_data(train, sizes)
-    import aim
-
-    np.random.seed(seed)
-    workload = [(clique, 1.0) for clique in itertools.combinations(data.domain, 2)
-                if data.domain.size(clique) <= 10000]
-    mechanism = aim.AIM(epsilon, DELTA, max_model_size=80, max_iters=1000)
-    _, synthetic = mechanism.run(data, workload, num_synth_rows=len(train))
-    return synthetic.df
+    return _pgm_aim_body(_pgm2_data(train, sizes), epsilon, seed, len(train))
 
 
 def run_datasynthesizer(train: pd.DataFrame, sizes: dict, epsilon: float, seed: int) -> pd.DataFrame:
