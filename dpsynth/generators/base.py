@@ -30,6 +30,12 @@ def check_positive_int(name: str, value: object) -> None:
         raise DataError(f"{name} must be a positive integer; got {value!r}")
 
 
+def check_discrepancy(value: object) -> None:
+    """Refuse a ``discrepancy`` stop (see :func:`~dpsynth.models.estimate`) outside [0, 1] or None."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1):
+        raise DataError(f"discrepancy must be a number between 0 and 1, or None; got {value!r}")
+
+
 def as_generator(random_state: None | int | np.random.Generator) -> np.random.Generator:
     """A numpy Generator from None, a seed, or a Generator (scikit-learn's ``random_state``)."""
     if isinstance(random_state, np.random.Generator):

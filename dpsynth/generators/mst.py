@@ -16,8 +16,12 @@ import networkx as nx
 import numpy as np
 
 from dpsynth.data import PrivateTable
-from dpsynth.errors import BudgetExceeded, DataError
-from dpsynth.generators.base import MarginalSynthesizer, check_positive_int
+from dpsynth.errors import BudgetExceeded
+from dpsynth.generators.base import (
+    MarginalSynthesizer,
+    check_discrepancy,
+    check_positive_int,
+)
 from dpsynth.generators.compression import merge_counts, merge_maps, merged_size
 from dpsynth.models import DEFAULT_MAX_CELLS, Domain, Measurement, estimate
 from dpsynth.privacy.accountant import PlannedMeasurement
@@ -104,9 +108,7 @@ class MST(MarginalSynthesizer):
         """Refuse bad settings before anything is measured, so no budget goes to a failed fit."""
         check_positive_int("max_iters", self.max_iters)
         check_positive_int("max_cells", self.max_cells)
-        d = self.discrepancy
-        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 <= d <= 1):
-            raise DataError(f"discrepancy must be a number between 0 and 1, or None; got {d!r}")
+        check_discrepancy(self.discrepancy)
 
     def _select_tree(self, table, part, columns, measurements, domain, merges, rho_select):
         """Kruskal's algorithm with each edge picked by the exponential mechanism.

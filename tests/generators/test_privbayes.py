@@ -103,6 +103,9 @@ def test_bad_parameters_are_refused_before_anything_is_spent(adult):
         ({"theta": -1.0}, DataError),
         ({"max_cells": 100}, DataError),
         ({"max_cells_per_conditional": 0}, DataError),
+        ({"max_iters": 0}, DataError),
+        ({"discrepancy": 1.5}, DataError),
+        ({"discrepancy": True}, DataError),
     ]:
         accountant = Accountant(Budget(1.0, 1e-9))
         table = PrivateTable(frame, accountant, NoiseSource())
