@@ -106,11 +106,14 @@ class _Loss:
         # whose marginal is in turn read from the junction-tree clique with fewest cells holding it.
         self.home = [next(c for c in cliques if set(m.clique) <= set(c)) for m in measurements]
         self.slot = {c: self.tree.containing(c) for c in self.home}
+        self.tables: list[Factor] | None = None
 
     def fit(self, theta: Mapping[Clique, np.ndarray]) -> _Fit:
-        beliefs, _ = calibrate(self.tree, tree_potentials(self.domain, self.tree, theta), overwrite=True)
+        # The loss keeps only residuals, so every fit reuses one set of tables (see tree_potentials).
+        self.tables = tree_potentials(self.domain, self.tree, theta, out=self.tables)
+        beliefs, _ = calibrate(self.tree, self.tables, overwrite=True)
         # One exp per junction-tree clique that holds a measurement, however many read it, in
-        # place: the beliefs are this fit's own tables, and the loss keeps only the residuals.
+        # place: the beliefs are the loss's scratch tables, and the fit keeps only the residuals.
         for i in set(self.slot.values()):
             np.exp(beliefs[i].values, out=beliefs[i].values)
             beliefs[i].values *= self.total

@@ -29,16 +29,32 @@ from dpsynth.models.sampling import sample_rows
 
 
 def tree_potentials(
-    domain: Domain, tree: JunctionTree, potentials: Mapping[tuple[str, ...], np.ndarray]
+    domain: Domain,
+    tree: JunctionTree,
+    potentials: Mapping[tuple[str, ...], np.ndarray],
+    out: list[Factor] | None = None,
 ) -> list[Factor]:
     """Sum each clique's log-potential into the junction-tree clique with fewest cells holding it.
 
-    The tables are new (one set, filled in place), so :func:`calibrate` may overwrite them.
+    The tables are new (one set, filled in place), so :func:`calibrate` may overwrite them; or
+    ``out``'s tables, overwritten. A fit that takes thousands of steps passes the same ``out``
+    each time: fresh tables of a model of millions of cells cost a page fault per 4 KiB on first
+    touch, which was a quarter of AIM's time at epsilon 10 on Adult.
     """
-    out = [Factor.zeros(domain, c) for c in tree.cliques]
+    if out is None:
+        out = [Factor(c, np.empty(domain.shape(c))) for c in tree.cliques]
+    filled = [False] * len(out)
     for clique, values in potentials.items():
-        table = out[tree.containing(clique)]
-        table.values += Factor(clique, values).aligned(table.attrs)
+        i = tree.containing(clique)
+        aligned = Factor(clique, values).aligned(out[i].attrs)
+        if filled[i]:
+            out[i].values += aligned
+        else:
+            np.copyto(out[i].values, aligned)  # broadcasts over the clique's other axes
+            filled[i] = True
+    for table, done in zip(out, filled):
+        if not done:
+            table.values.fill(0.0)
     return out
 
 
