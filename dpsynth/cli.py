@@ -24,6 +24,8 @@ RELEASE_EXAMPLES = """examples:
   dpsynth release --example adult --epsilon 1 --out adult-release
   dpsynth release data.csv --epsilon 1 --delta 1e-9 --schema schema.json --out release
   dpsynth release people.csv --epsilon 3 --privacy-unit pid --max-rows-per-unit 4 --out release
+  dpsynth release data.csv --epsilon 1 --method aim --workload "age,sex,income;race,income" --out release
+  dpsynth release data.csv --epsilon 1 --method privbayes --param degree=3 --out release
 """
 
 EXIT_CODES = """
@@ -61,6 +63,54 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _workload(text: str) -> int | list[list[str]]:
+    """--workload: a degree ("3"), column sets ("age,sex;race,income") or a JSON list of lists."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    if text.startswith("["):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise argparse.ArgumentTypeError(f"not a valid JSON list ({error.msg})") from None
+        if not value or not isinstance(value, list) or not all(
+            isinstance(entry, list) and all(isinstance(name, str) for name in entry) for entry in value
+        ):
+            raise argparse.ArgumentTypeError("a JSON workload must be a non-empty list of lists of column names")
+        return value
+    sets = [[name.strip() for name in part.split(",") if name.strip()] for part in text.split(";")]
+    sets = [entry for entry in sets if entry]
+    if not sets:
+        raise argparse.ArgumentTypeError("give a degree (3) or column sets such as 'age,sex;race,income'")
+    return sets
+
+
+def _param(text: str) -> tuple[str, object]:
+    """--param NAME=VALUE: VALUE is read as JSON where it parses (3, 0.5, true, [..]), else as text."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE; got {text!r}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return name.strip(), value
+
+
+def _method_params(pairs: Sequence[tuple[str, object]], workload: object | None) -> dict[str, object]:
+    """The generator parameters from --param and --workload, refusing a name given twice."""
+    params: dict[str, object] = {}
+    for name, value in pairs:
+        if name in params:
+            raise DpsynthError(f"--param {name} is given more than once")
+        params[name] = value
+    if workload is not None:
+        if "workload" in params:
+            raise DpsynthError("give the workload either as --workload or as --param workload=..., not both")
+        params["workload"] = workload
+    return params
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dpsynth", description=__doc__.splitlines()[0], epilog=EXIT_CODES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -83,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--out", required=True, help="new folder to write the release into")
     release.add_argument("--schema", help="public schema: dpsynth JSON/YAML, or an mbi domain file")
     release.add_argument("--method", default="mst", help="generator (default mst)")
+    release.add_argument("--workload", type=_workload,
+                         help="AIM's workload: a degree (default 3) or column sets, e.g. 'age,sex;race,income'")
+    release.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
+                         help="a generator parameter, e.g. max_model_size=40 (repeatable)")
     release.add_argument("--rows", type=_positive_int, help="synthetic rows (default: a DP estimate)")
     release.add_argument("--privacy-unit", help="column naming the person whose privacy is protected")
     release.add_argument("--max-rows-per-unit", type=_positive_int, default=1,
@@ -194,6 +248,7 @@ def _release(args: argparse.Namespace) -> int:
         out=args.out,
         schema=schema,
         method=args.method,
+        method_params=_method_params(args.param, args.workload),
         n_rows=args.rows,
         privacy_unit=args.privacy_unit,
         max_rows_per_unit=args.max_rows_per_unit,
@@ -327,6 +382,10 @@ def _add_compare(commands) -> None:
                          help="comma-separated generators (default mst,aim,privbayes)")
     compare.add_argument("--epsilons", default="0.3,1,3,10",
                          help="comma-separated epsilons (default 0.3,1,3,10)")
+    compare.add_argument("--workload", type=_workload,
+                         help="workload of the methods that take one (aim): a degree or column sets")
+    compare.add_argument("--param", type=_param, action="append", default=[], metavar="METHOD.NAME=VALUE",
+                         help="a parameter of one method, e.g. aim.max_model_size=40 (repeatable)")
     compare.add_argument("--seeds", type=_positive_int, default=1, help="runs per method and epsilon (default 1)")
     compare.add_argument("--out", required=True, help="folder for results; an existing sweep there is resumed")
     compare.add_argument("--delta", type=float, default=1e-9, help="delta of every run (default 1e-9)")
@@ -344,6 +403,29 @@ def _add_compare(commands) -> None:
     compare.set_defaults(handler=_compare)
 
 
+def _sweep_params(methods: str, pairs: Sequence[tuple[str, object]], workload: object | None) -> dict:
+    """Per-method parameters from --param METHOD.NAME=VALUE and --workload (for methods taking one)."""
+    from dpsynth.generators import parameters
+
+    grouped: dict[str, list[tuple[str, object]]] = {}
+    for key, value in pairs:
+        method, dot, name = key.partition(".")
+        if not dot or not method or not name:
+            raise DpsynthError(f"compare's --param takes METHOD.NAME=VALUE, e.g. aim.max_model_size=40; got {key!r}")
+        grouped.setdefault(method, []).append((name, value))
+    names = [name.strip() for name in methods.split(",") if name.strip()]
+    if workload is not None:
+        takers = [name for name in names if "workload" in parameters(name)]
+        if not takers:
+            raise DpsynthError(f"--workload applies to methods that take a workload (aim); none of {names} does")
+    else:
+        takers = []
+    return {
+        method: _method_params(grouped.get(method, []), workload if method in takers else None)
+        for method in dict.fromkeys([*grouped, *takers])
+    }
+
+
 def _compare(args: argparse.Namespace) -> int:
     from dpsynth.evaluate.sweep import JSON_FILE, WARNING, compare
 
@@ -356,6 +438,7 @@ def _compare(args: argparse.Namespace) -> int:
         delta=args.delta,
         schema=args.schema,
         test_fraction=args.test_fraction,
+        method_params=_sweep_params(args.methods, args.param, args.workload),
         target=args.target,
         audit=args.audit,
         n_jobs=args.jobs,

@@ -214,3 +214,39 @@ def test_ledger_cap_then_release_is_refused_and_show_reports(capsys, good_csv, g
     rows = json.loads(out)
     assert code == 0 and len(rows) == 1
     assert rows[0]["releases"] == 1 and rows[0]["epsilon_spent"] == 1.0 and rows[0]["epsilon_cap"] == 1.5
+
+
+def test_release_takes_aim_workload_as_column_sets(capsys, good_csv, good_schema, tmp_path, private_ledger):
+    code, out, err = run(capsys, "release", good_csv, "--epsilon", 1, "--schema", good_schema, "--method", "aim",
+                         "--workload", "age,sex,income; educ,married", "--param", "max_model_size=20",
+                         "--out", tmp_path / "r", "--rows", 50, "--json", "--ledger", private_ledger)
+    assert code == 0, err
+    params = json.loads(out)["method"]["params"]
+    assert params["workload"] == [["age", "sex", "income"], ["educ", "married"]]
+    assert params["max_model_size"] == 20
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--method", "aim", "--workload", "age,nope"], "'nope'"),
+    (["--method", "mst", "--workload", "2"], "has no parameter(s) ['workload']"),
+    (["--method", "privbayes", "--param", "bogus=1"], "has no parameter(s) ['bogus']"),
+    (["--method", "aim", "--workload", "2", "--param", "workload=3"], "not both"),
+    (["--method", "aim", "--param", "round_iters=10", "--param", "round_iters=20"], "more than once"),
+])
+def test_bad_generator_parameters_are_refused_before_any_charge(capsys, good_csv, good_schema, tmp_path,
+                                                                 private_ledger, argv, needle):
+    code, _, err = run(capsys, "release", good_csv, "--epsilon", 1, "--schema", good_schema, *argv,
+                       "--out", tmp_path / "r", "--ledger", private_ledger)
+    assert_clean_error(code, err, needle)
+    assert not (tmp_path / "r").exists()
+    code, out, _ = run(capsys, "ledger", "show", "--json", "--ledger", private_ledger)
+    assert code == 0 and json.loads(out) == []
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "[[\"age\"]", ";;", "[]"])
+def test_malformed_workload_is_a_usage_error(capsys, good_csv, tmp_path, text):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["release", str(good_csv), "--epsilon", "1", "--method", "aim", "--workload", text,
+              "--out", str(tmp_path / "r")])
+    assert exit_info.value.code == 2 and "--workload" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

@@ -63,6 +63,37 @@ def test_compare_bad_input_is_one_line_exit_2(inputs, tmp_path, capsys):
     assert "epsilons must be positive" in capsys.readouterr().err
 
 
+def test_compare_passes_the_workload_to_methods_that_take_one(inputs, tmp_path, capsys):
+    data, schema = inputs
+    out = tmp_path / "sweep"
+    argv = ["compare", str(data), "--methods", "mst,aim", "--epsilons", "1", "--out", str(out), "--schema",
+            str(schema), "--audit", "off", "--jobs", "1", "--seed", "0", "--workload", "age,sex;educ,married",
+            "--param", "aim.max_model_size=10", "--param", "mst.max_iters=50", "--json"]
+    assert main(argv) == EXIT_OK
+    rows = {row["method"]: row for row in json.loads(capsys.readouterr().out)["rows"]}
+    assert rows["aim"]["status"] == "ok" and rows["mst"]["status"] == "ok"
+    assert json.loads(rows["aim"]["params"]) == {"max_model_size": 10, "workload": [["age", "sex"], ["educ", "married"]]}
+    assert json.loads(rows["mst"]["params"]) == {"max_iters": 50}
+
+    assert main([*argv[:-3], "--param", "mst.max_iters=60"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "made with parameters {\"max_iters\": 50}" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--methods", "mst", "--workload", "2"], "none of ['mst'] does"),
+    (["--methods", "mst", "--param", "max_iters=5"], "METHOD.NAME=VALUE"),
+    (["--methods", "mst", "--param", "mst.bogus=5"], "has no parameter(s) ['bogus']"),
+    (["--methods", "mst", "--param", "aim.max_iters=5"], "not in methods"),
+])
+def test_compare_refuses_bad_parameters_in_one_line(inputs, tmp_path, capsys, extra, needle):
+    data, _ = inputs
+    assert main(["compare", str(data), "--epsilons", "1", "--out", str(tmp_path / "x"), *extra]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1
+    assert not (tmp_path / "x").exists()
+
+
 def test_compare_help_has_examples_and_the_warning(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["compare", "--help"])

@@ -9,6 +9,7 @@ are charged again to each run's ``domain`` part, since every run builds on that 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import resource
@@ -71,6 +72,11 @@ class RunSpec:
     @property
     def key(self) -> tuple[str, float, int]:
         return (self.method, float(self.epsilon), int(self.seed))
+
+    @property
+    def params_text(self) -> str:
+        """The method's parameters as canonical JSON, recorded with the run so a resume can check them."""
+        return json.dumps(dict(self.method_params), sort_keys=True)
 
 
 def peak_memory_mb() -> float:
@@ -178,7 +184,8 @@ def _audit(spec: RunSpec, data: SweepData, synthetic: pd.DataFrame, reserve: flo
 
 def execute(spec: RunSpec, data: SweepData, reserve: float) -> dict[str, Any]:
     """Run ``spec`` and return its record; an error becomes a failed record, never an exception."""
-    record: dict[str, Any] = {"method": spec.method, "epsilon": float(spec.epsilon), "seed": int(spec.seed)}
+    record: dict[str, Any] = {"method": spec.method, "epsilon": float(spec.epsilon), "seed": int(spec.seed),
+                              "params": spec.params_text}
     stage = "setup"
     try:
         start = time.perf_counter()

@@ -45,7 +45,7 @@ from dpsynth.evaluate.runs import (
     noise_source,
 )
 from dpsynth.evaluate.tstr import tstr_auc
-from dpsynth.generators import generator_class
+from dpsynth.generators import check_params, generator_class
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget
 from dpsynth.privacy.fingerprint import fingerprint_frame
@@ -281,7 +281,8 @@ def _specs(methods, epsilons, seeds, *, delta, method_params, target, audit, ran
 
 
 def _died(spec: RunSpec) -> dict[str, Any]:
-    return {"method": spec.method, "epsilon": float(spec.epsilon), "seed": int(spec.seed), "status": FAILED,
+    return {"method": spec.method, "epsilon": float(spec.epsilon), "seed": int(spec.seed),
+            "params": spec.params_text, "status": FAILED,
             "stage": "worker", "error": "WorkerDied",
             "message": "the worker process ended abruptly (killed, or out of memory)"}
 
@@ -404,6 +405,8 @@ def compare(
     unknown = sorted(set(method_params or {}) - set(methods))
     if unknown:
         raise DataError(f"method_params names method(s) {unknown} that are not in methods {methods}")
+    for method, params in (method_params or {}).items():
+        check_params(method, dict(params))
     if isinstance(data, pd.DataFrame):
         frame, source = data, "DataFrame"
     else:
@@ -419,6 +422,14 @@ def compare(
     specs = _specs(methods, epsilons, seeds, delta=delta, method_params=method_params, target=target, audit=audit,
                    random_state=random_state)
     done = folder.runs()
+    for spec in specs:
+        before = done.get(spec.key, {}).get("params", spec.params_text)
+        if before != spec.params_text:
+            raise DataError(
+                f"out '{folder.path}' holds a run of {spec.method} at epsilon {spec.epsilon:g} (seed {spec.seed}) "
+                f"made with parameters {before}, not {spec.params_text}; give a new out folder, or the same "
+                "parameters to resume"
+            )
     finished = {key for key, record in done.items() if not (retry_failed and record.get("status") == FAILED)}
     pending = [spec for spec in specs if spec.key not in finished]
     skipped = len(specs) - len(pending)

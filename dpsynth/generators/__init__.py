@@ -6,6 +6,7 @@ an optional extra costs nothing until it is asked for.
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 from dpsynth.errors import DataError
@@ -32,11 +33,26 @@ def generator_class(name: str) -> type:
     return getattr(importlib.import_module(module), attribute)
 
 
+def parameters(name: str) -> list[str]:
+    """The constructor parameters of the generator ``name``."""
+    signature = inspect.signature(generator_class(name))
+    return [key for key, parameter in signature.parameters.items() if parameter.kind is parameter.KEYWORD_ONLY]
+
+
+def check_params(name: str, params: dict[str, Any]) -> None:
+    """Refuse parameter names the generator ``name`` does not take, before anything is spent."""
+    known = parameters(name)
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise DataError(f"method {name!r} has no parameter(s) {unknown}; its parameters are {known}")
+
+
 def create(name: str, **params: Any) -> Any:
     """A new, unfitted generator ``name`` built with ``params``.
 
     A generator that needs an optional extra says so here (MissingExtraError naming it).
     """
+    check_params(name, params)
     cls = generator_class(name)
     check_extra = getattr(cls, "check_extra", None)
     if check_extra is not None:
