@@ -97,18 +97,39 @@ def _param(text: str) -> tuple[str, object]:
     return name.strip(), value
 
 
-def _method_params(pairs: Sequence[tuple[str, object]], workload: object | None) -> dict[str, object]:
-    """The generator parameters from --param and --workload, refusing a name given twice."""
+def _method_params(method: str, pairs: Sequence[tuple[str, object]], workload: object | None) -> dict[str, object]:
+    """The parameters of ``method`` from --param and --workload, refusing a name given twice.
+
+    The workload goes to the method itself (aim) or to its backbone (hybrid).
+    """
+    from dpsynth.generators import parameters
+
     params: dict[str, object] = {}
     for name, value in pairs:
         if name in params:
             raise DpsynthError(f"--param {name} is given more than once")
         params[name] = value
-    if workload is not None:
-        if "workload" in params:
-            raise DpsynthError("give the workload either as --workload or as --param workload=..., not both")
-        params["workload"] = workload
+    if workload is None:
+        return params
+    if "workload" in parameters(method):
+        target = params
+    elif "backbone_params" in parameters(method):
+        backbone = params.get("backbone_params") or {}
+        if not isinstance(backbone, dict):
+            raise DpsynthError("--param backbone_params must be a JSON object, e.g. '{\"max_model_size\": 40}'")
+        target = params["backbone_params"] = dict(backbone)
+    else:
+        raise DpsynthError(f"--workload applies to methods that take a workload (aim, hybrid); {method!r} does not")
+    if "workload" in target:
+        raise DpsynthError("give the workload either as --workload or as --param, not both")
+    target["workload"] = workload
     return params
+
+
+def _takes_workload(method: str) -> bool:
+    from dpsynth.generators import parameters
+
+    return bool({"workload", "backbone_params"} & set(parameters(method)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -248,7 +269,7 @@ def _release(args: argparse.Namespace) -> int:
         out=args.out,
         schema=schema,
         method=args.method,
-        method_params=_method_params(args.param, args.workload),
+        method_params=_method_params(args.method, args.param, args.workload),
         n_rows=args.rows,
         privacy_unit=args.privacy_unit,
         max_rows_per_unit=args.max_rows_per_unit,
@@ -405,8 +426,6 @@ def _add_compare(commands) -> None:
 
 def _sweep_params(methods: str, pairs: Sequence[tuple[str, object]], workload: object | None) -> dict:
     """Per-method parameters from --param METHOD.NAME=VALUE and --workload (for methods taking one)."""
-    from dpsynth.generators import parameters
-
     grouped: dict[str, list[tuple[str, object]]] = {}
     for key, value in pairs:
         method, dot, name = key.partition(".")
@@ -414,14 +433,11 @@ def _sweep_params(methods: str, pairs: Sequence[tuple[str, object]], workload: o
             raise DpsynthError(f"compare's --param takes METHOD.NAME=VALUE, e.g. aim.max_model_size=40; got {key!r}")
         grouped.setdefault(method, []).append((name, value))
     names = [name.strip() for name in methods.split(",") if name.strip()]
-    if workload is not None:
-        takers = [name for name in names if "workload" in parameters(name)]
-        if not takers:
-            raise DpsynthError(f"--workload applies to methods that take a workload (aim); none of {names} does")
-    else:
-        takers = []
+    takers = [name for name in names if workload is not None and _takes_workload(name)]
+    if workload is not None and not takers:
+        raise DpsynthError(f"--workload applies to methods that take a workload (aim, hybrid); none of {names} does")
     return {
-        method: _method_params(grouped.get(method, []), workload if method in takers else None)
+        method: _method_params(method, grouped.get(method, []), workload if method in takers else None)
         for method in dict.fromkeys([*grouped, *takers])
     }
 

@@ -228,7 +228,7 @@ def test_release_takes_aim_workload_as_column_sets(capsys, good_csv, good_schema
 
 @pytest.mark.parametrize("argv, needle", [
     (["--method", "aim", "--workload", "age,nope"], "'nope'"),
-    (["--method", "mst", "--workload", "2"], "has no parameter(s) ['workload']"),
+    (["--method", "mst", "--workload", "2"], "--workload applies to methods that take a workload"),
     (["--method", "privbayes", "--param", "bogus=1"], "has no parameter(s) ['bogus']"),
     (["--method", "aim", "--workload", "2", "--param", "workload=3"], "not both"),
     (["--method", "aim", "--param", "round_iters=10", "--param", "round_iters=20"], "more than once"),
@@ -250,3 +250,11 @@ def test_malformed_workload_is_a_usage_error(capsys, good_csv, tmp_path, text):
               "--out", str(tmp_path / "r")])
     assert exit_info.value.code == 2 and "--workload" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_workload_goes_to_the_hybrid_backbone_beside_its_other_parameters():
+    from dpsynth.cli import _method_params
+
+    params = _method_params("hybrid", [("backbone_params", {"max_model_size": 40}), ("epochs", 2)], 2)
+    assert params == {"backbone_params": {"max_model_size": 40, "workload": 2}, "epochs": 2}
+    assert _method_params("aim", [], [["age", "sex"]]) == {"workload": [["age", "sex"]]}

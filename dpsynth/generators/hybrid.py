@@ -109,11 +109,12 @@ class HybridSynthesizer:
 
     def fit(self, table: Any, marginal_part: str = MARGINAL, neural_part: str = NEURAL) -> HybridSynthesizer:
         """Fit the backbone on ``marginal_part``, then the detail network on ``neural_part``."""
-        from dpsynth.generators import generator_class
+        from dpsynth.generators import check_params, generator_class
 
         require_torch()
         if self.backbone not in BACKBONES:
             raise DataError(f"backbone must be one of {list(BACKBONES)}; got {self.backbone!r}")
+        check_params(self.backbone, dict(self.backbone_params or {}))
         size = self.max_marginal_size
         if isinstance(size, bool) or not isinstance(size, int) or size < 2:
             raise DataError(f"max_marginal_size must be an integer of at least 2; got {size!r}")

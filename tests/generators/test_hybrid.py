@@ -86,3 +86,13 @@ def test_refuses_before_spending_when_the_network_would_have_nothing_to_learn():
     with pytest.raises(DataError, match="nothing to learn"):
         create("hybrid").fit(table)
     assert accountant.charges == ()
+
+
+def test_backbone_parameters_it_does_not_take_are_refused_before_any_charge():
+    from dpsynth.errors import DataError
+    from dpsynth.generators import create
+
+    table, accountant, _ = mixed_table({"marginal": 0.7, "neural": 0.3}, epsilon=2.0)
+    with pytest.raises(DataError, match=r"method 'mst' has no parameter\(s\) \['workload'\]"):
+        create("hybrid", backbone="mst", backbone_params={"workload": 2}, **SMALL).fit(table)
+    assert accountant.charges == ()
