@@ -270,7 +270,7 @@ PEERS = {
     "pgm2-mst": Peer("private-pgm MST (mbi {version})", run_pgm2_mst,
                      ENV / "pgm2-venv" / "bin" / "python", "mbi"),
     "pgm2-aim": Peer("private-pgm AIM (mbi {version})", run_pgm2_aim,
-                     ENV / "pgm2-venv" / "bin" / "python", "mbi", 1500.0),
+                     ENV / "pgm2-venv" / "bin" / "python", "mbi", 3600.0),
     "dpmm-mst": Peer("dpmm MST", run_dpmm("mst"), ENV / "bin" / "python", "dpmm"),
     "dpmm-privbayes": Peer("dpmm PrivBayes", run_dpmm("privbayes"), ENV / "bin" / "python", "dpmm"),
     "dpmm-aim": Peer("dpmm AIM", run_dpmm("aim"), ENV / "bin" / "python", "dpmm"),

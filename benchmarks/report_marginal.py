@@ -47,11 +47,12 @@ the row count; details in each runner's docstring in `benchmarks/peers.py`):
   labelled, and no target reads them. MST: sigma = sqrt(3 / (2 rho)) from cdp_rho, its domain
   compression and tree selection, iters 10000. AIM: its command-line defaults (all 2-way
   marginals of at most 10,000 cells, max_model_size 80, max_iters 1000). Capped at 25 minutes
-  a run. On mbi 2.0.0 its AIM keeps JIT-compiling new programs as it runs, each mapping its
-  machine code on its own: on these machines the process reaches the kernel's limit of 65,530
-  memory maps (`vm.max_map_count`) after 10-13 minutes, six of its up to 224 rounds
-  (16 per column) and 3.4 GB resident, and LLVM aborts ("Unable to allocate section memory")
-  with over 20 GB of memory free.
+  a run, and at 60 for AIM on mbi 2.0.0. That AIM keeps JIT-compiling new programs as it runs,
+  each mapping its machine code on its own: at the kernel's default limit of 65,530 memory maps
+  (`vm.max_map_count`) the process aborts after 10-13 minutes, six of its up to 224 rounds (16
+  per column) and 3.4 GB resident ("LLVM ERROR: Unable to allocate section memory", with over
+  20 GB free). With the limit raised to 4,194,304 (`run_all.sh` warns when it is lower) it
+  runs on: at epsilon 1 it held over 220,000 maps after 26 minutes and peaked at 9.5 GB.
 - dpmm 0.1.9 (MST, AIM, PrivBayes pipelines, `disable_processing=True` so no budget goes to
   re-binning already discrete columns; AIM: degree 2, max_model_size 80, n_iters 1000,
   compress=True; PrivBayes: degree 2, n_iters 5000; n_jobs=-1).

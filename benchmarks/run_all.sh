@@ -5,15 +5,22 @@
 # rewritten from the rows (benchmarks/report_marginal.py; other sections are left alone).
 # Outputs go to benchmarks/out/ (ignored by git). Peers need benchmarks/setup_peers.sh once.
 #   bash benchmarks/run_all.sh [EPSILONS] [SEEDS]      (defaults: 0.3,1,3,10 and 0,1,2)
-# The full peer grid is long: private-pgm's AIM is capped at 25 minutes a run and
-# DataSynthesizer at 30 (a run past its cap is reported as "did not finish"), and dpmm's and
-# smartnoise's AIM take 10-25 minutes a run on a 2-core machine.
+# The full peer grid is long: private-pgm's AIM is capped at 25 minutes a run on mbi 1.1.0
+# and 60 on mbi 2.0.0 (about 21 minutes at epsilon 1), DataSynthesizer at 30 (a run past its
+# cap is reported as "did not finish"), and dpmm's and smartnoise's AIM take 10-25 minutes a
+# run on a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epsilons=${1:-0.3,1,3,10}
 seeds=${2:-0,1,2}
 count=$(echo "$seeds" | tr ',' '\n' | wc -l)
 mkdir -p benchmarks/out
+# private-pgm's AIM on mbi 2.0.0 maps each program JAX compiles on its own: it needed over
+# 220,000 memory maps in 26 minutes, and aborts at the kernel's default limit of 65,530.
+if [ "$(cat /proc/sys/vm/max_map_count 2>/dev/null || echo 0)" -lt 1000000 ]; then
+  echo "note: vm.max_map_count is below 1,000,000: private-pgm's AIM will abort when it reaches it" \
+    "(as root: sysctl -w vm.max_map_count=4194304)" >&2
+fi
 py=.venv/bin/python
 $py benchmarks/bench_aim.py --epsilons "$epsilons" --seeds "$count" --methods aim,mst --out benchmarks/out/aim.json | tee benchmarks/out/aim.md
 $py benchmarks/bench_privbayes.py --epsilons "$epsilons" --seeds "$count" --out benchmarks/out/privbayes.json | tee benchmarks/out/privbayes.md
