@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PGM_COMMIT=4d2b3c566b148da3ef800ce76e6189c548f2da22  # private-pgm, 2025-08-08 (peers.PGM_COMMIT)
+# Where to clone private-pgm from: a local mirror on a machine that cannot reach GitHub.
+PGM_REPO=${PGM_REPO:-https://github.com/ryan112358/private-pgm}
 
 python3 -m venv .peer-env
 .peer-env/bin/pip install --quiet dpmm==0.1.9
@@ -27,7 +29,7 @@ python3 -m venv .peer-env/pgm-venv
 python3 -m venv .peer-env/pgm2-venv
 .peer-env/pgm2-venv/bin/pip install --quiet mbi==2.0.0 "pandas<3" matplotlib
 rm -rf .peer-env/pgm && mkdir -p .peer-env/pgm
-git clone --quiet https://github.com/ryan112358/private-pgm .peer-env/pgm/repo
+git clone --quiet "$PGM_REPO" .peer-env/pgm/repo
 git -C .peer-env/pgm/repo checkout --quiet "$PGM_COMMIT"
 cp -r .peer-env/pgm/repo/mechanisms .peer-env/pgm/mechanisms
 
