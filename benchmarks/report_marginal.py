@@ -135,6 +135,18 @@ def _pick(table: pd.DataFrame, epsilon: float, prefix: str) -> pd.DataFrame:
     return table[(table["epsilon"] == epsilon) & table["system"].str.startswith(prefix)]
 
 
+def _noise(ours: pd.Series, peer: pd.Series) -> tuple[str, str]:
+    """Whether two 3-way TVD means differ beyond their seeds' spread (twice the larger standard
+    deviation, at least 0.005), and the figures that say so."""
+    spread = np.nanmax([ours["tvd_3way_sd"], peer["tvd_3way_sd"], 0.0])
+    difference = ours["tvd_3way"] - peer["tvd_3way"]
+    if abs(difference) <= max(2 * spread, 0.005):
+        verdict = "within noise"
+    else:
+        verdict = "lower beyond noise" if difference < 0 else "higher beyond noise"
+    return verdict, f"difference {difference:+.4f}, seed spread {spread:.4f}"
+
+
 def targets(table: pd.DataFrame) -> list[str]:
     """One line per target and epsilon: the ratio, met or missed. private-pgm's rows on mbi
     1.1.0 are not a fair reference (see SETTINGS), so only its mbi 2.0.0 rows are compared."""
@@ -148,10 +160,12 @@ def targets(table: pd.DataFrame) -> list[str]:
             best = aims.loc[aims["tvd_3way"].idxmin()]
             a = ours["AIM"].iloc[0]
             speed = best["seconds"] / a["seconds"]
+            verdict, figures = _noise(a, best)
             lines.append(
                 f"- epsilon {epsilon:g}, AIM: 3-way TVD {a['tvd_3way']:.4f} against {best['tvd_3way']:.4f} "
                 f"({best['system']}, {best['seeds']} seed(s)): "
-                f"{'met' if a['tvd_3way'] <= best['tvd_3way'] else 'missed'} ({a['tvd_3way'] / best['tvd_3way']:.3f}x); "
+                f"{'met' if a['tvd_3way'] <= best['tvd_3way'] else 'missed'} ({a['tvd_3way'] / best['tvd_3way']:.3f}x; "
+                f"{verdict}, {figures}); "
                 f"{speed:.1f}x faster ({'met' if speed >= 5 else 'missed'}, target 5x); peak memory "
                 f"{a['peak_mb']:.0f} MB against {best['peak_mb']:.0f} MB "
                 f"({'met' if a['peak_mb'] <= best['peak_mb'] else 'missed'}).")
@@ -164,14 +178,11 @@ def targets(table: pd.DataFrame) -> list[str]:
             if not (len(ours["MST"]) and len(peer)):
                 continue
             m, p = ours["MST"].iloc[0], peer.iloc[0]
-            spread = np.nanmax([m["tvd_3way_sd"], p["tvd_3way_sd"], 0.0])
-            within = abs(m["tvd_3way"] - p["tvd_3way"]) <= max(2 * spread, 0.005)
+            verdict, figures = _noise(m, p)
             speed = p["seconds"] / m["seconds"]
             lines.append(
                 f"- epsilon {epsilon:g}, MST: 3-way TVD {m['tvd_3way']:.4f} against {p['system']}'s "
-                f"{p['tvd_3way']:.4f} ({p['seeds']} seed(s)): "
-                f"{'within noise' if within else 'lower beyond noise' if m['tvd_3way'] < p['tvd_3way'] else 'higher beyond noise'} "
-                f"(difference {m['tvd_3way'] - p['tvd_3way']:+.4f}, seed spread {spread:.4f}); "
+                f"{p['tvd_3way']:.4f} ({p['seeds']} seed(s)): {verdict} ({figures}); "
                 f"{speed:.1f}x faster ({'met' if speed >= 3 else 'missed'}, target 3x).")
         peers = table[(table["epsilon"] == epsilon) & table["system"].str.contains("PrivBayes")
                       & ~table["system"].str.startswith("dpsynth") & (table["seeds"] > 0)]
