@@ -83,7 +83,10 @@ def marginal_probabilities(tree: JunctionTree, probabilities: Sequence[Factor], 
     formed (joining whole factors first took hundreds of MB on Adult's larger AIM models).
     Eliminating in the subtree's own order instead, leaves first, took 30-80 s on some 3-way
     queries of an AIM model at epsilon 10 where the greedy contraction took under 0.5 s.
-    A zero-mass separator cell has zero mass in both cliques beside it, so its inverse is 0.
+    Each linked clique enters as its conditional given its separator, clique / separator, a
+    table in [0, 1] (a zero-mass separator cell has zero mass in the clique too, so 0 there):
+    an inverse separator would overflow to inf on cells of denormal mass, which fits reaching
+    the polytope's boundary produce, and inf times 0 is NaN.
     """
     attrs = tuple(attrs)
     i = tree.containing(attrs)
@@ -97,10 +100,10 @@ def marginal_probabilities(tree: JunctionTree, probabilities: Sequence[Factor], 
     operands: list = []
     for i in nodes:
         probs = probabilities[i].sum([a for a in tree.cliques[i] if a in needed])
-        operands += [probs.values, [axis[a] for a in probs.attrs]]
+        values = probs.values
         if i in linked:
-            separator = probs.sum(tree.separator[i]).values
-            inverse = np.divide(1.0, separator, out=np.zeros_like(separator), where=separator > 0)
-            operands += [inverse, [axis[a] for a in tree.separator[i]]]
+            separator = np.broadcast_to(probs.sum(tree.separator[i]).aligned(probs.attrs), values.shape)
+            values = np.divide(values, separator, out=np.zeros_like(values), where=separator > 0)
+        operands += [values, [axis[a] for a in probs.attrs]]
     joint = np.einsum(*operands, [axis[a] for a in attrs], optimize="greedy")
     return joint / joint.sum()

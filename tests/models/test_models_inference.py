@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from dpsynth.models import Factor, GraphicalModel
+from dpsynth.models import Domain, Factor, GraphicalModel
 
 
 def test_log_partition_matches_enumeration(loopy_model):
@@ -53,3 +53,16 @@ def test_marginal_rejects_unknown_attribute(loopy_model):
     domain, potentials, _ = loopy_model
     with pytest.raises(ValueError, match="'Z' is not in the domain"):
         GraphicalModel(domain, potentials, total=1.0).marginal(("A", "Z"))
+
+
+def test_marginal_across_cliques_survives_a_separator_cell_of_denormal_mass():
+    """A fit at the polytope's boundary leaves cells of mass near e^-740 (denormal): their
+    inverse overflows to inf, and inf times 0 made the whole marginal NaN."""
+    domain = Domain(("a", "b", "c"), (2, 3, 2))
+    rng = np.random.default_rng(0)
+    ab, bc = rng.normal(size=(2, 3)), rng.normal(size=(3, 2))
+    ab[:, 0] -= 740.0
+    model = GraphicalModel(domain, {("a", "b"): ab, ("b", "c"): bc}, total=100.0)
+    joint = np.exp(ab[:, :, None] + bc[None, :, :])
+    expected = 100.0 * joint.sum(axis=1) / joint.sum()
+    np.testing.assert_allclose(model.marginal(("a", "c")), expected, rtol=1e-10)
