@@ -253,7 +253,8 @@ def _descend(loss: _Loss, cliques: list[Clique], theta: dict[Clique, np.ndarray]
                 snapshots.append(_Snapshot(done, theta, alpha, halved))
         trial_theta = {c: theta[c] - alpha * grad[c] for c in cliques}
         trial = loss.fit(trial_theta)
-        if loss.curvature(trial, fit) > -0.5 * loss.slope(trial, fit):  # Armijo fails
+        # Armijo fails (written so that a non-finite trial fails too, rather than passing)
+        if not loss.curvature(trial, fit) <= -0.5 * loss.slope(trial, fit):
             alpha, halved = alpha / 2, True
             history.append(history[-1])
             continue
