@@ -51,6 +51,18 @@ def test_total_is_the_inverse_variance_weighted_mean():
     assert estimate_total([Measurement(("a",), [-5.0, 1.0], sigma=1.0)]) == 1.0
 
 
+def test_measurements_are_weighted_by_inverse_variance():
+    """Two measurements of one margin, sigma 1 and 2, with the same total: the fit is their
+    inverse-variance mean (weights 4 : 1), the maximum-likelihood combination, not the
+    1/sigma-weighted one (2 : 1) that would give the noisier measurement twice its due."""
+    domain = Domain(("a",), (3,))
+    precise = Measurement(("a",), [50.0, 30.0, 20.0], sigma=1.0)
+    noisy = Measurement(("a",), [20.0, 30.0, 50.0], sigma=2.0)
+    model = estimate(domain, [precise, noisy], max_iters=2000, tol=0.0)
+    expected = (4 * precise.values + noisy.values) / 5
+    np.testing.assert_allclose(model.marginal(("a",)).ravel(), expected, atol=1e-6)
+
+
 def test_noisy_adult_marginals_are_denoised(adult):
     """The point of Private-PGM: the fitted marginals are closer to the truth than the noisy ones."""
     data, domain = adult
@@ -146,7 +158,7 @@ def test_step_size_doubles_after_accepted_steps_and_warm_starts_resume_it(tree_d
 
 def _loss(model, measurements):
     """The Private-PGM loss of ``model`` on ``measurements`` (the module's weighting)."""
-    return sum(np.sum((model.marginal(m.clique).ravel() - m.values) ** 2) / (2 * m.sigma) for m in measurements)
+    return sum(np.sum((model.marginal(m.clique).ravel() - m.values) ** 2) / (2 * m.sigma**2) for m in measurements)
 
 
 def test_noisy_adult_fit_gets_close_in_few_trials_and_refits_keep_improving(adult):
