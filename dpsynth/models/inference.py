@@ -102,7 +102,7 @@ def marginal_probabilities(tree: JunctionTree, probabilities: Sequence[Factor], 
         probs = probabilities[i].sum([a for a in tree.cliques[i] if a in needed])
         values = probs.values
         if i in linked:
-            separator = np.broadcast_to(probs.sum(tree.separator[i]).aligned(probs.attrs), values.shape)
+            separator = probs.sum(tree.separator[i]).aligned(probs.attrs)
             values = np.divide(values, separator, out=np.zeros_like(values), where=separator > 0)
         operands += [values, [axis[a] for a in probs.attrs]]
     joint = np.einsum(*operands, [axis[a] for a in attrs], optimize="greedy")
