@@ -156,6 +156,20 @@ def test_step_size_doubles_after_accepted_steps_and_warm_starts_resume_it(tree_d
     assert GraphicalModel.from_dict(first.to_dict()).step_size is None
 
 
+def test_a_trial_step_with_a_non_finite_loss_is_refused(tree_distribution, monkeypatch):
+    """A NaN in the Armijo test must fail it (the step halves, the potentials stay), not pass it."""
+    from dpsynth.models import estimation
+
+    domain, joint, edges = tree_distribution
+    measurements = exact_measurements(joint, 500.0, edges)
+    start = estimate(domain, measurements, max_iters=1, tol=0.0)
+    monkeypatch.setattr(estimation._Loss, "curvature", lambda self, new, old: float("nan"))
+    refit = estimate(domain, measurements, warm_start=start, max_iters=1, tol=0.0)
+    assert refit.step_size == start.step_size / 2
+    for clique, values in start.potentials.items():
+        np.testing.assert_array_equal(refit.potentials[clique], values)
+
+
 def _loss(model, measurements):
     """The Private-PGM loss of ``model`` on ``measurements`` (the module's weighting)."""
     return sum(np.sum((model.marginal(m.clique).ravel() - m.values) ** 2) / (2 * m.sigma**2) for m in measurements)
