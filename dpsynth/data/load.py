@@ -27,8 +27,8 @@ MISSING_TOKENS = frozenset({
 SEPARATORS = (",", ";", "\t", "|")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _DATE_OR_TIME = re.compile(r"\d{1,4}([-/.])\d{1,2}\1\d{1,4}([T ].*)?|\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
-_HINT = ("if the file has no header row, give the names (--no-header with --names a,b,c or a schema; "
-         "header=False, names=[...] in Python), or confirm this row is the header (--header; header='confirmed')")
+_HINT = ("if the file has no header row, give the names (--names a,b,c; header=False, names=[...] in Python), "
+         "or confirm this row is the header (--confirm-header; header='confirmed')")
 
 
 def read_table(path: str | os.PathLike, na_values: Sequence[str] = (), *,
