@@ -8,6 +8,9 @@ first row that looks like a record is refused (see :func:`read_table`).
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -120,9 +123,14 @@ def _reading(path: Path) -> Iterator[None]:
         raise DataError(f"data file '{path}' is not a readable CSV file") from None
 
 
+# Compressed CSVs that pandas reads by their suffix; the header line is sniffed through the same.
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
 def _sniff_separator(path: Path) -> str:
     """The one of :data:`SEPARATORS` that the first non-blank line holds most often outside quotes."""
-    with path.open(encoding="utf-8-sig", newline="") as file:
+    opener = _OPENERS.get(path.suffix.lower(), open)
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as file:
         line = next((line for line in file if line.strip()), "")
     counts = [re.sub(r'"[^"]*"', "", line).count(sep) for sep in SEPARATORS]
     return SEPARATORS[counts.index(max(counts))]
