@@ -1,4 +1,5 @@
-"""The durable ledger: caps add up exactly, refusals change nothing, crashes and races never overspend."""
+"""The durable ledger: caps add up exactly, refusals change nothing, crashes and races never overspend,
+dataset keys need the ledger's secret, and a version-1 ledger is upgraded without losing a row."""
 
 import logging
 import math
@@ -11,14 +12,16 @@ import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import dpsynth
 from dpsynth.errors import BudgetError, BudgetExceeded, LedgerCapExceeded, LedgerError
-from dpsynth.privacy.ledger import Cap, Ledger, Spend
+from dpsynth.privacy.identity import legacy_fingerprint
+from dpsynth.privacy.ledger import Cap, Ledger, Spend, short_key
 
-FP = "sha256:" + "ab" * 32
-OTHER = "sha256:" + "cd" * 32
+FP = "hmac:" + "ab" * 32
+OTHER = "name:hospital-2026"
 REPO_ROOT = Path(dpsynth.__file__).resolve().parents[1]
 
 
@@ -63,7 +66,8 @@ def test_cap_of_three_takes_three_releases_of_one_then_refuses_without_change(le
     assert math.isclose(before_spent.delta, 3e-9)
     assert ledger.releases() == before_rows
     message = str(refused.value)
-    assert FP[:16] in message and FP not in message
+    assert short_key(FP) in message and FP not in message
+    assert short_key(FP) == FP[:17] + "..." and short_key(OTHER) == OTHER
     assert "epsilon=3" in message and "epsilon=0.5" in message
     assert isinstance(refused.value, BudgetExceeded) and isinstance(refused.value, ValueError)
 
@@ -97,7 +101,8 @@ def test_datasets_are_counted_apart_and_uncapped_ones_are_not_refused(ledger):
         ledger.reserve(OTHER, 5.0, 0.0)
     assert ledger.spent(FP) == Spend(1.0, 0.0, 1)
     assert ledger.spent(OTHER) == Spend(15.0, 0.0, 3)
-    assert {row["fingerprint"] for row in ledger.releases(OTHER)} == {OTHER}
+    assert {row["dataset"] for row in ledger.releases(OTHER)} == {OTHER}
+    assert ledger.datasets() == [FP, OTHER]
 
 
 def test_cap_below_spend_is_refused_and_raising_it_is_allowed(ledger):
@@ -163,7 +168,7 @@ def test_releases_lists_every_field_in_order(ledger):
     rows = ledger.releases()
     assert [row["id"] for row in rows] == [first, second]
     assert set(rows[0]) == {
-        "id", "fingerprint", "dataset_label", "created_at", "status", "epsilon", "delta", "record"
+        "id", "dataset", "dataset_label", "created_at", "status", "epsilon", "delta", "record"
     }
     assert rows[0]["dataset_label"] == "adult.csv" and rows[0]["record"] == {"epsilon": 1.0}
     assert rows[1]["record"] is None and rows[1]["status"] == "reserved"
@@ -295,7 +300,7 @@ def test_reading_creates_nothing_and_the_first_write_creates_file_and_schema(tmp
     assert not path.parent.exists()
     ledger.set_cap(FP, 1.0)
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
 
@@ -321,15 +326,20 @@ def test_default_path_honours_the_environment(tmp_path, monkeypatch):
         (lambda led: led.set_cap(FP, True), "epsilon"),
         (lambda led: led.set_cap(FP, 1.0, delta=1.0), "delta"),
         (lambda led: led.set_cap(FP, 1.0, delta=math.nan), "delta"),
-        (lambda led: led.set_cap("", 1.0), "fingerprint"),
+        (lambda led: led.set_cap("", 1.0), "dataset"),
         (lambda led: led.reserve(FP, -1.0, 0.0), "epsilon"),
         (lambda led: led.reserve(FP, "1", 0.0), "epsilon"),
         (lambda led: led.reserve(FP, 1.0, -1e-9), "delta"),
         (lambda led: led.reserve(FP, 1.0, None), "delta"),
-        (lambda led: led.reserve(123, 1.0, 0.0), "fingerprint"),
+        (lambda led: led.reserve(123, 1.0, 0.0), "dataset"),
         (lambda led: led.reserve(FP, 1.0, 0.0, dataset_label=None), "dataset_label"),
         (lambda led: led.commit(None, {}), "release_id"),
         (lambda led: led.cancel(""), "release_id"),
+        (lambda led: led.resolve("", spent=True), "release_id"),
+        (lambda led: led.resolve("0" * 32, spent="no"), "spent"),
+        (lambda led: led.dataset_key(), "frame or a name"),
+        (lambda led: led.dataset_key(name=""), "name"),
+        (lambda led: led.dataset_key(name="a\nb"), "name"),
     ],
 )
 def test_bad_arguments_name_the_parameter_and_write_nothing(tmp_path, call, name):
@@ -365,3 +375,209 @@ def test_a_ledger_from_a_newer_dpsynth_is_refused(tmp_path):
         Ledger(path).reserve(FP, 1.0, 0.0)
     with pytest.raises(LedgerError, match="schema version 99"):
         Ledger(path).spent(FP)
+
+
+# -- dataset keys and the secret -----------------------------------------------------------------
+
+
+@pytest.fixture
+def frame():
+    return pd.DataFrame({"age": [34, 51, 27, 34], "city": ["Oslo", "Lima", "Pune", "Oslo"]})
+
+
+def _secret(path: Path) -> bytes | None:
+    with sqlite3.connect(path) as conn:
+        row = conn.execute("SELECT key FROM secret").fetchone()
+    conn.close()
+    return None if row is None else row[0]
+
+
+def test_the_secret_is_created_by_the_first_key_and_kept_in_the_file(tmp_path, frame):
+    path = tmp_path / "new" / "ledger.sqlite"
+    ledger = Ledger(path)
+    assert ledger.dataset_key(name="hospital-2026") == "name:hospital-2026"
+    assert not path.parent.exists()  # a name needs no secret: nothing is written
+    key = ledger.dataset_key(frame)
+    secret = _secret(path)
+    assert len(secret) == 32
+    assert Ledger(path).dataset_key(frame) == key
+    assert _secret(path) == secret
+    ledger.reserve(key, 1.0, 0.0)
+    assert Ledger(path).spent(Ledger(path).dataset_key(frame.iloc[::-1])).epsilon == 1.0
+
+
+def test_a_ledger_that_lost_its_secret_refuses_to_make_new_keys(ledger, frame):
+    ledger.reserve(ledger.dataset_key(frame), 1.0, 0.0)
+    with sqlite3.connect(ledger.path) as conn:
+        conn.execute("DELETE FROM secret")
+    conn.close()
+    with pytest.raises(LedgerError, match="secret it no longer holds"):
+        ledger.dataset_key(frame)
+    assert ledger.spent(ledger.releases()[0]["dataset"]).epsilon == 1.0
+
+
+def test_a_dataset_name_is_the_key_and_stripped(ledger, frame):
+    assert ledger.dataset_key(name="  hospital-2026 ") == "name:hospital-2026"
+    ledger.set_cap("name:hospital-2026", 2.0)
+    assert ledger.dataset_key(frame, name="hospital-2026") == "name:hospital-2026"
+    with pytest.raises(LedgerCapExceeded, match="name:hospital-2026"):
+        ledger.reserve("name:hospital-2026", 3.0, 0.0)
+
+
+def test_naming_a_dataset_carries_its_content_history_and_the_stricter_cap(ledger, frame):
+    content = ledger.dataset_key(frame)
+    ledger.set_cap(content, 3.0, delta=1e-6)
+    ledger.commit(ledger.reserve(content, 1.0, 1e-9), {"n": 1})
+    ledger.set_cap("name:hospital-2026", 5.0)
+    assert ledger.dataset_key(frame, name="hospital-2026") == "name:hospital-2026"
+    assert ledger.spent("name:hospital-2026") == Spend(1.0, 1e-9, 1)
+    assert ledger.cap("name:hospital-2026") == Cap(epsilon=3.0, delta=1e-6)
+    assert ledger.spent(content).n_releases == 0 and ledger.cap(content) is None
+    assert ledger.datasets() == ["name:hospital-2026"]
+
+
+# -- open reservations ---------------------------------------------------------------------------
+
+
+def test_open_reservations_lists_only_uncommitted_ones_with_their_age(ledger):
+    done = ledger.reserve(FP, 1.0, 0.0)
+    ledger.commit(done, {})
+    first = ledger.reserve(FP, 0.5, 1e-9, dataset_label="adult")
+    second = ledger.reserve(OTHER, 0.25, 0.0)
+    rows = ledger.open_reservations()
+    assert [row["id"] for row in rows] == [first, second]
+    assert set(rows[0]) == {"id", "dataset", "dataset_label", "created_at", "epsilon", "delta", "age_seconds"}
+    assert (rows[0]["dataset"], rows[0]["dataset_label"], rows[0]["epsilon"]) == (FP, "adult", 0.5)
+    assert all(0 <= row["age_seconds"] < 60 for row in rows)
+    assert Ledger(ledger.path.parent / "none.sqlite").open_reservations() == []
+
+
+def test_resolve_as_spent_keeps_it_counted_and_a_late_commit_adds_its_record(ledger):
+    ledger.set_cap(FP, 2.0)
+    release_id = ledger.reserve(FP, 1.5, 1e-9)
+    assert ledger.resolve(release_id) == FP
+    assert ledger.open_reservations() == []
+    (row,) = ledger.releases()
+    assert row["status"] == "committed" and row["record"] is None
+    assert ledger.spent(FP) == Spend(1.5, 1e-9, 1)
+    with pytest.raises(LedgerCapExceeded):
+        ledger.reserve(FP, 1.0, 0.0)
+    with pytest.raises(LedgerError, match="committed, not open"):
+        ledger.resolve(release_id)
+    ledger.commit(release_id, {"method": "mst"})
+    assert ledger.releases()[0]["record"] == {"method": "mst"}
+
+
+def test_resolve_with_nothing_left_gives_the_budget_back(ledger):
+    release_id = ledger.reserve(FP, 1.0, 0.0)
+    assert ledger.resolve(release_id, spent=False) == FP
+    assert ledger.releases() == [] and ledger.spent(FP) == Spend(0.0, 0.0, 0)
+    with pytest.raises(LedgerError, match="no release"):
+        ledger.resolve(release_id, spent=False)
+    committed = ledger.reserve(FP, 1.0, 0.0)
+    ledger.commit(committed, {})
+    with pytest.raises(LedgerError, match="committed, not open"):
+        ledger.resolve(committed, spent=False)
+    assert ledger.spent(FP).epsilon == 1.0
+
+
+def test_reservation_spent_is_readable_and_not_writable(ledger):
+    with ledger.reservation(FP, 1.0, 0.0) as reservation:
+        assert reservation.spent is False
+        reservation.mark_spent()
+        reservation.mark_spent()
+        assert reservation.spent is True
+        with pytest.raises(AttributeError):
+            reservation.spent = False
+    assert ledger.open_reservations()[0]["id"] == reservation.id
+
+
+def test_a_cancelled_reservation_cannot_be_marked_spent_or_committed(ledger):
+    with pytest.raises(RuntimeError):
+        with ledger.reservation(FP, 1.0, 0.0) as reservation:
+            raise RuntimeError("failed before measuring")
+    for call in (reservation.mark_spent, lambda: reservation.commit({})):
+        with pytest.raises(LedgerError, match="cancelled"):
+            call()
+    assert reservation.spent is False and ledger.releases() == []
+
+
+# -- upgrade from version 1 ----------------------------------------------------------------------
+
+_VERSION_1 = (
+    "CREATE TABLE caps (fingerprint TEXT PRIMARY KEY, epsilon REAL NOT NULL CHECK (epsilon > 0), "
+    "delta REAL CHECK (delta IS NULL OR (delta >= 0 AND delta < 1)), set_at TEXT NOT NULL)",
+    "CREATE TABLE releases (id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, dataset_label TEXT NOT NULL, "
+    "created_at TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('reserved', 'committed')), "
+    "epsilon REAL NOT NULL CHECK (epsilon >= 0), delta REAL NOT NULL CHECK (delta >= 0), record_json TEXT)",
+    "CREATE INDEX releases_by_fingerprint ON releases (fingerprint)",
+    "PRAGMA user_version = 1",
+)
+
+
+def _version_1_ledger(path: Path, fingerprint: str) -> None:
+    """A ledger as dpsynth wrote it before dataset keys: two releases and a cap on ``fingerprint``."""
+    conn = sqlite3.connect(path)
+    for statement in _VERSION_1:
+        conn.execute(statement)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("INSERT INTO caps VALUES (?, 3.0, 1e-6, '2025-01-01T00:00:00+00:00')", (fingerprint,))
+    conn.executemany(
+        "INSERT INTO releases VALUES (?, ?, 'adult.csv', ?, ?, ?, 1e-9, ?)",
+        [("a" * 32, fingerprint, "2025-01-02T00:00:00+00:00", "committed", 1.0, '{"method": "mst"}'),
+         ("b" * 32, fingerprint, "2025-01-03T00:00:00+00:00", "reserved", 0.5, None),
+         ("c" * 32, OTHER, "2025-01-04T00:00:00+00:00", "committed", 0.25, "{}")],
+    )
+    conn.commit()
+    conn.close()
+
+
+def test_a_version_1_ledger_is_upgraded_on_first_read_and_keeps_its_rows(tmp_path, frame):
+    path = tmp_path / "ledger.sqlite"
+    legacy = legacy_fingerprint(frame)
+    _version_1_ledger(path, legacy)
+    ledger = Ledger(path)
+    assert ledger.spent(legacy) == Spend(1.5, 2e-9, 2)
+    assert ledger.cap(legacy) == Cap(epsilon=3.0, delta=1e-6)
+    assert [row["id"] for row in ledger.releases()] == ["a" * 32, "b" * 32, "c" * 32]
+    assert ledger.releases()[0]["record"] == {"method": "mst"}
+    assert [row["id"] for row in ledger.open_reservations()] == ["b" * 32]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(releases)")]
+        indexes = [row[1] for row in conn.execute("PRAGMA index_list(releases)")]
+        assert conn.execute("SELECT COUNT(*) FROM secret").fetchone()[0] == 0
+    conn.close()
+    assert "dataset" in columns and "fingerprint" not in columns
+    assert "releases_by_dataset" in indexes and "releases_by_fingerprint" not in indexes
+
+
+def test_the_first_key_of_a_version_1_dataset_takes_over_its_releases_and_cap(tmp_path, frame, caplog):
+    path = tmp_path / "ledger.sqlite"
+    legacy = legacy_fingerprint(frame)
+    _version_1_ledger(path, legacy)
+    ledger = Ledger(path)
+    with caplog.at_level(logging.INFO, logger="dpsynth.privacy.ledger"):
+        key = ledger.dataset_key(frame)
+    assert "2 release(s) and the cap" in caplog.text and legacy not in caplog.text
+    assert key.startswith("hmac:")
+    assert ledger.spent(key) == Spend(1.5, 2e-9, 2)
+    assert ledger.cap(key) == Cap(epsilon=3.0, delta=1e-6)
+    assert ledger.spent(legacy).n_releases == 0 and ledger.cap(legacy) is None
+    assert ledger.datasets() == [key, OTHER]
+    with pytest.raises(LedgerCapExceeded):
+        ledger.reserve(key, 2.0, 0.0)
+    # Another table leaves the version-1 rows alone, even one version 1 could not hash.
+    assert ledger.spent(ledger.dataset_key(pd.DataFrame({"tags": [["a"], ["b"]]}))).n_releases == 0
+    other = ledger.dataset_key(frame.assign(age=[1, 2, 3, 4]))
+    assert ledger.spent(other).n_releases == 0 and ledger.spent(key).n_releases == 2
+
+
+def test_a_version_1_dataset_given_a_name_moves_to_the_name(tmp_path, frame):
+    path = tmp_path / "ledger.sqlite"
+    legacy = legacy_fingerprint(frame)
+    _version_1_ledger(path, legacy)
+    ledger = Ledger(path)
+    assert ledger.dataset_key(frame, name="adult") == "name:adult"
+    assert ledger.spent("name:adult") == Spend(1.5, 2e-9, 2)
+    assert ledger.cap("name:adult") == Cap(epsilon=3.0, delta=1e-6)
