@@ -39,8 +39,11 @@ exit codes:
 LEDGER_EXAMPLES = """examples:
   dpsynth ledger show
   dpsynth ledger cap data.csv --epsilon 5
+  dpsynth ledger cap --dataset hospital-2026 --epsilon 5
   dpsynth ledger export --format csv --out history.csv
-  dpsynth ledger export --dataset sha256:3f2a --json
+  dpsynth ledger export --dataset hospital-2026 --json
+  dpsynth ledger reservations
+  dpsynth ledger resolve ID
 """
 
 AUDIT_EXAMPLES = """examples:
@@ -225,15 +228,18 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_ledger_show)
     cap = ledger_commands.add_parser(
         "cap", help="set a dataset's lifetime cap",
-        epilog="example:\n  dpsynth ledger cap data.csv --epsilon 5\n" + EXIT_CODES,
+        epilog="examples:\n  dpsynth ledger cap data.csv --epsilon 5\n"
+               "  dpsynth ledger cap --dataset hospital-2026 --epsilon 5\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    cap.add_argument("data", help="the dataset, read exactly as the release reads it")
+    cap.add_argument("data", nargs="?", help="the dataset, read exactly as the release reads it")
+    cap.add_argument("--dataset", metavar="NAME",
+                     help="instead of DATA: the dataset's name, which releases give with --dataset")
     cap.add_argument("--epsilon", type=float, required=True, help="lifetime epsilon cap")
     cap.add_argument("--delta", type=float, help="lifetime delta cap (optional)")
     cap.add_argument("--ledger", help="ledger file (default as for release)")
     cap.add_argument("--na-values", action="append", default=[], help="extra string read as missing")
-    cap.add_argument("--json", action="store_true", help="print the dataset's fingerprint and cap as JSON")
+    cap.add_argument("--json", action="store_true", help="print the dataset's key and cap as JSON")
     cap.set_defaults(handler=_ledger_cap)
     export = ledger_commands.add_parser(
         "export", help="budget history of each dataset, one row per release, as CSV or JSON",
@@ -241,11 +247,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--format", choices=["csv", "json"], default="csv", help="output format (default csv)")
     export.add_argument("--json", action="store_true", help="same as --format json")
-    export.add_argument("--dataset", metavar="FINGERPRINT",
-                        help="only this dataset (its fingerprint, or enough of its start to be unique)")
+    export.add_argument("--dataset", metavar="KEY",
+                        help="only this dataset (its key or name, or enough of its key to be unique)")
     export.add_argument("--out", help="file to write (default: standard output)")
     export.add_argument("--ledger", help="ledger file (default as for release)")
     export.set_defaults(handler=_ledger_export)
+    reservations = ledger_commands.add_parser(
+        "reservations", help="open reservations: releases that were reserved and never committed",
+        epilog="a release that died or hung leaves one, counted against its cap until resolved\n"
+               + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    reservations.add_argument("--ledger", help="ledger file (default as for release)")
+    reservations.add_argument("--json", action="store_true", help="print JSON")
+    reservations.set_defaults(handler=_ledger_reservations)
+    resolve = ledger_commands.add_parser(
+        "resolve", help="close an open reservation: kept as spent, or deleted with --nothing-left",
+        epilog="examples:\n  dpsynth ledger resolve ID\n  dpsynth ledger resolve ID --nothing-left\n"
+               "--nothing-left gives the budget back: only when nothing from that release left its process\n"
+               + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    resolve.add_argument("release_id", metavar="ID", help="the release id, as 'ledger reservations' lists it")
+    resolve.add_argument("--nothing-left", action="store_true",
+                         help="state that no output of that release left its process: delete the reservation")
+    resolve.add_argument("--ledger", help="ledger file (default as for release)")
+    resolve.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    resolve.set_defaults(handler=_ledger_resolve)
     _add_compare(commands)
     return parser
 
@@ -341,6 +369,7 @@ def _schema_infer(args: argparse.Namespace) -> int:
 
 
 def _ledger_show(args: argparse.Namespace) -> int:
+    from dpsynth.privacy.ledger import short_key
     from dpsynth.release.ledger_commands import ledger_show
 
     rows = ledger_show(args.ledger)
@@ -348,23 +377,25 @@ def _ledger_show(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     if not rows:
-        print("the ledger records no release yet")
+        print("the ledger records no release and no cap yet")
     for row in rows:
         cap = "no cap" if row["epsilon_cap"] is None else f"cap epsilon={row['epsilon_cap']:g}"
         labels = ", ".join(row["labels"]) or "unlabelled"
-        print(f"{row['fingerprint'][:23]}  {labels}: {row['releases']} release(s), "
+        still_open = f" ({row['open']} open)" if row["open"] else ""
+        print(f"{short_key(row['dataset'])}  {labels}: {row['releases']} release(s){still_open}, "
               f"epsilon={row['epsilon_spent']:.4g}, delta={row['delta_spent']:.3g}, {cap}")
     return EXIT_OK
 
 
 def _ledger_cap(args: argparse.Namespace) -> int:
+    from dpsynth.privacy.ledger import short_key
     from dpsynth.release.ledger_commands import ledger_cap
 
-    fingerprint = ledger_cap(args.data, args.epsilon, args.delta, args.ledger, args.na_values)
+    key = ledger_cap(args.data, args.epsilon, args.delta, args.ledger, args.na_values, dataset=args.dataset)
     if args.json:
-        print(json.dumps({"fingerprint": fingerprint, "epsilon_cap": args.epsilon, "delta_cap": args.delta}))
+        print(json.dumps({"dataset": key, "epsilon_cap": args.epsilon, "delta_cap": args.delta}))
     else:
-        print(f"cap set for {fingerprint[:23]}: epsilon={args.epsilon:g}")
+        print(f"cap set for {short_key(key)}: epsilon={args.epsilon:g}")
     return EXIT_OK
 
 
@@ -378,6 +409,48 @@ def _ledger_export(args: argparse.Namespace) -> int:
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _age(seconds: float) -> str:
+    """A reservation's age in its two largest units: "3d 2h", "5h 12m", "4m 10s"."""
+    seconds = max(0, int(seconds))
+    days, hours, minutes = seconds // 86400, seconds // 3600 % 24, seconds // 60 % 60
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {seconds % 60}s"
+
+
+def _ledger_reservations(args: argparse.Namespace) -> int:
+    from dpsynth.privacy.ledger import short_key
+    from dpsynth.release.ledger_commands import ledger_reservations
+
+    rows = ledger_reservations(args.ledger)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("no open reservation")
+    for row in rows:
+        label = row["dataset_label"] or "unlabelled"
+        print(f"{row['id']}  {short_key(row['dataset'])}  {label}: epsilon={row['epsilon']:.4g}, "
+              f"delta={row['delta']:.3g}, open for {_age(row['age_seconds'])}")
+    return EXIT_OK
+
+
+def _ledger_resolve(args: argparse.Namespace) -> int:
+    from dpsynth.privacy.ledger import short_key
+    from dpsynth.release.ledger_commands import ledger_resolve
+
+    outcome = ledger_resolve(args.release_id, spent=not args.nothing_left, ledger=args.ledger)
+    if args.json:
+        print(json.dumps(outcome))
+    elif args.nothing_left:
+        print(f"release {args.release_id} on {short_key(outcome['dataset'])} deleted; its budget is back")
+    else:
+        print(f"release {args.release_id} on {short_key(outcome['dataset'])} kept as spent")
     return EXIT_OK
 
 

@@ -15,8 +15,8 @@ from dpsynth.release.ledger_commands import (
     ledger_history,
 )
 
-FIRST = "sha256:" + "ab" * 32
-SECOND = "sha256:" + "cd" * 32
+FIRST = "hmac:" + "ab" * 32
+SECOND = "name:hospital-2026"
 LABEL = 'adult, "2026" \nexport'
 
 
@@ -40,14 +40,14 @@ def ledger(private_ledger):
 
 def test_history_has_running_totals_that_agree_with_the_ledger(ledger):
     rows = ledger_history(ledger)
-    assert [(r["fingerprint"], r["status"]) for r in rows] == [
+    assert [(r["dataset"], r["status"]) for r in rows] == [
         (FIRST, "committed"), (FIRST, "committed"), (FIRST, "reserved"), (SECOND, "committed")]
     assert [r["cumulative_epsilon"] for r in rows] == pytest.approx([0.5, 0.75, 1.75, 0.1])
     assert rows[2]["cumulative_delta"] == pytest.approx(4e-9)
-    for fingerprint in (FIRST, SECOND):
-        last = [r for r in rows if r["fingerprint"] == fingerprint][-1]
-        assert last["cumulative_epsilon"] == pytest.approx(ledger.spent(fingerprint).epsilon)
-        assert last["cumulative_delta"] == pytest.approx(ledger.spent(fingerprint).delta)
+    for key in (FIRST, SECOND):
+        last = [r for r in rows if r["dataset"] == key][-1]
+        assert last["cumulative_epsilon"] == pytest.approx(ledger.spent(key).epsilon)
+        assert last["cumulative_delta"] == pytest.approx(ledger.spent(key).delta)
     assert [r["method"] for r in rows] == ["mst", "aim", "", ""]
     assert [r["kind"] for r in rows] == ["release", "release", "", "schema discovery"]
     assert rows[0]["joint_epsilon"] == 0.4999 and rows[2]["joint_epsilon"] is None
@@ -68,7 +68,7 @@ def test_csv_export_round_trips_through_a_csv_reader(ledger):
 def test_json_export_groups_releases_by_dataset(ledger):
     document = json.loads(ledger_export(ledger, format="json"))
     first, second = document["datasets"]
-    assert first["fingerprint"] == FIRST and first["labels"] == [LABEL]
+    assert first["dataset"] == FIRST and first["labels"] == [LABEL]
     assert first["cap"] == {"epsilon": 2.0, "delta": 1e-6} and second["cap"] is None
     assert first["spent"]["epsilon"] == pytest.approx(ledger.spent(FIRST).epsilon)
     assert first["spent"]["releases"] == ledger.spent(FIRST).n_releases == 3
@@ -77,13 +77,23 @@ def test_json_export_groups_releases_by_dataset(ledger):
     assert document["ledger"] == str(ledger.path)
 
 
-def test_dataset_filter_takes_a_fingerprint_or_its_unique_start(ledger):
-    assert {r["fingerprint"] for r in ledger_history(ledger, SECOND)} == {SECOND}
-    assert {r["fingerprint"] for r in ledger_history(ledger, "sha256:abab")} == {FIRST}
+def test_dataset_filter_takes_a_key_a_name_or_a_unique_start(ledger):
+    assert {r["dataset"] for r in ledger_history(ledger, SECOND)} == {SECOND}
+    assert {r["dataset"] for r in ledger_history(ledger, "hospital-2026")} == {SECOND}
+    assert {r["dataset"] for r in ledger_history(ledger, "hmac:abab")} == {FIRST}
+    assert {r["dataset"] for r in ledger_history(ledger, "na")} == {SECOND}
     with pytest.raises(DataError, match="no dataset in the ledger"):
-        ledger_history(ledger, "sha256:ffff")
-    with pytest.raises(DataError, match="starts 2 fingerprints"):
-        ledger_history(ledger, "sha256:")
+        ledger_history(ledger, "hmac:ffff")
+    ledger.reserve("name:hospital-2027", 0.1, 0.0)
+    with pytest.raises(DataError, match="starts 2 keys"):
+        ledger_history(ledger, "name:hosp")
+
+
+def test_a_release_resolved_as_spent_shows_in_the_history(ledger):
+    (open_release,) = ledger.open_reservations()
+    ledger.resolve(open_release["id"])
+    row = [r for r in ledger_history(ledger) if r["release_id"] == open_release["id"]][0]
+    assert (row["status"], row["kind"], row["epsilon"]) == ("committed", "resolved as spent", 1.0)
 
 
 def test_empty_ledger_exports_a_header_and_no_dataset(private_ledger):
@@ -94,14 +104,14 @@ def test_empty_ledger_exports_a_header_and_no_dataset(private_ledger):
 
 
 def test_cli_export_json_csv_file_and_errors(ledger, capsys, tmp_path):
-    assert main(["ledger", "export", "--json", "--dataset", "sha256:cd"]) == 0
+    assert main(["ledger", "export", "--json", "--dataset", "hospital-2026"]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert [d["fingerprint"] for d in document["datasets"]] == [SECOND]
+    assert [d["dataset"] for d in document["datasets"]] == [SECOND]
     out = tmp_path / "history.csv"
     assert main(["ledger", "export", "--out", str(out)]) == 0
     assert out.read_text() == ledger_export(ledger)
     assert "wrote" in capsys.readouterr().err
-    assert main(["ledger", "export", "--dataset", "sha256:ffff"]) == 2
+    assert main(["ledger", "export", "--dataset", "hmac:ffff"]) == 2
     assert capsys.readouterr().err.startswith("dpsynth: error: dataset: no dataset")
     with pytest.raises(SystemExit) as exit_info:
         main(["ledger", "export", "--format", "xml"])
@@ -113,5 +123,5 @@ def test_cli_cap_json(tmp_path, capsys, private_ledger):
     data.write_text("a,b\n1,2\n3,4\n")
     assert main(["ledger", "cap", str(data), "--epsilon", "3", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["epsilon_cap"] == 3.0 and printed["fingerprint"].startswith("sha256:")
-    assert Ledger(private_ledger).cap(printed["fingerprint"]).epsilon == 3.0
+    assert printed["epsilon_cap"] == 3.0 and printed["dataset"].startswith("hmac:")
+    assert Ledger(private_ledger).cap(printed["dataset"]).epsilon == 3.0
