@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,8 @@ from dpsynth.privacy.events import (
 )
 from dpsynth.privacy.noise import NoiseSource, discrete_gaussian, exponential_mechanism
 from dpsynth.schema import Numeric, Schema, encode
-from dpsynth.schema.discover import column_is_numeric
+from dpsynth.schema.encoding import string_forms
+from dpsynth.schema.kinds import VALUE_CLASSES, parse_numbers, value_classes
 from dpsynth.schema.fine import fine_position
 
 logger = logging.getLogger(__name__)
@@ -45,11 +47,9 @@ def _bound_contributions(frame: pd.DataFrame, unit: PrivacyUnit, rng: np.random.
         return frame
     if unit.column not in frame.columns:
         raise DataError(f"privacy unit column '{unit.column}' is not in the data")
-    ids = frame[unit.column]
-    if ids.isna().any():
-        raise DataError(
-            f"privacy unit column '{unit.column}' has missing values; every row must name its person"
-        )
+    # A row that names no person is left out rather than refused: refusing would tell whether
+    # such a row is there, and leaving a row out only protects it more.
+    frame = frame[frame[unit.column].notna().to_numpy()]
     shuffled = frame.iloc[rng.permutation(len(frame))]
     rank = shuffled.groupby(unit.column, sort=False).cumcount().to_numpy()
     return shuffled[rank < unit.max_rows].reset_index(drop=True)
@@ -58,9 +58,11 @@ def _bound_contributions(frame: pd.DataFrame, unit: PrivacyUnit, rng: np.random.
 class PrivateTable:
     """Private rows behind DP measurements charged to one accountant.
 
-    ``frame`` is the raw private table; ``unit`` (default: the accountant's) says whose privacy
-    is protected. With a person column, each person keeps at most ``unit.max_rows`` rows and
-    every sensitivity is multiplied by ``max_rows``.
+    ``frame`` is the raw private table; the accountant's unit says whose privacy is protected.
+    With a person column, each person keeps at most ``unit.max_rows`` rows (rows naming no
+    person are left out) and every sensitivity is multiplied by ``max_rows``. ``on_measure``
+    is called after each charge, before its noisy answer is drawn: the ledger marks the spend
+    as spent there (see :mod:`dpsynth.release.plan`).
     """
 
     def __init__(
@@ -68,11 +70,13 @@ class PrivateTable:
         frame: pd.DataFrame,
         accountant: Accountant,
         noise: NoiseSource,
+        on_measure: Callable[[], None] | None = None,
     ) -> None:
         if not isinstance(frame, pd.DataFrame):
             raise DataError("private data must be a pandas DataFrame")
         self._accountant = accountant
         self._noise = noise
+        self._on_measure = on_measure
         self.unit: PrivacyUnit = accountant.budget.unit
         self._frame = _bound_contributions(frame, self.unit, noise.rng)
         self._codes: np.ndarray | None = None
@@ -107,12 +111,19 @@ class PrivateTable:
             raise SchemaError("the private table has no schema yet: call encode(schema) first")
         return self.schema
 
+    def _charge(self, part: str, event: Any) -> None:
+        """Charge ``event`` (refused before any change if it would overspend), then report it."""
+        self._accountant.charge(part, event)
+        if self._on_measure is not None:
+            self._on_measure()
+
     # ----------------------------------------------------------------------- encoding
     def encode(self, schema: Schema) -> None:
         """Encode the rows with a public (declared or DP-discovered) schema.
 
-        Only the schema's encoded columns are kept; identifier columns are dropped. Counts of
-        clipped cells stay inside: they are private.
+        Only the schema's encoded columns are kept; identifier columns are dropped. A cell that
+        does not fit its column is coded missing or "other"; a row with a cell its column has
+        no code for is left out. Counts of clipped cells stay inside: they are private.
         """
         if schema.unit_column != self.unit.column:
             raise SchemaError(
@@ -120,6 +131,12 @@ class PrivateTable:
                 f"privacy unit ({self.unit.column!r})"
             )
         encoded = encode(self._frame, schema)
+        if encoded.unfit.any():
+            # A row with a cell its column has no code for is left out, whatever the other rows
+            # hold: leaving out a record only protects it more, and refusing would tell it is there.
+            logger.warning("rows with a cell the schema has no code for are left out of the measurements")
+            self._frame = self._frame[~encoded.unfit].reset_index(drop=True)
+            encoded = encode(self._frame, schema)
         self._codes = encoded.codes.astype(np.int64, copy=False)
         self._column_index = {name: j for j, name in enumerate(encoded.columns)}
         self.schema = schema
@@ -183,7 +200,7 @@ class PrivateTable:
         event = DiscreteGaussianMechanism(
             sigma, sensitivity=self.sensitivity_scale, label="marginal " + " x ".join(clique)
         )
-        self._accountant.charge(part, event)
+        self._charge(part, event)
         counts = self._true_counts(clique, maps)
         return counts + discrete_gaussian(sigma, counts.shape, self._noise.rng)
 
@@ -207,7 +224,7 @@ class PrivateTable:
         candidates = [tuple(c) for c in candidates]
         if not candidates:
             raise ValueError("select needs at least one candidate")
-        self._accountant.charge(part, ExponentialMechanism(epsilon, label=label))
+        self._charge(part, ExponentialMechanism(epsilon, label=label))
         scores = np.array([score(c, self._true_counts(c, maps)) for c in candidates], dtype=float)
         sensitivity = score_sensitivity * self.sensitivity_scale
         return exponential_mechanism(scores, epsilon, sensitivity, self._noise.rng)
@@ -231,7 +248,7 @@ class PrivateTable:
         if isinstance(fine_bins, bool) or not isinstance(fine_bins, int) or fine_bins < 1:
             raise DataError(f"fine_bins must be a positive integer; got {fine_bins!r}")
         schema = self._require_schema()
-        self._accountant.charge(part, plan.event())
+        self._charge(part, plan.event())
         fine = [
             self._within_bin(name, schema[name], fine_bins)
             for name in schema.encoded_columns
@@ -243,7 +260,7 @@ class PrivateTable:
     def _within_bin(self, name: str, column: Numeric, fine_bins: int) -> np.ndarray:
         """Fine position (0..fine_bins-1) of each value within its bin; 0 where missing."""
         code = self._encoded()[:, self._column_index[name]].astype(np.int64)
-        values = pd.to_numeric(self._frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        values = parse_numbers(self._frame[name])
         present = ~np.isnan(values)
         if column.missing:
             present &= code != column.missing_code
@@ -260,13 +277,20 @@ class PrivateTable:
             raise SchemaError(f"column '{column}' is not in the data")
         return self._frame[column]
 
-    def is_numeric(self, column: str) -> bool:
-        """Whether the column's type is numeric (types, like names, are public metadata)."""
-        return column_is_numeric(self._raw(column))
+    def value_class_counts(self, column: str, sigma: float, part: str = DOMAIN) -> np.ndarray:
+        """Noisy counts of the column's cells in each of :data:`VALUE_CLASSES` (missing, whole
+        number, fractional number, not a number), for a DP decision of the column's kind.
 
-    def is_integer(self, column: str) -> bool:
-        """Whether the column's type is an integer type (public metadata)."""
-        return pd.api.types.is_integer_dtype(self._raw(column))
+        Each cell's class depends on that cell alone, and the classes partition every cell, so
+        one row changes one count.
+        """
+        event = DiscreteGaussianMechanism(
+            sigma, sensitivity=self.sensitivity_scale, label=f"value classes '{column}'"
+        )
+        self._charge(part, event)
+        classes = value_classes(self._raw(column))
+        counts = np.bincount(classes, minlength=len(VALUE_CLASSES))
+        return counts + discrete_gaussian(sigma, counts.shape, self._noise.rng)
 
     def numeric_histogram(
         self, column: str, edges: Sequence[float], sigma: float, part: str = DOMAIN
@@ -283,9 +307,8 @@ class PrivateTable:
         event = DiscreteGaussianMechanism(
             sigma, sensitivity=self.sensitivity_scale, label=f"numeric histogram '{column}'"
         )
-        self._accountant.charge(part, event)
-        raw = self._raw(column)
-        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        self._charge(part, event)
+        values = parse_numbers(self._raw(column))
         missing = np.isnan(values)
         cell = np.where(missing, edges.size + 1, np.searchsorted(edges, values, side="right"))
         counts = np.bincount(cell.astype(np.int64), minlength=edges.size + 2)
@@ -307,10 +330,10 @@ class PrivateTable:
             max_new_cells=self.sensitivity_scale,
             label=f"category discovery '{column}'",
         )
-        self._accountant.charge(part, event)
-        raw = self._raw(column)
-        present = raw.dropna().astype(str).to_numpy()
-        labels, counts = np.unique(present, return_counts=True)
+        self._charge(part, event)
+        raw = self._raw(column).dropna()
+        # Each value's string form, by which categories match (3.0 reads as "3"): cell by cell.
+        labels, counts = np.unique(string_forms(pd.Index(raw)).astype(str), return_counts=True)
         noisy = counts + discrete_gaussian(sigma, counts.shape, self._noise.rng)
         keep = noisy > threshold
         return {str(label): int(count) for label, count in zip(labels[keep], noisy[keep])}

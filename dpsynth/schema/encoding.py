@@ -16,9 +16,12 @@ from pandas.api import types as ptypes
 
 from dpsynth.errors import DataError, SchemaError
 from dpsynth.schema.columns import Categorical, Column, Datetime, Numeric, Ordinal
+from dpsynth.schema.kinds import parse_numbers
 from dpsynth.schema.schema import Schema
 
 _NAT = np.iinfo(np.int64).min
+# The code of a cell its column has no code for (in lenient encoding); the row is then unfit.
+UNFIT = -1
 
 
 @dataclass(frozen=True)
@@ -27,14 +30,17 @@ class EncodedTable:
 
     ``clipped`` counts, per numeric and datetime column, the cells moved into the declared
     bounds. It is PRIVATE (an exact statistic of the data): never report or log it without
-    noise; it exists so the door can measure it under DP. Neither it nor the codes appear in
-    the repr.
+    noise; it exists so the door can measure it under DP. ``unfit`` marks the rows holding a
+    cell their column has no code for (missing, or an unknown category, where the column is
+    declared without a missing or "other" code); their codes there are 0. It is PRIVATE too.
+    Neither these nor the codes appear in the repr.
     """
 
     codes: np.ndarray = field(repr=False)
     columns: tuple[str, ...]
     sizes: tuple[int, ...]
     clipped: Mapping[str, int] = field(repr=False)
+    unfit: np.ndarray = field(repr=False)
 
 
 def string_forms(values: pd.Index) -> np.ndarray:
@@ -52,7 +58,8 @@ def string_forms(values: pd.Index) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- encoding
-def _check_frame(frame: pd.DataFrame, schema: Schema) -> None:
+def check_columns(frame: pd.DataFrame, schema: Schema) -> None:
+    """Refuse a frame whose column names (public metadata) do not match the schema's."""
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame; got {type(frame).__name__}")
     if not isinstance(schema, Schema):
@@ -71,35 +78,43 @@ def _check_frame(frame: pd.DataFrame, schema: Schema) -> None:
         )
 
 
-def _category_codes(series: pd.Series, column: Categorical | Ordinal) -> np.ndarray:
+def _category_codes(series: pd.Series, column: Categorical | Ordinal, strict: bool) -> np.ndarray:
     # Factorize first so only the distinct values are turned into strings and looked up.
     codes, uniques = pd.factorize(series)
     position = pd.Index(column.labels).get_indexer(string_forms(pd.Index(uniques)))
     unknown = position < 0
     if unknown.any():
-        if not column.other:
+        if column.other:
+            position[unknown] = column.other_code
+        elif not strict:
+            position[unknown] = column.missing_code if column.missing else UNFIT
+        else:
             raise DataError(
                 f"column {column.name!r} has values outside its declared categories ({column.kind}); "
                 "declare them, or allow an 'other' code (categorical columns only)"
             )
-        position[unknown] = column.other_code
-    out = position[codes]
-    if column.missing:
-        out[codes < 0] = column.missing_code
+    out = np.full(len(codes), column.missing_code if column.missing else UNFIT, dtype=np.int64)
+    present = codes >= 0
+    out[present] = position[codes[present]]
     return out
 
 
-def _numbers(series: pd.Series, column: Numeric, missing: np.ndarray) -> np.ndarray:
-    """The column as float64, NaN where missing; refuses values that are not numbers."""
+def _numbers(series: pd.Series, column: Numeric, missing: np.ndarray, strict: bool) -> np.ndarray:
+    """The column as float64, NaN where missing or not a finite number (cell by cell).
+
+    ``strict`` refuses what does not fit the declaration (a check for the custodian);
+    otherwise such a cell is read as missing, so it changes only its own row's code.
+    """
     dtype = series.dtype
-    if ptypes.is_bool_dtype(dtype) or ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
+    if strict and (
+        ptypes.is_bool_dtype(dtype) or ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype)
+    ):
         raise DataError(f"column {column.name!r} holds {dtype} values but is declared numeric")
-    if ptypes.is_numeric_dtype(dtype):
-        values = series.to_numpy(dtype=float, na_value=np.nan)
-    else:
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        if np.any(np.isnan(values) & ~missing):
-            raise DataError(f"column {column.name!r} has values that are not numbers (declared numeric)")
+    values = parse_numbers(series)
+    if not strict:
+        return values
+    if np.any(np.isnan(values) & ~missing):
+        raise DataError(f"column {column.name!r} has values that are not finite numbers (declared numeric)")
     if column.integer:
         finite = values[np.isfinite(values)]
         if np.any(finite != np.round(finite)):
@@ -112,26 +127,30 @@ def _bin_codes(values: np.ndarray, edges: np.ndarray, bins: int) -> np.ndarray:
     return np.clip(np.searchsorted(edges, values, side="right") - 1, 0, bins - 1)
 
 
-def _numeric_codes(series: pd.Series, column: Numeric, missing: np.ndarray) -> tuple[np.ndarray, int]:
-    values = _numbers(series, column, missing)
+def _numeric_codes(series: pd.Series, column: Numeric, missing: np.ndarray, strict: bool) -> tuple[np.ndarray, int]:
+    values = _numbers(series, column, missing, strict)
+    missing = np.isnan(values)
     clipped = int(np.count_nonzero((values < column.lower) | (values > column.upper)))
     codes = _bin_codes(np.clip(values, column.lower, column.upper), column.bin_edges, column.bins)
-    if column.missing:
-        codes[missing] = column.missing_code
+    codes[missing] = column.missing_code if column.missing else UNFIT
     return codes, clipped
 
 
-def _timestamps(series: pd.Series, column: Datetime, missing: np.ndarray) -> pd.Series:
-    """The column as UTC-naive datetimes, NaT where missing; refuses values that are not dates."""
+def _timestamps(series: pd.Series, column: Datetime, missing: np.ndarray, strict: bool) -> pd.Series:
+    """The column as UTC-naive datetimes, NaT where missing (or, unless ``strict``, not a date)."""
     dtype = series.dtype
     if ptypes.is_datetime64_any_dtype(dtype):
         parsed = series
     elif ptypes.is_numeric_dtype(dtype) or ptypes.is_bool_dtype(dtype):
-        raise DataError(f"column {column.name!r} holds {dtype} values but is declared datetime (give ISO 8601 text)")
+        if strict:
+            raise DataError(
+                f"column {column.name!r} holds {dtype} values but is declared datetime (give ISO 8601 text)"
+            )
+        parsed = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
     else:
         # utc=True reads naive text as UTC and converts text with offsets, so mixed zones agree.
         parsed = pd.to_datetime(series, errors="coerce", utc=True, format="ISO8601")
-        if np.any(parsed.isna().to_numpy() & ~missing):
+        if strict and np.any(parsed.isna().to_numpy() & ~missing):
             raise DataError(
                 f"column {column.name!r} has values that are not dates (declared datetime); "
                 "write them as ISO 8601"
@@ -141,30 +160,35 @@ def _timestamps(series: pd.Series, column: Datetime, missing: np.ndarray) -> pd.
     return parsed
 
 
-def _datetime_codes(series: pd.Series, column: Datetime, missing: np.ndarray) -> tuple[np.ndarray, int]:
-    parsed = _timestamps(series, column, missing)
+def _datetime_codes(series: pd.Series, column: Datetime, missing: np.ndarray, strict: bool) -> tuple[np.ndarray, int]:
+    parsed = _timestamps(series, column, missing, strict)
+    missing = parsed.isna().to_numpy()
     lower, upper = column.lower_timestamp, column.upper_timestamp
     clipped = int(((parsed < lower) | (parsed > upper)).sum())
     # Clip before the cast to nanoseconds: values outside the bounds may not fit in it.
     nanoseconds = parsed.clip(lower, upper).to_numpy(dtype="datetime64[ns]").view(np.int64)
     codes = _bin_codes(nanoseconds, column.bin_edges, column.bins)
-    if column.missing:
-        codes[missing] = column.missing_code
+    codes[missing] = column.missing_code if column.missing else UNFIT
     return codes, clipped
 
 
-def _encode_column(series: pd.Series, column: Column) -> tuple[np.ndarray, int]:
-    """Codes of one column and how many of its cells were clipped into bounds (private)."""
+def _encode_column(series: pd.Series, column: Column, strict: bool = False) -> tuple[np.ndarray, int]:
+    """Codes of one column and how many of its cells were clipped into bounds (private).
+
+    Unless ``strict``, every cell is coded by itself: one that does not fit its declaration
+    becomes missing (or "other"), or :data:`UNFIT` when the column has no code for it, never
+    an error that depends on the data.
+    """
     missing = series.isna().to_numpy()
-    if missing.all():
+    if strict and missing.all():
         raise DataError(f"column {column.name!r} has no values: every value is missing")
-    if not column.missing and missing.any():
+    if strict and not column.missing and missing.any():
         raise DataError(f"column {column.name!r} has missing values but is declared with missing=false")
     if isinstance(column, Numeric):
-        return _numeric_codes(series, column, missing)
+        return _numeric_codes(series, column, missing, strict)
     if isinstance(column, Datetime):
-        return _datetime_codes(series, column, missing)
-    return _category_codes(series, column), 0
+        return _datetime_codes(series, column, missing, strict)
+    return _category_codes(series, column, strict), 0
 
 
 def validate(frame: pd.DataFrame, schema: Schema) -> None:
@@ -175,28 +199,34 @@ def validate(frame: pd.DataFrame, schema: Schema) -> None:
     some values, values of its declared kind, no missing values when declared without, and no
     values outside its categories unless it has an "other" code.
     """
-    _check_frame(frame, schema)
+    check_columns(frame, schema)
     for name in schema.encoded_columns:
-        _encode_column(frame[name], schema[name])
+        _encode_column(frame[name], schema[name], strict=True)
 
 
 def encode(frame: pd.DataFrame, schema: Schema) -> EncodedTable:
     """Codes of every encoded column of ``frame`` (validated as in :func:`validate`).
 
     Numeric and datetime values are clipped into their bounds before binning; missing values
-    get the column's missing code. Identifier columns are not encoded.
+    get the column's missing code, and so does a cell that does not fit its column (not a
+    number, not a date, not a declared category without "other"), so that one record changes
+    only its own codes. :func:`validate` reports such cells instead. Identifier columns are not
+    encoded.
     """
-    _check_frame(frame, schema)
+    check_columns(frame, schema)
     names = schema.encoded_columns
     sizes = tuple(schema[name].size for name in names)
     codes = np.empty((len(frame), len(names)), dtype=np.min_scalar_type(max(sizes, default=1) - 1))
+    unfit = np.zeros(len(frame), dtype=bool)
     clipped = {}
     for j, name in enumerate(names):
         column = schema[name]
-        codes[:, j], count = _encode_column(frame[name], column)
+        column_codes, count = _encode_column(frame[name], column)
+        unfit |= column_codes == UNFIT
+        codes[:, j] = np.maximum(column_codes, 0)
         if isinstance(column, (Numeric, Datetime)):
             clipped[name] = count
-    return EncodedTable(codes, names, sizes, MappingProxyType(clipped))
+    return EncodedTable(codes, names, sizes, MappingProxyType(clipped), unfit)
 
 
 # ----------------------------------------------------------------------------- decoding

@@ -17,6 +17,7 @@ from pandas.api import types as ptypes
 from dpsynth.errors import PrivacyWarning, SchemaError
 from dpsynth.schema.columns import OTHER_LABEL, Categorical, Column, Datetime, Identifier, Numeric, Ordinal
 from dpsynth.schema.encoding import string_forms
+from dpsynth.schema.kinds import parse_numbers
 from dpsynth.schema.schema import Schema
 
 # A numeric column with at most this many distinct values is read as categories.
@@ -86,8 +87,27 @@ def _numeric_categories(values: pd.Series) -> tuple:
     return tuple(string_forms(pd.Index(distinct)))
 
 
+# Text columns (as dpsynth reads CSV files) are read as numbers when this share of their
+# present cells are numbers; the others then become missing.
+NUMBER_SHARE = 0.95
+
+
+def _as_numbers(series: pd.Series) -> pd.Series:
+    """A text column whose cells are nearly all numbers, as float (others missing); else as is."""
+    if ptypes.is_numeric_dtype(series.dtype) or ptypes.is_bool_dtype(series.dtype):
+        return series
+    if ptypes.is_datetime64_any_dtype(series.dtype):
+        return series
+    present = series.notna().to_numpy()
+    numbers = parse_numbers(series)
+    if present.any() and np.count_nonzero(~np.isnan(numbers)) >= NUMBER_SHARE * np.count_nonzero(present):
+        return pd.Series(numbers, index=series.index, name=series.name)
+    return series
+
+
 def _infer_column(series: pd.Series, max_categories: int) -> Column:
     name = series.name
+    series = _as_numbers(series)
     values = series.dropna()
     dtype = series.dtype
     if values.empty:

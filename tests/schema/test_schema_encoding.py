@@ -198,15 +198,27 @@ ERROR_CASES = [
 
 
 @pytest.mark.parametrize("case,column,frame,error,problem", ERROR_CASES, ids=[case[0] for case in ERROR_CASES])
-@pytest.mark.parametrize("check", [validate, encode], ids=["validate", "encode"])
-def test_data_errors_name_the_column_and_never_a_value(case, column, frame, error, problem, check):
+def test_data_errors_name_the_column_and_never_a_value(case, column, frame, error, problem):
     with pytest.raises(error) as caught:
-        check(frame, Schema([column]))
+        validate(frame, Schema([column]))
     message = str(caught.value)
     assert "'color'" in message
     assert problem in message
     for private in (SECRET, str(SECRET_NUMBER), str(N_ROWS)):
         assert private not in message or private in repr(column)
+
+
+@pytest.mark.parametrize("case,column,frame,error,problem", ERROR_CASES, ids=[case[0] for case in ERROR_CASES])
+def test_encode_codes_each_cell_by_itself_where_validate_refuses(case, column, frame, error, problem):
+    """A refusal that depends on one cell would tell whether that record is there: encode codes
+    each row as it would code that row alone (missing, other, or an unfit row)."""
+    schema = Schema([column])
+    whole = encode(frame, schema)
+    for row in (0, 3, 17):
+        alone = encode(frame.iloc[[row]].reset_index(drop=True), schema)
+        assert whole.codes[row].tolist() == alone.codes[0].tolist()
+        assert whole.unfit[row] == alone.unfit[0]
+    assert whole.codes.max() < column.size
 
 
 def test_schema_column_absent_from_data():

@@ -1,0 +1,119 @@
+"""Column kinds that are public before anything is measured, and reading cells one value at a time.
+
+A column's kind (categorical, numeric, integer, identifier) decides how every cell is encoded,
+so it must never come from something a parser inferred from the private cells: one cell
+``age=CANARY`` would turn a whole column categorical. Kinds come from a declaration (a full
+schema, a kinds-only declaration, or dtypes the user states are public) or from a DP decision
+over :data:`VALUE_CLASSES` counts (see :mod:`dpsynth.schema.discover`). The helpers here read
+each cell on its own, so one record changes only its own row's class and value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from pandas.api import types as ptypes
+
+from dpsynth.errors import SchemaError
+
+KIND_NAMES = ("categorical", "numeric", "integer", "identifier")
+KINDS_FORMAT_KEY = "dpsynth_kinds"
+KINDS_FORMAT_VERSION = 1
+
+# Classes of a single cell: the DP kind decision counts them per column.
+MISSING, WHOLE, FRACTIONAL, TEXT = range(4)
+VALUE_CLASSES = ("missing", "whole number", "fractional number", "not a number")
+
+
+def parse_numbers(series: pd.Series) -> np.ndarray:
+    """Each cell as a finite float64, NaN where missing or not a finite number (cell by cell)."""
+    dtype = series.dtype
+    if ptypes.is_bool_dtype(dtype) or ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
+        return np.full(len(series), np.nan)
+    if ptypes.is_numeric_dtype(dtype):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    # inf parses as a number but has no place in bounds or bins: it is read as not a number.
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def value_classes(series: pd.Series) -> np.ndarray:
+    """The class of each cell (:data:`VALUE_CLASSES` index), decided by that cell alone."""
+    missing = series.isna().to_numpy()
+    numbers = parse_numbers(series)
+    number = ~np.isnan(numbers)
+    whole = number & (numbers == np.round(numbers))
+    classes = np.full(len(series), TEXT, dtype=np.int64)
+    classes[number] = FRACTIONAL
+    classes[whole] = WHOLE
+    classes[missing] = MISSING
+    return classes
+
+
+def check_kinds(kinds: Mapping[str, str]) -> dict[str, str]:
+    """A validated copy of a kinds declaration (column name -> one of :data:`KIND_NAMES`)."""
+    if not isinstance(kinds, Mapping):
+        raise SchemaError("a kinds declaration must map column names to kinds")
+    checked = {}
+    for name, kind in kinds.items():
+        if not isinstance(name, str) or not name:
+            raise SchemaError("a kinds declaration's column names must be non-empty strings")
+        if kind not in KIND_NAMES:
+            raise SchemaError(f"column {name!r}: unknown kind {kind!r}; expected one of {list(KIND_NAMES)}")
+        checked[name] = kind
+    return checked
+
+
+def kinds_from_dtypes(frame: pd.DataFrame) -> dict[str, str]:
+    """Kinds read from a DataFrame's dtypes, for a caller who states those dtypes are public.
+
+    Only sound when the dtypes were declared by the user (a typed source), not guessed by a
+    parser from the private cells: that is the caller's statement, recorded in the release.
+    """
+    kinds = {}
+    for name in frame.columns:
+        dtype = frame[name].dtype
+        if ptypes.is_bool_dtype(dtype) or not ptypes.is_numeric_dtype(dtype):
+            kinds[str(name)] = "categorical"
+        elif ptypes.is_integer_dtype(dtype):
+            kinds[str(name)] = "integer"
+        else:
+            kinds[str(name)] = "numeric"
+    return kinds
+
+
+def is_kinds_document(document: Any) -> bool:
+    """Whether a parsed schema file is a kinds-only declaration."""
+    return isinstance(document, Mapping) and KINDS_FORMAT_KEY in document
+
+
+def kinds_from_document(document: Mapping[str, Any]) -> dict[str, str]:
+    """The kinds of a ``{"dpsynth_kinds": 1, "columns": {name: kind}}`` document."""
+    version = document.get(KINDS_FORMAT_KEY)
+    if isinstance(version, bool) or version != KINDS_FORMAT_VERSION:
+        raise SchemaError(f"kinds format version {version!r} is not supported (this dpsynth reads {KINDS_FORMAT_VERSION})")
+    unknown = sorted(str(key) for key in document if key not in (KINDS_FORMAT_KEY, "columns"))
+    if unknown:
+        raise SchemaError(f"unknown kinds key(s) {unknown}; allowed: '{KINDS_FORMAT_KEY}', 'columns'")
+    return check_kinds(document.get("columns"))
+
+
+def load_kinds(path: str | os.PathLike) -> dict[str, str]:
+    """A kinds-only declaration read from a JSON or YAML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        raise SchemaError(f"kinds file '{path}' cannot be read as JSON or YAML") from None
+    if not is_kinds_document(document):
+        raise SchemaError(f"kinds file '{path}' is not a kinds declaration (no '{KINDS_FORMAT_KEY}' key)")
+    return kinds_from_document(document)
