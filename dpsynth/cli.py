@@ -59,6 +59,27 @@ SCHEMA_EXAMPLES = """examples:
 """
 
 
+def _add_header_arguments(parser: argparse.ArgumentParser) -> None:
+    """--names and --confirm-header: how a CSV's column names are known (public metadata)."""
+    parser.add_argument("--names", type=_names, help="column names, comma-separated, for a CSV without a header row")
+    parser.add_argument("--confirm-header", action="store_true",
+                        help="the first row is the header even though it looks like a record (numbers)")
+
+
+def _names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError("column names must be non-empty, separated by commas")
+    return names
+
+
+def _header(args: argparse.Namespace) -> bool | str:
+    """read_table's ``header`` from --names / --confirm-header."""
+    if args.names is not None:
+        return False
+    return "confirmed" if args.confirm_header else True
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -155,7 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--epsilon", type=float, required=True, help="total epsilon of the release")
     release.add_argument("--delta", type=float, default=1e-9, help="total delta (default 1e-9)")
     release.add_argument("--out", required=True, help="new folder to write the release into")
-    release.add_argument("--schema", help="public schema: dpsynth JSON/YAML, or an mbi domain file")
+    release.add_argument("--schema", help="public schema: dpsynth JSON/YAML, an mbi domain file, or a "
+                         "kinds-only file ({\"dpsynth_kinds\": 1, \"columns\": {\"age\": \"integer\"}})")
+    release.add_argument("--schema-public", action="store_true",
+                         help="state that a schema drafted by 'schema infer' (not DP) is public knowledge")
+    release.add_argument("--dataset", help="name of the dataset in the ledger (its cap follows the name)")
+    _add_header_arguments(release)
     release.add_argument("--method", default="mst", help="generator (default mst)")
     release.add_argument("--workload", type=_workload,
                          help="AIM's workload: a degree (default 3) or column sets, e.g. 'age,sex;race,income'")
@@ -176,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--audit", choices=["quick", "standard", "thorough", "off"], default="standard",
                          help="attack the release and certify it (default standard; exit 1 on FAIL)")
     release.add_argument("--policy", help="audit policy file (JSON/YAML; default: the shipped policy)")
+    release.add_argument("--holdout-share", type=float, default=0.1,
+                         help="each record's chance to be held out as the audit's control sample (default 0.1)")
     release.set_defaults(handler=_release)
 
     audit = commands.add_parser(
@@ -212,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     infer.add_argument("--epsilon", type=float, help="epsilon for --dp")
     infer.add_argument("--delta", type=float, default=1e-9, help="delta for --dp (default 1e-9)")
     infer.add_argument("--ledger", help="budget ledger file charged by --dp")
+    infer.add_argument("--dataset", help="name of the dataset in the ledger, for --dp")
+    _add_header_arguments(infer)
     infer.add_argument("--seed", type=int, help="seed the noise (NOT for publication)")
     infer.add_argument("--na-values", action="append", default=[], help="extra string read as missing")
     infer.add_argument("--json", action="store_true", help="print the written path and provenance as JSON")
@@ -281,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _release(args: argparse.Namespace) -> int:
     from dpsynth.datasets import example_path
     from dpsynth.progress import Progress
-    from dpsynth.release.pipeline import release
+    from dpsynth.release.pipeline import progress_steps, release
 
     if (args.data is None) == (args.example is None):
         raise DpsynthError("give either a DATA file or --example, not both or neither")
@@ -304,11 +334,16 @@ def _release(args: argparse.Namespace) -> int:
         allocation=args.allocation,
         seed=args.seed,
         ledger=args.ledger,
+        dataset=args.dataset,
+        schema_public=args.schema_public,
         na_values=na_values,
+        header=_header(args),
+        names=args.names,
         binning=args.binning,
-        progress=Progress(6 if args.audit == "off" else 7),
+        progress=Progress(progress_steps(args.audit)),
         audit=args.audit,
         policy=args.policy,
+        holdout_share=args.holdout_share,
         n_jobs=os.cpu_count() or 1,
     )
     if args.json:
@@ -318,6 +353,8 @@ def _release(args: argparse.Namespace) -> int:
         print(f"wrote {result.out}/synthetic.csv ({len(result.synthetic)} rows) and release.json")
         if result.certificate is not None:
             _print_verdict(result.certificate, result.out)
+        elif args.audit != "off":
+            print("audit: skipped (too few records were held out; raise --holdout-share or see the warning)")
     return EXIT_POLICY if result.verdict == "FAIL" else EXIT_OK
 
 
@@ -358,8 +395,11 @@ def _schema_infer(args: argparse.Namespace) -> int:
         epsilon=args.epsilon,
         delta=args.delta,
         ledger=args.ledger,
+        dataset=args.dataset,
         seed=args.seed,
         na_values=args.na_values,
+        header=_header(args),
+        names=args.names,
     )
     if args.json:
         print(json.dumps({"schema": str(path), "provenance": "dp" if args.dp else "inferred-not-dp"}))
@@ -561,13 +601,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dpsynth: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("dpsynth: interrupted; nothing was released", file=sys.stderr)
+        print("dpsynth: interrupted (a budget already measured stays charged; see 'dpsynth ledger')",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as error:
         if args.debug:
             raise
         print(
-            f"dpsynth: internal error ({type(error).__name__}); nothing was released. "
+            f"dpsynth: internal error ({type(error).__name__}); the release was not completed. "
             "Re-run with --debug to see the traceback (it may show private values).",
             file=sys.stderr,
         )

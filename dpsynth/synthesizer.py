@@ -1,9 +1,9 @@
 """The public Python API: one object that plans a budget, fits a generator privately and samples.
 
 ``Synthesizer.create("aim", epsilon=1.0).fit(df).sample(1000)`` does what ``dpsynth release``
-does without writing a bundle: it builds the budget, the accountant, the noise source and the
-door (:class:`~dpsynth.data.PrivateTable`) exactly as the release pipeline does (see
-:mod:`dpsynth.release.plan`), charges the ledger for the dataset, and keeps the fitted model.
+does without writing a bundle: it takes the release's steps from the composition root
+(:mod:`dpsynth.release.plan`: budget, ledger, accountant, noise, door, schema), charges the
+ledger for the dataset, and keeps the fitted model.
 Everything after ``fit`` reads only the model: sampling, conditions, rebalancing, saving.
 """
 
@@ -26,10 +26,9 @@ import dpsynth
 from dpsynth.errors import DataError, NotFittedError
 from dpsynth.generators import available, create, generator_class
 from dpsynth.privacy.budget import MARGINAL, Allocation
-from dpsynth.privacy.fingerprint import fingerprint_frame
 from dpsynth.privacy.ledger import Ledger
 from dpsynth.privacy.noise import NoiseSource
-from dpsynth.release.plan import jsonable, open_table, plan_fit
+from dpsynth.release.plan import charged, jsonable, open_door, plan_fit
 from dpsynth.schema import Schema
 
 FORMAT_VERSION = 1
@@ -56,7 +55,14 @@ class Synthesizer:
     ledger : the budget ledger to charge (default :meth:`Ledger.default_path`), or ``False`` to
         charge none. Without a ledger, repeated fits on the same data are not added up for
         you: use ``False`` only for experiments whose outputs stay with you.
-    dataset_label : a name for the dataset in the ledger (public text).
+    dataset_label : a name for the dataset in the ledger (public text). The ledger knows the
+        dataset by this name when it is given (so the cap follows the data, not its encoding),
+        else by a digest of its content keyed with the ledger's secret.
+    schema_public : state that a schema drafted from the data without noise (``schema infer``)
+        is public knowledge; without it such a schema is refused.
+    public_dtypes : state that the DataFrame's dtypes are public (typed by you, not guessed by a
+        parser from the private cells): column kinds are then read from them. Otherwise kinds
+        come from ``schema`` (a schema or a kinds declaration) or are decided under DP.
     binning : "uniform" or "quantile" bins for numeric columns when the schema is discovered.
     **params : the generator's own parameters (``max_iters``, ``degree``, ...).
     """
@@ -74,6 +80,8 @@ class Synthesizer:
         random_state: RandomState = None,
         ledger: Ledger | str | os.PathLike | bool | None = None,
         dataset_label: str = "",
+        schema_public: bool = False,
+        public_dtypes: bool = False,
         binning: str = "uniform",
         **params: Any,
     ) -> None:
@@ -87,6 +95,8 @@ class Synthesizer:
         self.random_state = random_state
         self.ledger = ledger
         self.dataset_label = dataset_label
+        self.schema_public = schema_public
+        self.public_dtypes = public_dtypes
         self.binning = binning
         self.params = params
 
@@ -123,7 +133,9 @@ class Synthesizer:
             "method": self.method, "epsilon": self.epsilon, "delta": self.delta, "schema": self.schema,
             "allocation": self.allocation, "privacy_unit": self.privacy_unit,
             "max_rows_per_unit": self.max_rows_per_unit, "random_state": self.random_state,
-            "ledger": self.ledger, "dataset_label": self.dataset_label, "binning": self.binning,
+            "ledger": self.ledger, "dataset_label": self.dataset_label, "schema_public": self.schema_public,
+            "public_dtypes": self.public_dtypes,
+            "binning": self.binning,
             **self.params,
         }
 
@@ -148,47 +160,41 @@ class Synthesizer:
         """Fit the generator to the private ``data`` within (epsilon, delta); returns ``self``.
 
         ``schema`` here replaces the constructor's. The ledger is charged the whole budget
-        before anything is measured; if the fit fails, the charge is cancelled (no noisy
-        answer left the process). Nothing about ``data`` is kept except the fitted model.
+        before anything is measured; if the fit fails before its first measurement the charge
+        is cancelled, after it the charge stays (a noisy answer may have left). Nothing about
+        ``data`` is kept except the fitted model.
         """
         generator = self._new_generator()
         plan = plan_fit(
             data, epsilon=self.epsilon, delta=self.delta,
-            schema=schema if schema is not None else self.schema,
+            schema=schema if schema is not None else self.schema, schema_public=self.schema_public,
+            public_dtypes=self.public_dtypes,
             unit_column=self.privacy_unit, max_rows_per_unit=self.max_rows_per_unit, allocation=self.allocation,
             generator_parts=tuple(getattr(generator, "parts", (MARGINAL,))),
         )
         ledger = self._ledger()
-        fingerprint = fingerprint_frame(data)
-        release_id = None
-        if ledger is not None:
-            release_id = ledger.reserve(fingerprint, self.epsilon, self.delta, dataset_label=self.dataset_label)
-        try:
+        key = None if ledger is None else ledger.dataset_key(data, name=self.dataset_label or None)
+        with charged(ledger, key, self.epsilon, self.delta, self.dataset_label) as reservation:
             noise = NoiseSource.from_random_state(self.random_state)
-            table, accountant = open_table(data, plan, noise, binning=self.binning)
+            on_measure = None if reservation is None else reservation.mark_spent
+            table, accountant = open_door(data, plan, noise, binning=self.binning, on_measure=on_measure)
             generator.fit(table)
-            report = jsonable(accountant.report())
             record = {
                 "dpsynth_fit": FORMAT_VERSION,
                 "kind": "synthesizer fit",
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "library": {"name": "dpsynth", "version": dpsynth.__version__},
-                "privacy": report,
+                "privacy": jsonable(accountant.report()),
                 "noise_source": noise.description,
-                "schema": {"provenance": table.schema.provenance},
+                "schema": {"provenance": table.schema.provenance, "note": plan.note},
                 "method": {"name": generator.name, "params": jsonable(generator.get_params())},
             }
-            if ledger is not None:
-                ledger.commit(release_id, record)
-        except BaseException:
-            if ledger is not None:
-                ledger.cancel(release_id)
-            raise
+            if reservation is not None:
+                reservation.commit(record)
         self.generator_ = generator
         self.schema_ = table.schema
         self.record_ = record
-        self.fingerprint_ = fingerprint
-        self.release_id_ = release_id
+        self.release_id_ = None if reservation is None else reservation.id
         return self
 
     def _check_fitted(self) -> None:
@@ -246,7 +252,6 @@ class Synthesizer:
             "epsilon": self.epsilon,
             "delta": self.delta,
             "dataset_label": self.dataset_label,
-            "fingerprint": self.fingerprint_,
             "release_id": self.release_id_,
             "record": self.record_,
             "model": model,
@@ -273,7 +278,6 @@ class Synthesizer:
         synthesizer.generator_ = generator
         synthesizer.schema_ = generator.schema_
         synthesizer.record_ = document["record"]
-        synthesizer.fingerprint_ = document["fingerprint"]
         synthesizer.release_id_ = document["release_id"]
         return synthesizer
 

@@ -13,7 +13,6 @@ from dpsynth import Synthesizer
 from dpsynth.datasets import example_path
 from dpsynth.errors import DataError, LedgerCapExceeded, NotFittedError, PrivacyWarning
 from dpsynth.generators.privbayes import PrivBayes
-from dpsynth.privacy.fingerprint import fingerprint_frame
 from dpsynth.privacy.ledger import Ledger
 from dpsynth.schema import Schema
 from dpsynth.schema.columns import Identifier
@@ -59,8 +58,8 @@ def test_more_epsilon_means_less_noise(adult):
 def test_fit_charges_the_ledger_once_for_the_dataset(adult, private_ledger):
     synthesizer = fitted(adult, dataset_label="adult sample")
     ledger = Ledger(private_ledger)
-    fingerprint = fingerprint_frame(adult[0])
-    assert synthesizer.fingerprint_ == fingerprint
+    fingerprint = ledger.dataset_key(name="adult sample")
+    assert not hasattr(synthesizer, "fingerprint_")
     releases = ledger.releases(fingerprint)
     assert [(r["status"], r["dataset_label"]) for r in releases] == [("committed", "adult sample")]
     assert releases[0]["record"]["privacy"] == synthesizer.privacy_report()
@@ -77,7 +76,7 @@ def test_ledger_false_charges_nothing(adult, private_ledger):
 
 def test_a_cap_refuses_the_fit_before_anything_is_measured(adult, private_ledger):
     ledger = Ledger(private_ledger)
-    ledger.set_cap(fingerprint_frame(adult[0]), 0.5)
+    ledger.set_cap(ledger.dataset_key(adult[0]), 0.5)
     synthesizer = Synthesizer.create("privbayes", epsilon=1.0, schema=adult[1])
     with pytest.raises(LedgerCapExceeded):
         synthesizer.fit(adult[0])
@@ -91,9 +90,21 @@ class _Failing(PrivBayes):
         raise RuntimeError("generator failed")
 
 
-def test_a_failed_fit_cancels_its_ledger_reservation(adult, private_ledger):
+class _FailingFirst(PrivBayes):
+    def fit(self, table, part="marginal"):
+        raise RuntimeError("generator failed")  # before anything was measured
+
+
+def test_a_fit_that_failed_after_measuring_keeps_its_spend(adult, private_ledger):
+    """A noisy answer may have left the process (a log line, say): the spend is never refunded."""
     with pytest.raises(RuntimeError, match="generator failed"):
         Synthesizer(_Failing(), epsilon=1.0, schema=adult[1]).fit(adult[0])
+    assert [r["status"] for r in Ledger(private_ledger).releases()] == ["reserved"]
+
+
+def test_a_fit_that_failed_before_measuring_cancels_its_reservation(adult, private_ledger):
+    with pytest.raises(RuntimeError, match="generator failed"):
+        Synthesizer(_FailingFirst(), epsilon=1.0, schema=adult[1]).fit(adult[0])
     assert Ledger(private_ledger).releases() == []
 
 

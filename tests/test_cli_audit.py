@@ -71,11 +71,13 @@ def test_bad_input_exits_2_with_one_line(capsys, csvs, tmp_path):
 
 def test_release_runs_the_audit_and_bundles_the_certificate(capsys, tmp_path):
     pums = SHARED_DATA / "pums" / "PUMS.csv"
-    code, out, err = run(capsys, "release", pums, "--epsilon", 1, "--out", tmp_path / "r", "--audit", "quick")
+    code, out, err = run(capsys, "release", pums, "--epsilon", 1, "--out", tmp_path / "r", "--audit", "quick",
+                         "--holdout-share", 0.3)
     assert code in (0, 1), err
     assert f"audit: {'PASS' if code == 0 else 'FAIL'}" in out
     record = json.loads((tmp_path / "r" / "release.json").read_text())
-    assert record["audit"]["level"] == "quick" and "certificate.json" in record["outputs"]
+    assert record["audit"]["level"] == "quick" and "0.3" in record["audit"]["holdout_rule"]
+    assert (tmp_path / "r" / "certificate.json").exists() and "certificate.json" not in record["outputs"]
 
 
 def test_audit_help_shows_examples():

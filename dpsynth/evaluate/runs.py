@@ -116,13 +116,13 @@ def run_budget(spec: RunSpec, data: SweepData, reserve: float) -> Budget:
     unit = PrivacyUnit(data.schema.unit_column)
     base = Allocation.default(list(spec.parts))
     if not data.domain_charges:
-        return Budget(spec.epsilon, spec.delta, base, unit, n_records=len(data.fit))
+        return Budget(spec.epsilon, spec.delta, base, unit)
     probe = Accountant(Budget(spec.epsilon, spec.delta, base, unit, delta_reserve=reserve))
     spent = sum(charge.count * charge.event.rho for charge in data.domain_charges)
     share = min(spent / probe.rho_total * (1 + 1e-9), 1.0)
     fractions = {part: (1 - share) * fraction for part, fraction in base.fractions.items()}
     fractions[DOMAIN] = share
-    return Budget(spec.epsilon, spec.delta, Allocation(fractions), unit, n_records=len(data.fit), delta_reserve=reserve)
+    return Budget(spec.epsilon, spec.delta, Allocation(fractions), unit, delta_reserve=reserve)
 
 
 def noise_source(seed: int | None) -> NoiseSource:

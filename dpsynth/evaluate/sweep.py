@@ -12,12 +12,15 @@ runs finish, so an interrupted sweep resumes where it stopped), ``results.csv``,
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import logging
 import math
 import multiprocessing
 import os
+import secrets
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -32,6 +35,7 @@ import pandas as pd
 import dpsynth
 from dpsynth.data import PrivateTable
 from dpsynth.data.load import read_table
+from dpsynth.data.split import cap_units, coins
 from dpsynth.errors import DataError, SchemaError
 from dpsynth.evaluate.fidelity import schema_coverage
 from dpsynth.evaluate.runs import (
@@ -48,7 +52,7 @@ from dpsynth.evaluate.tstr import tstr_auc
 from dpsynth.generators import check_params, generator_class
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget
-from dpsynth.privacy.fingerprint import fingerprint_frame
+from dpsynth.privacy.identity import content_signature
 from dpsynth.progress import Progress
 from dpsynth.schema import Schema, validate
 from dpsynth.schema.discover import DOMAIN_DELTA_RESERVE, discover_schema
@@ -107,14 +111,16 @@ def _check_settings(seeds: int, test_fraction: float, audit: str, n_jobs: int | 
 
 
 def _split(frame: pd.DataFrame, test_fraction: float, seed: int) -> tuple[pd.DataFrame, ...]:
-    """Fit, holdout and test rows from one seeded permutation."""
-    order = np.random.default_rng(seed).permutation(len(frame))
-    n_test = round(test_fraction * len(frame))
-    n_holdout = min(round(HOLDOUT_FRACTION * (len(frame) - n_test)), MAX_HOLDOUT)
-    if min(n_test, n_holdout, len(frame) - n_test - n_holdout) < 2:
+    """Fit, holdout and test rows by an independent coin per row, so that adding a row never
+    moves another one; the attacks use at most MAX_HOLDOUT of the held-out rows."""
+    rng = np.random.default_rng(seed)
+    test = coins(rng, len(frame), test_fraction)
+    held = ~test & coins(rng, len(frame), HOLDOUT_FRACTION)
+    fit = ~test & ~held
+    parts = (frame[fit], cap_units(frame[held], None, MAX_HOLDOUT, rng), frame[test])
+    if min(len(part) for part in parts) < 2:
         raise DataError("the data has too few rows to split into fit, attack holdout and test rows")
-    test, holdout, fit = np.split(order, [n_test, n_test + n_holdout])
-    return tuple(frame.iloc[rows].reset_index(drop=True) for rows in (fit, holdout, test))
+    return tuple(part.reset_index(drop=True) for part in parts)
 
 
 def _seed_of(random_state: int | None, *parts: object) -> int | None:
@@ -127,13 +133,7 @@ def _seed_of(random_state: int | None, *parts: object) -> int | None:
 
 def _discover(fit: pd.DataFrame, epsilon: float, delta: float, seed: int | None) -> tuple[Schema, list]:
     """Discover the schema once under DP at the sweep's smallest epsilon (the default domain share)."""
-    budget = Budget(
-        epsilon,
-        delta,
-        Allocation.default([DOMAIN, MARGINAL]),
-        n_records=len(fit),
-        delta_reserve=DOMAIN_DELTA_RESERVE,
-    )
+    budget = Budget(epsilon, delta, Allocation.default([DOMAIN, MARGINAL]), delta_reserve=DOMAIN_DELTA_RESERVE)
     accountant = Accountant(budget)
     schema = discover_schema(PrivateTable(fit, accountant, noise_source(seed)))
     return schema, list(accountant.charges)
@@ -182,10 +182,20 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} to a sweep file")
 
 
+def _content_check(frame: pd.DataFrame, salt: str) -> str:
+    """A salted digest of the data's content, so a resume can tell it is the same data.
+
+    sweep.json stays with the custodian (a sweep is never published); the random salt still
+    keeps the digest from being matched against digests of candidate tables made elsewhere.
+    """
+    return hmac.new(bytes.fromhex(salt), content_signature(frame), hashlib.sha256).hexdigest()
+
+
 def _prepare(folder, frame, source, *, delta, schema, test_fraction, target, audit, epsilons, random_state):
     """Settings, split and schema of the sweep: new, or read back to resume (refusing a mismatch)."""
-    fingerprint = fingerprint_frame(frame)
     previous = folder.settings()
+    salt = previous["data"]["salt"] if previous is not None else secrets.token_hex(16)
+    content = _content_check(frame, salt)
     if previous is not None:
         split_seed = previous["split"]["seed"]
     elif random_state is not None:
@@ -197,7 +207,7 @@ def _prepare(folder, frame, source, *, delta, schema, test_fraction, target, aud
         "dpsynth_sweep": SWEEP_VERSION,
         "warning": WARNING,
         "library": {"name": "dpsynth", "version": dpsynth.__version__},
-        "data": {"source": source, "fingerprint": fingerprint, "rows": len(frame)},
+        "data": {"source": source, "salt": salt, "content_check": content, "rows": len(frame)},
         "split": {"seed": split_seed, "test_fraction": test_fraction, "fit_rows": len(fit),
                   "holdout_rows": len(holdout), "test_rows": len(test)},
         "delta": delta,
@@ -207,7 +217,7 @@ def _prepare(folder, frame, source, *, delta, schema, test_fraction, target, aud
     }
     if previous is not None:
         compared = {
-            "data": (previous["data"]["fingerprint"], fingerprint),
+            "data": (previous["data"].get("content_check"), content),
             "split": (previous["split"], settings["split"]),
             **{key: (previous.get(key), settings[key]) for key in ("delta", "target", "audit")},
         }

@@ -1,16 +1,24 @@
 """The release: one private table in, a synthetic table and its privacy record out.
 
-Order matters for the privacy argument: the ledger reserves the whole (epsilon, delta) before
-anything is measured; the door charges each measurement before it draws noise; the bundle is
-written beside the target and moved into place at the end, and only then is the ledger entry
-committed. On any error the staged folder is removed and the reservation cancelled: no
-noisy output left the process, so nothing was released.
+The steps come from the composition root (:mod:`dpsynth.release.plan`): the ledger reserves
+the whole (epsilon, delta) before anything is measured and marks it spent at the door's first
+measurement; the door charges each measurement before it draws noise; the bundle is written
+beside the target and moved into place at the end, and then the ledger entry is committed. An
+error before the first measurement cancels the reservation; after it, the spend stays counted
+(a noisy answer may have left the process), and the error says so.
 
 Unless ``audit="off"``, a control sample of the private rows is held out before anything is
-measured (:func:`split_holdout`); the release is fitted on the rest and then attacked
-(:mod:`dpsynth.attacks.suite`) on the custodian's side, and the certificate goes into the bundle.
+measured (:func:`split_holdout`: an independent coin per unit, so that adding a record keeps
+the fitted part an add/remove neighbour); the release is fitted on the rest and then attacked
+(:mod:`dpsynth.attacks.suite`) on the custodian's side, and the certificate goes into the bundle
+(when fewer than HOLDOUT_MIN units were held out the audit is skipped, with a warning: that
+decision reads the rows, so it touches only what stays with the custodian).
 The holdout rows are never measured by the release, so they only get more protection; the
 ledger still charges the whole dataset. A FAIL verdict keeps the release but says FAIL.
+
+``release.json`` holds only public inputs and post-processing of noisy measurements: no hash
+of the data (the dataset's identity stays in the ledger), no exact count, nothing from the
+audit (the certificate, on the custodian's side, points to the release instead).
 """
 
 from __future__ import annotations
@@ -30,48 +38,46 @@ import pandas as pd
 
 import dpsynth
 from dpsynth.attacks.suite import LEVELS, run_attacks
-from dpsynth.data import PrivateTable
+from dpsynth.data.split import cap_units, unit_coins
 from dpsynth.data.load import read_table
-from dpsynth.errors import DataError, PrivacyWarning
+from dpsynth.errors import DataError, LedgerError, PrivacyWarning
 from dpsynth.generators import create
 from dpsynth.generators.base import as_generator
 from dpsynth.privacy.accountant import Accountant
-from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget, PrivacyUnit
-from dpsynth.privacy.fingerprint import fingerprint_frame
+from dpsynth.privacy.budget import MARGINAL, Allocation, Budget, PrivacyUnit
 from dpsynth.privacy.ledger import Ledger
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.progress import Progress
 from dpsynth.release.audit import write_certificate
 from dpsynth.release.bundle import check_out_dir, sha256_file, staged_folder
-from dpsynth.release.certificate import CERTIFICATE_FILE, PAGE_FILE, build_certificate
-from dpsynth.release.plan import (
-    load_schema,
-    n_units,
-    refuse_identifier_like,
-    resolve_allocation,
-)
-from dpsynth.release.plan import privacy_unit as privacy_unit_of
+from dpsynth.release.certificate import build_certificate
+from dpsynth.release.plan import Plan, SchemaLike, charged, ledger_of, open_door, plan_fit
 from dpsynth.release.policy import Policy, load_policy
-from dpsynth.schema import Schema, validate
-from dpsynth.schema.discover import DOMAIN_DELTA_RESERVE, discover_schema
+from dpsynth.schema import Schema
 
 logger = logging.getLogger(__name__)
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 SYNTHETIC_FILE = "synthetic.csv"
 RECORD_FILE = "release.json"
 MODEL_FILE = "model.json"
 AUDIT_LEVELS = (*LEVELS, "off")
-# The control sample: HOLDOUT_SHARE of the records (or persons), at least HOLDOUT_MIN and at
-# most HOLDOUT_MAX of them, and never more than half.
+# The control sample: each record (or person) is held out by its own coin, heads with the
+# holdout share (public: HOLDOUT_SHARE unless the caller sets it), decided before anything is
+# measured; the attacks use at most HOLDOUT_MAX of those held out (a uniform choice among them)
+# and run only when at least HOLDOUT_MIN were held out.
 HOLDOUT_SHARE = 0.1
 HOLDOUT_MIN = 200
 HOLDOUT_MAX = 2000
-HOLDOUT_RULE = (
-    f"a uniform random {HOLDOUT_SHARE:.0%} of the records (whole persons when a privacy unit column is "
-    f"named), at least {HOLDOUT_MIN} and at most {HOLDOUT_MAX}, held out before anything was measured; "
-    "the release never measured them, so they only get more protection"
-)
+
+
+def holdout_rule(share: float) -> str:
+    """How the control sample was chosen, in the words the record and the certificate state."""
+    return (
+        f"each record (each person, when a privacy unit column is named) held out by an independent coin "
+        f"with probability {share:g} before anything was measured, at most {HOLDOUT_MAX} of them attacked; "
+        "the release never measured them, so they only get more protection"
+    )
 
 
 @dataclass(frozen=True)
@@ -90,19 +96,22 @@ class ReleaseResult:
 
 
 def split_holdout(
-    frame: pd.DataFrame, unit: PrivacyUnit, rng: np.random.Generator
+    frame: pd.DataFrame, unit: PrivacyUnit, rng: np.random.Generator, share: float = HOLDOUT_SHARE
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(fit, holdout)`` by :data:`HOLDOUT_RULE`; with a unit column, whole persons go to one side."""
-    keys = frame[unit.column].to_numpy() if unit.column is not None else np.arange(len(frame))
-    units = pd.unique(keys[~pd.isna(keys)]) if unit.column is not None else keys
-    size = min(max(round(HOLDOUT_SHARE * len(units)), HOLDOUT_MIN), HOLDOUT_MAX)
-    if 2 * size > len(units):
-        raise DataError(
-            f"an audited release holds out {HOLDOUT_MIN} or more records (or persons) and needs at least twice "
-            "as many; this data has fewer: release with audit='off'"
-        )
-    chosen = np.isin(keys, rng.choice(units, size=size, replace=False))
-    return frame[~chosen].reset_index(drop=True), frame[chosen].reset_index(drop=True)
+    """``(fit, holdout)`` by :func:`holdout_rule`; with a unit column, whole persons go to one side.
+
+    Each unit's side is its own coin (:mod:`dpsynth.data.split`), so adding a unit never moves
+    another one. The cap on the attacked holdout only chooses among held-out rows, which the
+    fit never sees.
+    """
+    held = unit_coins(frame, unit.column, share, rng)
+    fit, holdout = frame[~held].reset_index(drop=True), frame[held].reset_index(drop=True)
+    return fit, cap_units(holdout, unit.column, HOLDOUT_MAX, rng)
+
+
+def holdout_units(holdout: pd.DataFrame, unit: PrivacyUnit) -> int:
+    """How many units the holdout holds (custodian side: decides only whether the audit runs)."""
+    return len(holdout) if unit.column is None else int(holdout[unit.column].nunique())
 
 
 @dataclass(frozen=True)
@@ -132,13 +141,11 @@ class ReleaseRefit:
         )
 
     def __call__(self, train: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-        budget = Budget(
-            self.epsilon, self.delta, Allocation.default(self.parts), self.unit, n_records=n_units(train, self.unit)
-        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PrivacyWarning)
-            table = PrivateTable(train, Accountant(budget), NoiseSource(int(rng.integers(2**63 - 1))))
-        table.encode(self.schema)
+            noise = NoiseSource(int(rng.integers(2**63 - 1)))
+        budget = Budget(self.epsilon, self.delta, Allocation.default(self.parts), self.unit)
+        table, _ = open_door(train, Plan(budget, self.schema), noise)
         generator = create(self.method, **self.method_params).fit(table)
         return generator.sample(None, random_state=rng)
 
@@ -149,7 +156,9 @@ def release(
     epsilon: float,
     delta: float,
     out: str | os.PathLike,
-    schema: Schema | str | os.PathLike | None = None,
+    schema: SchemaLike = None,
+    schema_public: bool = False,
+    public_dtypes: bool = False,
     method: str = "mst",
     n_rows: int | None = None,
     privacy_unit: str | None = None,
@@ -158,145 +167,149 @@ def release(
     method_params: Mapping[str, Any] | None = None,
     seed: int | None = None,
     ledger: Ledger | str | os.PathLike | None = None,
-    dataset_label: str = "",
+    dataset: str | None = None,
     na_values: Sequence[str] = (),
+    header: bool | str = True,
+    names: Sequence[str] | None = None,
     binning: str = "uniform",
     progress: Progress | None = None,
     audit: str = "standard",
     policy: Policy | str | os.PathLike | None = None,
+    holdout_share: float = HOLDOUT_SHARE,
     n_jobs: int = 1,
 ) -> ReleaseResult:
     """Make a DP synthetic release of ``data`` and write ``out/synthetic.csv`` and its record.
 
-    ``schema`` (a Schema or a JSON/YAML/mbi-domain file) is declared public by the caller;
-    without it the schema is discovered under DP and charged to the ``domain`` part. Without
-    ``n_rows`` the number of synthetic rows is a DP estimate. The ledger (default
-    :meth:`Ledger.default_path`) is charged (epsilon, delta) for the dataset. ``binning``
-    ("uniform" or "quantile") places the bins of numeric columns when the schema is discovered.
-    ``audit`` ("quick", "standard", "thorough" or "off") holds out a control sample and attacks
-    the release (module docstring); ``policy`` (a :class:`Policy` or file, default the shipped
-    one) decides PASS or FAIL. ``n_jobs`` processes run the shadow-model refits; above 1 they
-    are spawned, so a calling script needs an ``if __name__ == "__main__":`` guard (the CLI has
-    one and uses every core).
+    ``schema`` (a Schema, a schema file, or a kinds declaration: a mapping or file of column
+    kinds) is declared public by the caller; without a full schema, bounds and categories (and
+    the kinds not declared) are discovered under DP and charged to the ``domain`` part. A
+    schema drafted from the data without noise (``schema infer``) is refused unless
+    ``schema_public`` states it is public knowledge; the record then says the guarantee does not
+    cover it. ``public_dtypes`` states that a DataFrame's dtypes are public (kinds from them).
+    Without ``n_rows`` the number of synthetic rows is a DP estimate. The ledger (default
+    :meth:`Ledger.default_path`) is charged (epsilon, delta) for the dataset, named by
+    ``dataset`` (so the cap follows the data across files) or else by a keyed digest of its
+    content kept in the ledger. ``header`` and ``names`` say how a CSV's column names are read
+    (see :func:`dpsynth.data.load.read_table`). ``binning`` ("uniform" or "quantile") places the
+    bins of numeric columns when the schema is discovered. ``audit`` ("quick", "standard",
+    "thorough" or "off") holds out a control sample and attacks the release (module
+    docstring; ``holdout_share`` is each record's chance to be held out); ``policy`` (a
+    :class:`Policy` or file, default the shipped one) decides PASS or FAIL. ``n_jobs`` processes run the shadow-model refits; above 1 they are spawned, so a
+    calling script needs an ``if __name__ == "__main__":`` guard (the CLI has one).
     """
     if audit not in AUDIT_LEVELS:
         raise DataError(f"audit must be one of {list(AUDIT_LEVELS)}; got {audit!r}")
     policy = None if audit == "off" else (policy if isinstance(policy, Policy) else load_policy(policy))
     out_dir = check_out_dir(out)
     if isinstance(data, pd.DataFrame):
-        frame = data
-        source = "DataFrame"
+        frame, source = data, "DataFrame"
     else:
-        frame = read_table(data, na_values=na_values)
-        source = os.fspath(data)
-    declared = load_schema(schema)
-    unit = privacy_unit_of(declared, privacy_unit, max_rows_per_unit)
+        frame, source = read_table(data, na_values=na_values, header=header, names=names), Path(data).name
     generator = create(method, **dict(method_params or {}))
-    generator_parts = list(getattr(generator, "parts", (MARGINAL,)))
-    parts = generator_parts if declared is not None else [DOMAIN, *generator_parts]
-    allocation = resolve_allocation(allocation, parts)
-    if declared is not None:
-        validate(frame, declared)
-        refuse_identifier_like(frame, declared)
-    rng = as_generator(seed)
-    fit_frame, holdout = (frame, None) if audit == "off" else split_holdout(frame, unit, rng)
-    budget = Budget(
-        epsilon,
-        delta,
-        allocation,
-        unit,
-        n_records=n_units(fit_frame, unit),
-        delta_reserve=DOMAIN_DELTA_RESERVE if declared is None else 0.0,
+    generator_parts = tuple(getattr(generator, "parts", (MARGINAL,)))
+    plan = plan_fit(
+        frame, epsilon=epsilon, delta=delta, schema=schema, schema_public=schema_public, public_dtypes=public_dtypes,
+        unit_column=privacy_unit, max_rows_per_unit=max_rows_per_unit, allocation=allocation,
+        generator_parts=generator_parts,
     )
-    progress = progress or Progress(6 if audit == "off" else 7, enabled=False)
+    schema_note = plan.note
+    unit = plan.budget.unit
+    rng = as_generator(seed)
+    fit_frame, holdout = (frame, None) if audit == "off" else split_holdout(frame, unit, rng, holdout_share)
+    progress = progress or Progress(progress_steps(audit), enabled=False)
 
-    ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger or Ledger.default_path())
-    fingerprint = fingerprint_frame(frame)
-    release_id = ledger.reserve(fingerprint, epsilon, delta, dataset_label=dataset_label or source)
-    try:
-        accountant = Accountant(budget)
+    ledger = ledger_of(ledger)
+    key = ledger.dataset_key(frame, name=dataset)
+    label = dataset or source
+    with charged(ledger, key, epsilon, delta, label) as reservation:
         noise = NoiseSource(seed)
-        table = PrivateTable(fit_frame, accountant, noise)
-        if declared is None:
-            progress.step("discovering the schema under DP")
-            used_schema = discover_schema(table, binning=binning)
-        else:
-            used_schema = declared
-        progress.step("encoding")
-        table.encode(used_schema)
+        progress.step("discovering the schema under DP" if plan.schema is None else "encoding the data")
+        table, accountant = open_door(fit_frame, plan, noise, binning=binning, on_measure=reservation.mark_spent)
+        used_schema = table.schema
         progress.step(f"fitting {method}")
         generator.fit(table)
         progress.step("sampling")
         synthetic = generator.sample(n_rows)
+        _warn_delta(generator, delta)
+        record = _record(accountant, used_schema, noise, generator, n_rows, label, reservation.id, schema_note)
         if audit != "off":
-            progress.step(f"attacking the release ({audit} audit)")
-            refit = ReleaseRefit(
-                method, dict(method_params or {}), used_schema, epsilon, delta, tuple(generator_parts), unit
-            )
-            attacks = run_attacks(
-                fit_frame,
-                holdout,
-                synthetic,
-                used_schema,
-                level=audit,
-                refit=refit,
-                refit_description=refit.describe(),
-                delta=delta,
-                random_state=rng,
-                n_jobs=n_jobs,
-            )
+            record["audit"] = {"level": audit, "holdout_rule": holdout_rule(holdout_share)}
+        attacks = None
+        if audit != "off":
+            if holdout_units(holdout, unit) < HOLDOUT_MIN:
+                logger.warning(
+                    "the audit was skipped: fewer than %d records (or persons) were held out; "
+                    "the release has no certificate", HOLDOUT_MIN,
+                )
+            else:
+                progress.step(f"attacking the release ({audit} audit)")
+                refit = ReleaseRefit(
+                    method, dict(method_params or {}), used_schema, epsilon, delta, generator_parts, unit
+                )
+                attacks = run_attacks(
+                    fit_frame, holdout, synthetic, used_schema, level=audit, refit=refit,
+                    refit_description=refit.describe(), delta=delta, random_state=rng, n_jobs=n_jobs,
+                )
         progress.step("writing the release")
+        certificate = None
         with staged_folder(out_dir) as staging:
             synthetic.to_csv(staging / SYNTHETIC_FILE, index=False)
             generator.save(staging / MODEL_FILE)
-            record = _record(
-                accountant, used_schema, noise, generator, n_rows, fingerprint, source, staging, release_id
-            )
-            certificate = None
-            if audit != "off":
-                certificate = build_certificate(
-                    attacks,
-                    policy,
-                    train=fit_frame,
-                    synthetic=synthetic,
-                    schema=used_schema,
-                    holdout_rule=HOLDOUT_RULE,
-                    schema_source="declared public by the custodian" if declared is not None else "discovered under DP",
-                    record=record,
-                    files={name: staging / name for name in (SYNTHETIC_FILE, MODEL_FILE)},
-                )
-                write_certificate(staging, certificate)
-                record["audit"] = {
-                    "level": audit,
-                    "holdout_rule": HOLDOUT_RULE,
-                    "verdict": certificate["verdict"],
-                    "certificate": CERTIFICATE_FILE,
-                }
-                record["outputs"].update({name: sha256_file(staging / name) for name in (CERTIFICATE_FILE, PAGE_FILE)})
-            else:
-                record["audit"] = {"level": "off", "note": "the release was not attacked and has no certificate"}
+            record["outputs"] = {name: sha256_file(staging / name) for name in (SYNTHETIC_FILE, MODEL_FILE)}
             text = _to_json(record)
             (staging / RECORD_FILE).write_text(text, encoding="utf-8")
-        ledger.commit(release_id, json.loads(text))
-    except BaseException:
-        ledger.cancel(release_id)
-        raise
+            if attacks is not None:
+                certificate = build_certificate(
+                    attacks, policy, train=fit_frame, synthetic=synthetic, schema=used_schema,
+                    holdout_rule=holdout_rule(holdout_share),
+                    schema_source=schema_note or (
+                        "declared public by the custodian" if plan.schema is not None else "discovered under DP"
+                    ),
+                    record=record,
+                    files={name: staging / name for name in (SYNTHETIC_FILE, MODEL_FILE, RECORD_FILE)},
+                )
+                write_certificate(staging, certificate)
+        try:
+            reservation.commit(json.loads(text))
+        except LedgerError as error:
+            raise LedgerError(
+                f"the release in '{out_dir}' is complete but the ledger could not record it ({error}); "
+                "its budget stays counted as an open reservation (see 'dpsynth ledger reservations')"
+            ) from None
     progress.step("done")
     progress.close()
     return ReleaseResult(out_dir, synthetic, record, certificate)
 
 
-def _record(accountant, schema, noise, generator, n_rows, fingerprint, source, staging, release_id):
+def progress_steps(audit: str) -> int:
+    """How many steps a release reports: open the data, fit, sample, [attack,] write, done."""
+    return 5 if audit == "off" else 6
+
+
+def _warn_delta(generator: Any, delta: float) -> None:
+    """Warn when delta is not below 1/n, judged on the model's DP estimate of n (post-processing)."""
+    estimate = getattr(generator, "n_rows_estimate", None)
+    if estimate is None:
+        estimate = getattr(generator, "n_rows_estimate_", None)
+    if estimate is not None and delta * float(estimate) >= 1.0:
+        logger.warning(
+            "delta=%g is not below 1/n for the DP estimate of the number of records: a delta this large "
+            "allows releasing a record outright with non-negligible probability", delta,
+        )
+
+
+def _record(accountant, schema, noise, generator, n_rows, label, release_id, schema_note):
+    """The release record: public inputs and post-processing of noisy measurements only."""
     privacy = accountant.report()
     return {
         "dpsynth_release": RECORD_VERSION,
         "release_id": release_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "library": {"name": "dpsynth", "version": dpsynth.__version__},
-        "statement": _statement(accountant, noise),
+        "statement": _statement(accountant, noise, schema_note),
         "privacy": privacy,
         "noise_source": noise.description,
-        "schema": {"provenance": schema.provenance, "definition": schema.to_dict()},
+        "schema": {"provenance": schema.provenance, "definition": schema.to_dict(), "note": schema_note},
         "method": {"name": generator.name, "params": generator.get_params()},
         "rows": {
             "n_rows": None if n_rows is None else int(n_rows),
@@ -304,14 +317,11 @@ def _record(accountant, schema, noise, generator, n_rows, fingerprint, source, s
                 "DP estimate: the total of the model fitted to noisy marginals"
             ),
         },
-        "input": {"source": source if source == "DataFrame" else Path(source).name, "fingerprint": fingerprint},
-        "outputs": {
-            name: sha256_file(staging / name) for name in (SYNTHETIC_FILE, MODEL_FILE)
-        },
+        "input": {"dataset": label},
     }
 
 
-def _statement(accountant: Accountant, noise: NoiseSource) -> str:
+def _statement(accountant: Accountant, noise: NoiseSource, schema_note: str | None = None) -> str:
     spent = accountant.spent()
     budget = accountant.budget
     text = (
@@ -320,6 +330,8 @@ def _statement(accountant: Accountant, noise: NoiseSource) -> str:
         f"{budget.unit.relation}. Everything in it is computed from noisy measurements "
         "charged to one accountant and composed jointly."
     )
+    if schema_note:
+        text += f" Note: {schema_note}."
     if noise.seeded:
         text += " The noise was seeded: it is reproducible and this release must not be published."
     return text

@@ -1,43 +1,78 @@
-"""Planning a fit: the budget, the unit of privacy and the schema, then the door opened with them.
+"""The composition root of a private fit: budget, ledger, accountant, noise, door, schema.
 
-One place for the steps every private fit takes before a generator runs (the release pipeline
-and :class:`dpsynth.Synthesizer` both follow them): a declared schema is public and checked
-against the data; without one, the schema is discovered under DP and charged to the ``domain``
-part, and part of delta is reserved for the thresholded histograms that discovery uses.
+Every entry point that measures private rows (the release, its shadow refits, the
+:class:`dpsynth.Synthesizer`, the ``schema --dp`` command) takes these steps from here, in this
+order: :func:`plan_fit` checks the public inputs and builds the budget; :func:`charged` reserves
+the budget in the ledger; :func:`open_door` builds the accountant and the door and encodes the
+rows with the declared or a DP-discovered schema. The ledger's protocol lives here once:
+reserve before anything is measured, mark spent the moment the door answers its first
+measurement (a noisy answer may leave the process from then on: a log line, a file, a return
+value), commit with the record at the end, and cancel only when nothing was measured.
+
+Nothing here decides anything on the private rows outside a charged measurement: there is no
+check of delta against the exact number of rows, no refusal on the data's values (a cell that
+does not fit the schema is coded missing or "other", and the custodian is told on the log), and
+no column kind read from a parser's dtypes.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from dpsynth.data import PrivateTable
-from dpsynth.errors import DataError, SchemaError
+from dpsynth.errors import DataError, DpsynthError, SchemaError
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget, PrivacyUnit
+from dpsynth.privacy.ledger import Ledger, Reservation
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.schema import Schema, suspect_identifiers, validate
 from dpsynth.schema.discover import DOMAIN_DELTA_RESERVE, discover_schema
+from dpsynth.schema.encoding import check_columns
+from dpsynth.schema.kinds import check_kinds, is_kinds_document, kinds_from_document, kinds_from_dtypes, load_kinds
+
+logger = logging.getLogger(__name__)
+
+SchemaLike = Schema | Mapping[str, str] | str | os.PathLike | None
+SCHEMA_NOT_DP = (
+    "the schema was read from the data without noise and declared public knowledge by the "
+    "custodian: the guarantee does not cover what the schema states (its categories and bounds)"
+)
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The budget of a fit and its declared public schema (``None``: discovered under DP)."""
+    """The budget of a fit, its declared public schema (``None``: discovered under DP) and the
+    kinds declared public for discovery (column -> kind; the rest are decided under DP), and
+    the ``note`` that qualifies the guarantee when the schema is not DP (None otherwise)."""
 
     budget: Budget
     schema: Schema | None
+    kinds: Mapping[str, str] = field(default_factory=dict)
+    note: str | None = None
 
 
-def load_schema(schema: Schema | str | os.PathLike | None) -> Schema | None:
-    """A Schema from a Schema, a JSON/YAML/mbi-domain file, or None."""
+def load_schema(schema: SchemaLike) -> Schema | dict[str, str] | None:
+    """A Schema or a kinds declaration from a Schema, a mapping of kinds, a file, or None.
+
+    A file is a dpsynth schema (JSON/YAML), a private-pgm domain file, or a kinds-only
+    declaration (``{"dpsynth_kinds": 1, "columns": {"age": "integer", ...}}``).
+    """
     if schema is None or isinstance(schema, Schema):
         return schema
-    return Schema.load(schema)
+    if isinstance(schema, Mapping):
+        return kinds_from_document(schema) if is_kinds_document(schema) else check_kinds(schema)
+    try:
+        return load_kinds(schema)
+    except SchemaError:
+        return Schema.load(schema)
 
 
 def privacy_unit(schema: Schema | None, column: str | None, max_rows: int) -> PrivacyUnit:
@@ -49,17 +84,12 @@ def privacy_unit(schema: Schema | None, column: str | None, max_rows: int) -> Pr
     return PrivacyUnit(column, max_rows if column is not None else 1)
 
 
-def n_units(frame: pd.DataFrame, unit: PrivacyUnit) -> int:
-    """Number of units in ``frame``; used only to check delta < 1/n, never released."""
-    if unit.column is None:
-        return len(frame)
-    if unit.column not in frame.columns:
-        raise DataError(f"privacy unit column '{unit.column}' is not in the data")
-    return int(frame[unit.column].nunique(dropna=True))
-
-
 def resolve_allocation(allocation: Allocation | Mapping[str, float] | str | None, parts: list[str]) -> Allocation:
-    """The allocation given (object, mapping or "part=fraction,..." text) or the default over ``parts``."""
+    """The allocation given (object, mapping or "part=fraction,..." text) or the default over ``parts``.
+
+    Every part the release spends needs a share and every share must be a part it spends: a
+    misspelled part would leave its share unspent while the whole budget is charged.
+    """
     if allocation is None:
         resolved = Allocation.default(parts)
     elif isinstance(allocation, str):
@@ -71,17 +101,27 @@ def resolve_allocation(allocation: Allocation | Mapping[str, float] | str | None
     missing = [p for p in parts if p not in resolved.fractions]
     if missing:
         raise DataError(f"the allocation has no share for part(s) {missing} this release needs")
+    unused = [p for p in resolved.fractions if p not in parts]
+    if unused:
+        raise DataError(f"the allocation gives a share to part(s) {unused} this release does not spend; parts: {parts}")
     return resolved
 
 
-def refuse_identifier_like(frame: pd.DataFrame, schema: Schema) -> None:
-    """Refuse a categorical column whose values are nearly all distinct (an identifier in disguise)."""
-    suspects = suspect_identifiers(frame, schema)
-    if suspects:
-        raise SchemaError(
-            f"column '{suspects[0]}' is declared categorical but nearly all its values are distinct: it "
-            "looks like an identifier; declare it with kind 'identifier' (dropped, or the unit "
-            "of privacy) instead"
+def warn_schema_mismatch(frame: pd.DataFrame, schema: Schema) -> None:
+    """Tell the custodian (log only, no values) where the data does not fit a declared schema.
+
+    Not a refusal: a refusal that depends on the rows would itself tell whether a record is
+    there. The cells that do not fit are coded missing or "other" (see ``schema.encode``).
+    """
+    try:
+        validate(frame, schema)
+    except DpsynthError as problem:
+        logger.warning("the data does not fit the declared schema (%s); such cells are coded missing or 'other'", problem)
+    for name in suspect_identifiers(frame, schema):
+        logger.warning(
+            "column '%s' is declared categorical but nearly all its values are distinct: it looks like an "
+            "identifier; consider declaring it with kind 'identifier'",
+            name,
         )
 
 
@@ -90,44 +130,109 @@ def plan_fit(
     *,
     epsilon: float,
     delta: float,
-    schema: Schema | str | os.PathLike | None = None,
+    schema: SchemaLike = None,
+    schema_public: bool = False,
+    public_dtypes: bool = False,
     unit_column: str | None = None,
     max_rows_per_unit: int = 1,
     allocation: Allocation | Mapping[str, float] | str | None = None,
     generator_parts: Sequence[str] = (MARGINAL,),
 ) -> Plan:
-    """Check the inputs and build the budget; nothing is measured yet.
+    """Check the public inputs and build the budget; nothing is measured and no row is read
+    except to tell the custodian, on the log, where the rows do not fit a declared schema.
 
-    ``generator_parts`` are the parts the generator spends (its ``parts`` attribute); the
-    ``domain`` part is added when the schema is discovered.
+    ``schema`` is a public schema, a kinds declaration, or None (kinds decided under DP). A
+    schema drafted from the data without noise (``schema infer``) is refused unless
+    ``schema_public`` states that what it says is public knowledge; the plan's note then
+    qualifies the guarantee.
+    ``public_dtypes`` states that ``frame``'s dtypes are public (typed by the custodian, not
+    guessed by a parser): they then give the kinds of columns the declaration does not name.
+    ``generator_parts`` are the parts the generator spends; ``domain`` is added when the
+    schema is discovered.
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"the private data must be a pandas DataFrame; got {type(frame).__name__}")
     declared = load_schema(schema)
+    note = None
+    if isinstance(declared, Schema) and declared.provenance == "inferred-not-dp":
+        if not schema_public:
+            raise SchemaError(
+                "the schema was drafted from the data without noise ('schema infer'): a release with it is DP "
+                "only if everything it states is public knowledge; say so with --schema-public "
+                "(schema_public=True), or let dpsynth discover the schema under DP"
+            )
+        note = SCHEMA_NOT_DP
+    kinds: dict[str, str] = {}
+    if not isinstance(declared, Schema):
+        kinds = {**(kinds_from_dtypes(frame) if public_dtypes else {}), **(declared or {})}
+        declared = None
     unit = privacy_unit(declared, unit_column, max_rows_per_unit)
+    if unit.column is not None and unit.column not in frame.columns:
+        raise DataError(f"privacy unit column '{unit.column}' is not in the data")
+    kinds.pop(unit.column, None)
     parts = list(generator_parts) if declared is not None else [DOMAIN, *generator_parts]
     budget = Budget(
         epsilon,
         delta,
         resolve_allocation(allocation, parts),
         unit,
-        n_records=n_units(frame, unit),
         delta_reserve=DOMAIN_DELTA_RESERVE if declared is None else 0.0,
     )
     if declared is not None:
-        validate(frame, declared)
-        refuse_identifier_like(frame, declared)
-    return Plan(budget, declared)
+        check_columns(frame, declared)
+        warn_schema_mismatch(frame, declared)
+    return Plan(budget, declared, kinds, note)
 
 
-def open_table(
-    frame: pd.DataFrame, plan: Plan, noise: NoiseSource, *, binning: str = "uniform"
+@contextmanager
+def charged(
+    ledger: Ledger | None, key: str | None, epsilon: float, delta: float, label: str = ""
+) -> Iterator[Reservation | None]:
+    """Reserve (epsilon, delta) for dataset ``key`` around a fit; yields the reservation.
+
+    Pass ``reservation.mark_spent`` to :func:`open_door`: from the first measurement on, an
+    error or an interrupt leaves the spend counted. Before it, the reservation is cancelled.
+    Without a ledger, yields None and charges nothing.
+    """
+    if ledger is None:
+        yield None
+        return
+    with ledger.reservation(key, epsilon, delta, dataset_label=label) as reservation:
+        try:
+            yield reservation
+        except BaseException:
+            if reservation.spent:
+                logger.warning(
+                    "the fit stopped after measuring the data: its budget stays charged in ledger %s "
+                    "(release %s)", ledger.path, reservation.id,
+                )
+            raise
+
+
+def open_door(
+    frame: pd.DataFrame,
+    plan: Plan,
+    noise: NoiseSource,
+    *,
+    binning: str = "uniform",
+    on_measure: Callable[[], None] | None = None,
 ) -> tuple[PrivateTable, Accountant]:
-    """The door on ``frame`` with a fresh accountant, encoded with the declared or a DP-discovered schema."""
+    """The door on ``frame`` with a fresh accountant, encoded with the declared or a DP-discovered schema.
+
+    ``on_measure`` is called before the door's first noisy answer (see :func:`charged`).
+    """
     accountant = Accountant(plan.budget)
-    table = PrivateTable(frame, accountant, noise)
-    table.encode(plan.schema if plan.schema is not None else discover_schema(table, binning=binning))
+    table = PrivateTable(frame, accountant, noise, on_measure=on_measure)
+    schema = plan.schema
+    if schema is None:
+        schema = discover_schema(table, binning=binning, kinds=plan.kinds)
+    table.encode(schema)
     return table, accountant
+
+
+def ledger_of(ledger: Ledger | str | os.PathLike | None) -> Ledger:
+    """The ledger given, or the one at its path, or the default one."""
+    return ledger if isinstance(ledger, Ledger) else Ledger(ledger or Ledger.default_path())
 
 
 def jsonable(value: Any) -> Any:

@@ -7,16 +7,14 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from dpsynth.data import PrivateTable
 from dpsynth.data.load import read_table
 from dpsynth.errors import DataError
-from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import DOMAIN, Allocation, Budget
-from dpsynth.privacy.fingerprint import fingerprint_frame
 from dpsynth.privacy.ledger import Ledger
 from dpsynth.privacy.noise import NoiseSource
+from dpsynth.release.plan import Plan, charged, ledger_of, open_door
 from dpsynth.schema import infer_schema
-from dpsynth.schema.discover import DOMAIN_DELTA_RESERVE, discover_schema
+from dpsynth.schema.discover import DOMAIN_DELTA_RESERVE
 
 
 def write_schema(
@@ -27,19 +25,23 @@ def write_schema(
     epsilon: float | None = None,
     delta: float = 1e-9,
     ledger: Ledger | str | os.PathLike | None = None,
+    dataset: str | None = None,
     seed: int | None = None,
     na_values: Sequence[str] = (),
+    header: bool | str = True,
+    names: Sequence[str] | None = None,
 ) -> Path:
     """Write a schema for ``data`` to ``out`` (.json or .yaml).
 
     Without ``dp`` the schema is read from the data without noise, for the custodian to
     review and edit; it is marked "inferred-not-dp". With ``dp`` it is discovered under
-    (epsilon, delta)-DP, charged to the ledger like a release, and marked "dp".
+    (epsilon, delta)-DP through the composition root, charged to the ledger like a release
+    (under ``dataset`` when named), and marked "dp".
     """
     out = Path(out)
     if out.exists():
         raise DataError(f"schema file '{out}' already exists")
-    frame = read_table(data, na_values=na_values)
+    frame = read_table(data, na_values=na_values, header=header, names=names)
     if not dp:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
@@ -48,20 +50,16 @@ def write_schema(
         return out
     if epsilon is None:
         raise DataError("--dp needs --epsilon")
-    budget = Budget(
-        epsilon, delta, Allocation({DOMAIN: 1.0}), n_records=len(frame), delta_reserve=DOMAIN_DELTA_RESERVE
-    )
-    ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger or Ledger.default_path())
-    release_id = ledger.reserve(fingerprint_frame(frame), epsilon, delta, dataset_label=Path(data).name)
-    try:
-        accountant = Accountant(budget)
-        table = PrivateTable(frame, accountant, NoiseSource(seed))
-        schema = discover_schema(table)
-        schema.save(out)
-        ledger.commit(release_id, {"kind": "schema discovery", "privacy": accountant.report()})
-    except BaseException:
-        if out.exists():
-            out.unlink()
-        ledger.cancel(release_id)
-        raise
+    budget = Budget(epsilon, delta, Allocation({DOMAIN: 1.0}), delta_reserve=DOMAIN_DELTA_RESERVE)
+    ledger = ledger_of(ledger)
+    key = ledger.dataset_key(frame, name=dataset)
+    with charged(ledger, key, epsilon, delta, dataset or Path(data).name) as reservation:
+        try:
+            table, accountant = open_door(frame, Plan(budget, None), NoiseSource(seed), on_measure=reservation.mark_spent)
+            table.schema.save(out)
+        except BaseException:
+            if out.exists():
+                out.unlink()
+            raise
+        reservation.commit({"kind": "schema discovery", "privacy": accountant.report()})
     return out

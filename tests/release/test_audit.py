@@ -17,7 +17,7 @@ from dpsynth.errors import DataError
 from dpsynth.privacy.budget import PrivacyUnit
 from dpsynth.release.audit import audit, count_overlap
 from dpsynth.release.bundle import sha256_file
-from dpsynth.release.pipeline import HOLDOUT_MIN, release, split_holdout
+from dpsynth.release.pipeline import HOLDOUT_MAX, release, split_holdout
 from tests.conftest import SHARED_DATA
 
 SCHEMA = example_path("adult")[1]
@@ -111,13 +111,13 @@ def test_the_holdout_is_split_off_before_fitting_and_keeps_persons_whole():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"pid": np.repeat(np.arange(3000), 2), "x": rng.integers(0, 5, 6000)})
     fit, holdout = split_holdout(frame, PrivacyUnit("pid", 2), rng)
-    assert holdout["pid"].nunique() == 300 and len(holdout) == 600
+    assert 240 < holdout["pid"].nunique() < 360 and holdout.groupby("pid").size().eq(2).all()
     assert not set(fit["pid"]) & set(holdout["pid"]) and len(fit) + len(holdout) == len(frame)
     fit, holdout = split_holdout(frame, PrivacyUnit(), rng)
-    assert len(holdout) == 600
-    assert len(split_holdout(frame.iloc[:1000], PrivacyUnit(), rng)[1]) == HOLDOUT_MIN
-    with pytest.raises(DataError, match="audit='off'"):
-        split_holdout(frame.iloc[: 2 * HOLDOUT_MIN - 1], PrivacyUnit(), rng)
+    assert 500 < len(holdout) < 700 and len(fit) + len(holdout) == len(frame)
+    big = pd.DataFrame({"x": np.zeros(40_000)})
+    fit, holdout = split_holdout(big, PrivacyUnit(), rng)
+    assert len(holdout) == HOLDOUT_MAX and len(fit) < 40_000 - HOLDOUT_MAX
 
 
 def test_a_release_with_a_quick_audit_bundles_its_certificate(tmp_path):
@@ -126,13 +126,16 @@ def test_a_release_with_a_quick_audit_bundles_its_certificate(tmp_path):
     files = sorted(p.name for p in (tmp_path / "r").iterdir())
     assert files == ["certificate.html", "certificate.json", "model.json", "release.json", "synthetic.csv"]
     record = json.loads((tmp_path / "r" / "release.json").read_text())
-    for name in ("certificate.json", "certificate.html"):
-        assert record["outputs"][name] == sha256_file(tmp_path / "r" / name)
+    # release.json holds nothing from the audit (the audit reads the rows without noise): the
+    # certificate points to the release instead.
+    assert set(record["outputs"]) == {"synthetic.csv", "model.json"}
     assert record["audit"]["level"] == "quick" and "before anything was measured" in record["audit"]["holdout_rule"]
+    assert "verdict" not in record["audit"]
     certificate = json.loads((tmp_path / "r" / "certificate.json").read_text())
-    assert certificate["verdict"] == result.verdict == record["audit"]["verdict"]
+    assert certificate["verdict"] == result.verdict
+    assert certificate["files"]["release.json"] == sha256_file(tmp_path / "r" / "release.json")
     assert certificate["data"]["n_train"] + certificate["data"]["n_holdout"] == 3000
-    assert certificate["data"]["n_holdout"] == 300
+    assert 200 <= certificate["data"]["n_holdout"] < 400
     assert certificate["privacy"]["epsilon"] == 1.0 and certificate["privacy"]["noise_source"] == "os-entropy"
     assert certificate["files"]["synthetic.csv"] == record["outputs"]["synthetic.csv"]
     checks = {check["name"]: check for check in certificate["checks"]}

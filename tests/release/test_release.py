@@ -8,7 +8,6 @@ import pytest
 
 from dpsynth.errors import LedgerCapExceeded
 from dpsynth.generators.mst import MST
-from dpsynth.privacy.fingerprint import fingerprint_frame
 from dpsynth.privacy.ledger import Ledger
 from dpsynth.release import pipeline
 from dpsynth.release.bundle import sha256_file
@@ -51,10 +50,11 @@ def test_release_with_a_public_mbi_domain_file(adult_pgm_sample, tmp_path, priva
     assert record["noise_source"] == "os-entropy"
     assert record["library"]["name"] == "dpsynth"
     assert record["rows"]["policy"].startswith("DP estimate")
-    assert record["input"]["fingerprint"] == fingerprint_frame(pd.read_csv(adult_pgm_sample))
+    assert record["input"] == {"dataset": adult_pgm_sample.name}
     for name in ("synthetic.csv", "model.json"):
         assert record["outputs"][name] == sha256_file(tmp_path / "out" / name)
-    assert Ledger(private_ledger).spent(record["input"]["fingerprint"]).epsilon == pytest.approx(1.0)
+    ledger = Ledger(private_ledger)
+    assert ledger.spent(ledger.dataset_key(pd.read_csv(adult_pgm_sample))).epsilon == pytest.approx(1.0)
     synthetic = pd.read_csv(tmp_path / "out" / "synthetic.csv")
     assert list(synthetic.columns) == list(pd.read_csv(adult_pgm_sample, nrows=1).columns)
     loaded = MST.load(tmp_path / "out" / "model.json")
@@ -89,8 +89,8 @@ def test_person_level_release_on_pums_dup(tmp_path):
 
 def test_ledger_adds_releases_and_refuses_past_the_cap_before_measuring(adult_pgm_sample, tmp_path, private_ledger):
     schema = ADULT_PGM / "adult-domain.json"
-    fingerprint = fingerprint_frame(pd.read_csv(adult_pgm_sample))
     ledger = Ledger(private_ledger)
+    fingerprint = ledger.dataset_key(pd.read_csv(adult_pgm_sample))
     ledger.set_cap(fingerprint, 1.5)
     release(adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / "one", schema=schema)
     with pytest.raises(LedgerCapExceeded):
@@ -99,7 +99,7 @@ def test_ledger_adds_releases_and_refuses_past_the_cap_before_measuring(adult_pg
     assert ledger.spent(fingerprint).n_releases == 1
 
 
-def test_failure_leaves_no_folder_and_no_ledger_entry(adult_pgm_sample, tmp_path, private_ledger, monkeypatch):
+def test_failure_leaves_no_folder_and_keeps_the_measured_spend(adult_pgm_sample, tmp_path, private_ledger, monkeypatch):
     def broken(self, n_rows=None, random_state=None):
         raise RuntimeError("disk on fire")
 
@@ -108,7 +108,7 @@ def test_failure_leaves_no_folder_and_no_ledger_entry(adult_pgm_sample, tmp_path
         release(adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / "out", schema=ADULT_PGM / "adult-domain.json")
     assert not (tmp_path / "out").exists()
     assert not any(p.name.startswith(".out.partial") for p in tmp_path.iterdir())
-    assert Ledger(private_ledger).releases() == []
+    assert [r["status"] for r in Ledger(private_ledger).releases()] == ["reserved"]
 
 
 def test_seeded_release_is_marked_not_for_publication(adult_pgm_sample, tmp_path):
