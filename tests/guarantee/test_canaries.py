@@ -50,7 +50,10 @@ def test_a_successful_release_shows_no_canary(planted, tmp_path, verbosity, audi
 
 
 FAILURES = {
-    "headerless file": (lambda path: path.write_text(f"39,{CANARY},77516\n50,Private,83311\n40,Private,1\n"), []),
+    "headerless file": (
+        lambda path: with_record(base_table(), "workclass", CANARY).iloc[::-1].to_csv(path, index=False, header=False),
+        [],
+    ),
     "unknown method": (None, ["--method", "nope"]),
     "misspelled allocation part": (None, ["--allocation", "domian=0.1,marginal=0.9"]),
     "unknown privacy unit column": (None, ["--privacy-unit", "pid"]),
