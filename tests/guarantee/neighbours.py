@@ -61,14 +61,14 @@ def seeded_release(frame: pd.DataFrame, out: Path, **options) -> dict:
 def plan_view(record: dict, public_schema: bool) -> dict:
     """Everything in a release record that must not depend on one record beyond its noise.
 
-    Kinds (and integer-ness) of every column; the measurements the plan fixes before the first
-    noisy answer can steer it (with a public schema: MST's whole plan; under discovery: the
-    kind decisions, one per column); the budget, method, unit, rows policy and input; and the
-    record's shape (its keys).
+    Kinds (and integer-ness) of every column; the measurements the plan fixes before a noisy
+    answer can steer it (under discovery: the kind decisions, one per column; with a public
+    schema: the generator's measurements up to and including its first selection); the budget,
+    method, unit, rows policy, audit rule and input; and the record's shape (its keys).
     """
     columns = record["schema"]["definition"]["columns"]
-    domain = record["privacy"]["parts"].get("domain", {"events": []})["events"]
-    marginal = record["privacy"]["parts"]["marginal"]["events"]
+    parts = record["privacy"]["parts"]
+    domain = parts.get("domain", {"events": []})["events"]
     view = {
         "keys": sorted(record),
         "kinds": [(c["name"], c["kind"], c.get("integer")) for c in columns],
@@ -76,11 +76,13 @@ def plan_view(record: dict, public_schema: bool) -> dict:
         "method": record["method"],
         "rows": record["rows"],
         "input": record["input"],
+        "audit": record.get("audit"),
         "noise_source": record["noise_source"],
         "schema_provenance": record["schema"]["provenance"],
         "kind_decisions": [e for e in domain if e["label"].startswith("value classes")],
     }
     if public_schema:
-        view["marginal_plan"] = marginal
-        view["statement"] = record["statement"]
+        events = [e for part, spent in parts.items() if part != "domain" for e in spent["events"]]
+        first_selection = next((i for i, e in enumerate(events) if e["mechanism"] == "exponential"), len(events))
+        view["planned"] = events[: first_selection + 1]
     return view
