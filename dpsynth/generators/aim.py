@@ -218,7 +218,7 @@ class AIM(MarginalSynthesizer):
 
         logger.info("AIM: final estimation from %d measurements", len(measurements))
         model = estimate(domain, measurements, warm_start=model, max_iters=self.max_iters, max_cells=hard_limit)
-        self._set_fitted(model, table.schema, merges, table.noise.rng)
+        self._set_fitted(model, table.schema, merges, table.noise.sampling_rng)
         return self
 
     @staticmethod

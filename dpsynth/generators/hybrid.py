@@ -119,7 +119,8 @@ class HybridSynthesizer:
         if isinstance(size, bool) or not isinstance(size, int) or size < 2:
             raise DataError(f"max_marginal_size must be an integer of at least 2; got {size!r}")
         settings = self._network_settings()
-        rng = table.noise.rng if self.random_state is None else as_generator(self.random_state)
+        # Initialisation and sampling only, as in NeuralSynthesizer.fit.
+        rng = table.noise.sampling_rng if self.random_state is None else as_generator(self.random_state)
         schema = table.schema
         coarse, maps, groups = _coarsen(schema, size)
         numeric = numeric_columns(schema)

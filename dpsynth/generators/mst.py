@@ -101,7 +101,7 @@ class MST(MarginalSynthesizer):
         logger.info("MST: estimating the model from %d measurements", len(measurements))
         model = estimate(domain, measurements, max_iters=self.max_iters, discrepancy=self.discrepancy,
                          max_cells=self.max_cells)
-        self._set_fitted(model, table.schema, merges, table.noise.rng)
+        self._set_fitted(model, table.schema, merges, table.noise.sampling_rng)
         return self
 
     def _check_params(self) -> None:

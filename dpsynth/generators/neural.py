@@ -292,7 +292,9 @@ class NeuralSynthesizer:
         accountant = table.accountant
         if accountant.rho_remaining(part) <= 0:
             raise BudgetExceeded(f"part '{part}' has no budget left for the neural generator")
-        rng = table.noise.rng if self.random_state is None else as_generator(self.random_state)
+        # Initialisation and sampling only: DP-SGD holds for any data-independent initial weights
+        # (Abadi et al. 2016), and its batches and noise come from the door's CSPRNG.
+        rng = table.noise.sampling_rng if self.random_state is None else as_generator(self.random_state)
         schema = table.schema
         first = schema.encoded_columns[0]
         rho = COUNT_SHARE * accountant.rho_allowance(part)

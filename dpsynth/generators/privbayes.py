@@ -300,7 +300,7 @@ class PrivBayes(MarginalSynthesizer):
         logger.info("PrivBayes: estimating the model from %d measurements", len(measurements))
         model = estimate(domain, measurements, max_iters=self.max_iters, discrepancy=self.discrepancy,
                          max_cells=self.max_cells)
-        self._set_fitted(model, table.schema, {}, rng)
+        self._set_fitted(model, table.schema, {}, table.noise.sampling_rng)
         self._set_network(network)
         return self
 

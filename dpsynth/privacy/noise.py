@@ -24,6 +24,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
+import randomgen
 
 from dpsynth.errors import BudgetError, PrivacyWarning
 
@@ -42,32 +43,50 @@ _MAX_BATCH = 2**18  # proposals per round: keeps the working arrays in cache and
 class NoiseSource:
     """Where a release's randomness comes from: OS entropy, or a seed that bars publication.
 
-    Unseeded, the generator is PCG64DXSM seeded with 256 bits from ``os.urandom``. A seed (or a
-    caller's Generator, whose state the caller knows) makes the noise reproducible, so the
-    release must not be published; a :class:`PrivacyWarning` says so once, here.
+    Two streams. ``rng`` draws every piece of noise (and every secret choice) of the private
+    table's mechanisms: ChaCha20, a cryptographically secure generator, keyed with 256 bits
+    from ``os.urandom``. ``sampling_rng`` draws the synthetic rows from a fitted model:
+    PCG64DXSM, seeded independently from ``os.urandom``. A seed (or a caller's Generator,
+    whose state the caller knows) makes both reproducible, so the release must not be
+    published; a :class:`PrivacyWarning` says so once, here.
     """
+
+    # DP holds only if the noise cannot be predicted: Garfinkel & Leclerc (2020), "Randomness
+    # Concerns When Deploying Differential Privacy", find that it needs randomness as strong as
+    # cryptography's, and the 2020 US Census drew its noise from AES-CTR-DRBG. A statistical
+    # generator such as PCG64DXSM is not secure (its state can be solved from enough of its
+    # output), and the synthetic rows publish much of their stream's output (continuous values
+    # at full precision), so the rows come from their own stream, which holds nothing about
+    # the noise.
 
     def __init__(self, seed: int | None = None):
         if seed is None:
-            entropy = int.from_bytes(os.urandom(32), "big")
-            self._use(np.random.Generator(np.random.PCG64DXSM(np.random.SeedSequence(entropy))), False)
+            noise_key = int.from_bytes(os.urandom(32), "big")
+            sampling_seed = np.random.SeedSequence(int.from_bytes(os.urandom(32), "big"))
+            self._use(_csprng(noise_key), _sampler(sampling_seed), False)
         else:
-            seed = _check_seed(seed, "seed")
-            self._use(np.random.Generator(np.random.PCG64DXSM(np.random.SeedSequence(seed))), True)
+            noise_seed, sampling_seed = np.random.SeedSequence(_check_seed(seed, "seed")).spawn(2)
+            self._use(_csprng(noise_seed.generate_state(4, np.uint64)), _sampler(sampling_seed), True)
 
     @classmethod
     def from_random_state(cls, random_state: None | int | np.random.Generator) -> NoiseSource:
-        """A source from scikit-learn style ``random_state``: None, an int seed or a Generator."""
+        """A source from scikit-learn style ``random_state``: None, an int seed or a Generator.
+
+        A Generator is used as it is for the noise; the sampling stream is a PCG64DXSM seeded
+        with 256 bits drawn from it first, so both follow from the caller's Generator.
+        """
         if isinstance(random_state, np.random.Generator):
+            sampling_seed = random_state.integers(0, 2**64, size=4, dtype=np.uint64)
             source = cls.__new__(cls)
-            source._use(random_state, True)
+            source._use(random_state, _sampler(np.random.SeedSequence(sampling_seed)), True)
             return source
         if random_state is not None:
             random_state = _check_seed(random_state, "random_state")
         return cls(random_state)
 
-    def _use(self, rng: np.random.Generator, seeded: bool) -> None:
+    def _use(self, rng: np.random.Generator, sampling_rng: np.random.Generator, seeded: bool) -> None:
         self.rng = rng
+        self.sampling_rng = sampling_rng
         self.seeded = seeded
         self.description = "seeded: not for publication" if seeded else "os-entropy"
         if seeded:
@@ -80,6 +99,16 @@ class NoiseSource:
 
     def __repr__(self) -> str:
         return f"NoiseSource({self.description})"
+
+
+def _csprng(key) -> np.random.Generator:
+    """A Generator over ChaCha20 (Bernstein 2008) keyed with ``key``: 256 bits, an int or 4 uint64."""
+    return np.random.Generator(randomgen.ChaCha(key=key, rounds=20))
+
+
+def _sampler(seed: np.random.SeedSequence) -> np.random.Generator:
+    """The fast statistical Generator that draws synthetic rows."""
+    return np.random.Generator(np.random.PCG64DXSM(seed))
 
 
 def bernoulli_exp(numer, denom, rng: np.random.Generator) -> np.ndarray:

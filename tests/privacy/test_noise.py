@@ -1,15 +1,19 @@
 """Fast checks of the noise source and the exact samplers: contracts, rounding, exactness paths."""
 
+import copy
 import inspect
 import math
+import os
 from fractions import Fraction
 
 import numpy as np
 import pytest
+import randomgen
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dpsynth.errors import BudgetError, PrivacyWarning
+from dpsynth.generators import create
 from dpsynth.privacy import noise
 from dpsynth.privacy.noise import (
     NoiseSource,
@@ -20,6 +24,7 @@ from dpsynth.privacy.noise import (
     discrete_laplace_scale_used,
     exponential_mechanism,
 )
+from tests.generators.test_neural import SMALL, mixed_table
 
 
 def within_five_sigma(successes: int, trials: int, p: float) -> bool:
@@ -29,20 +34,60 @@ def within_five_sigma(successes: int, trials: int, p: float) -> bool:
 # ------------------------------------------------------------------ NoiseSource
 
 
-def test_unseeded_source_uses_os_entropy_and_differs_between_sources():
+def draws(rng: np.random.Generator) -> np.ndarray:
+    return rng.integers(0, 2**62, 8)
+
+
+def chacha_key(rng: np.random.Generator) -> int:
+    """The 256-bit key of a ChaCha bit generator, as the int it was given."""
+    words = rng.bit_generator.state["state"]["keysetup"].astype("<u4")
+    return int.from_bytes(words.tobytes(), "little")
+
+
+def test_noise_stream_is_chacha20_keyed_from_os_entropy(monkeypatch):
+    taken, real = [], os.urandom
+
+    def urandom(n):
+        taken.append(real(n))
+        return taken[-1]
+
+    monkeypatch.setattr(noise.os, "urandom", urandom)
+    source = NoiseSource()
+    assert not source.seeded and source.description == "os-entropy"
+    assert isinstance(source.rng.bit_generator, randomgen.ChaCha)
+    assert source.rng.bit_generator.state["state"]["rounds"] == 20
+    assert [len(b) for b in taken] == [32, 32]
+    assert chacha_key(source.rng) == int.from_bytes(taken[0], "big")
+
+
+def test_sampling_stream_is_separate_from_the_noise_stream():
+    source = NoiseSource()
+    assert isinstance(source.sampling_rng.bit_generator, np.random.PCG64DXSM)
+    assert source.sampling_rng is not source.rng
+    assert not np.array_equal(draws(source.rng), draws(source.sampling_rng))
+    untouched = copy.deepcopy(source.rng)
+    source.sampling_rng.random(1000)
+    assert np.array_equal(draws(source.rng), draws(untouched))
+
+
+def test_unseeded_sources_differ_in_both_streams():
     first, second = NoiseSource(), NoiseSource()
-    assert not first.seeded and first.description == "os-entropy"
-    assert isinstance(first.rng.bit_generator, np.random.PCG64DXSM)
-    assert not np.array_equal(first.rng.integers(0, 2**62, 4), second.rng.integers(0, 2**62, 4))
+    assert not np.array_equal(draws(first.rng), draws(second.rng))
+    assert not np.array_equal(draws(first.sampling_rng), draws(second.sampling_rng))
 
 
-def test_seeded_source_warns_and_is_reproducible():
+def test_seeded_source_warns_and_both_streams_are_reproducible():
     with pytest.warns(PrivacyWarning, match="must not be published"):
         first = NoiseSource(7)
     with pytest.warns(PrivacyWarning):
-        second = NoiseSource(7)
+        second, other = NoiseSource(7), NoiseSource(8)
     assert first.seeded and first.description == "seeded: not for publication"
+    assert isinstance(first.rng.bit_generator, randomgen.ChaCha)
     assert np.array_equal(discrete_gaussian(3.0, 50, first.rng), discrete_gaussian(3.0, 50, second.rng))
+    assert np.array_equal(draws(first.sampling_rng), draws(second.sampling_rng))
+    assert not np.array_equal(draws(first.rng), draws(first.sampling_rng))
+    assert not np.array_equal(draws(second.rng), draws(other.rng))
+    assert not np.array_equal(draws(second.sampling_rng), draws(other.sampling_rng))
 
 
 def test_from_random_state():
@@ -52,7 +97,13 @@ def test_from_random_state():
     generator = np.random.default_rng(1)
     with pytest.warns(PrivacyWarning):
         source = NoiseSource.from_random_state(generator)
+    with pytest.warns(PrivacyWarning):
+        again = NoiseSource.from_random_state(np.random.default_rng(1))
     assert source.seeded and source.rng is generator
+    noise_draws, sampling_draws = draws(source.rng), draws(source.sampling_rng)
+    assert not np.array_equal(noise_draws, sampling_draws)
+    assert np.array_equal(noise_draws, draws(again.rng))
+    assert np.array_equal(sampling_draws, draws(again.sampling_rng))
 
 
 @pytest.mark.parametrize("seed", [-1, True, 1.5, "3"])
@@ -223,3 +274,24 @@ def test_no_float_laplace_or_log_uniform_tricks():
     source = inspect.getsource(noise)
     for forbidden in (".laplace(", ".exponential(", ".gumbel(", "np.log", "math.log", "np.random.seed"):
         assert forbidden not in source
+
+
+@pytest.mark.parametrize(
+    "method,params,fractions",
+    [
+        ("mst", {}, {"marginal": 1.0}),
+        ("aim", {}, {"marginal": 1.0}),
+        ("privbayes", {}, {"marginal": 1.0}),
+        ("neural", SMALL, {"neural": 1.0}),
+        ("hybrid", {"max_marginal_size": 8, **SMALL}, {"marginal": 0.7, "neural": 0.3}),
+    ],
+)
+def test_synthetic_rows_come_from_the_sampling_stream(method, params, fractions):
+    if method in ("neural", "hybrid"):
+        pytest.importorskip("torch")
+    table, _, _ = mixed_table(fractions)
+    generator = create(method, **params).fit(table)
+    noise_stream, sampling_stream = copy.deepcopy(table.noise.rng), copy.deepcopy(table.noise.sampling_rng)
+    generator.sample(50)
+    assert np.array_equal(draws(table.noise.rng), draws(noise_stream))
+    assert not np.array_equal(draws(table.noise.sampling_rng), draws(sampling_stream))

@@ -2,7 +2,8 @@
 
 Goodness of fit against the exact pmf (normalised numerically over a wide support), with enough
 draws that a 5% error in the scale is rejected (checked: draws at 1.05x the scale fail), and
-two-sample tests against diffprivlib's samplers as an independent oracle.
+two-sample tests against diffprivlib's samplers as an independent oracle. The draws come from
+the generator releases draw noise from (ChaCha20, keyed from the seed).
 """
 
 import math
@@ -12,13 +13,26 @@ import pytest
 from diffprivlib.mechanisms import GaussianDiscrete, Geometric
 from scipy import stats
 
-from dpsynth.privacy.noise import bernoulli_exp, discrete_gaussian, discrete_laplace, exponential_mechanism
+from dpsynth.errors import PrivacyWarning
+from dpsynth.privacy.noise import (
+    NoiseSource,
+    bernoulli_exp,
+    discrete_gaussian,
+    discrete_laplace,
+    exponential_mechanism,
+)
 
 pytestmark = pytest.mark.slow
 
 ALPHA = 1e-3
 SCALES = [0.5, 1.0, 3.7, 20.0, 150.0]
 N_DRAWS = 1_000_000
+
+
+def noise_stream(seed: int) -> np.random.Generator:
+    """The noise stream of a source seeded with ``seed``."""
+    with pytest.warns(PrivacyWarning):
+        return NoiseSource(seed).rng
 
 
 def gaussian_pmf(sigma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +85,7 @@ def width_for(scale: float) -> int:
 
 @pytest.mark.parametrize("sigma", SCALES)
 def test_discrete_gaussian_fits_its_pmf_and_a_5pct_error_is_caught(sigma):
-    rng = np.random.default_rng(100)
+    rng = noise_stream(100)
     support, pmf = gaussian_pmf(sigma)
     assert goodness_of_fit(discrete_gaussian(sigma, N_DRAWS, rng), support, pmf, width_for(sigma)) > ALPHA
     wider = discrete_gaussian(1.05 * sigma, N_DRAWS, rng)
@@ -80,7 +94,7 @@ def test_discrete_gaussian_fits_its_pmf_and_a_5pct_error_is_caught(sigma):
 
 @pytest.mark.parametrize("scale", SCALES)
 def test_discrete_laplace_fits_its_pmf_and_a_5pct_error_is_caught(scale):
-    rng = np.random.default_rng(200)
+    rng = noise_stream(200)
     support, pmf = laplace_pmf(scale)
     assert goodness_of_fit(discrete_laplace(scale, N_DRAWS, rng), support, pmf, width_for(scale)) > ALPHA
     wider = discrete_laplace(1.05 * scale, N_DRAWS, rng)
@@ -91,7 +105,7 @@ def test_discrete_laplace_fits_its_pmf_and_a_5pct_error_is_caught(scale):
 def test_large_sigma_fits_the_gaussian(sigma):
     # At this sigma the discrete Gaussian's bin masses equal the normal's over half-integer
     # edges to far below what 10^6 draws resolve; sigma = 1e9 also runs the Python-int path.
-    draws = discrete_gaussian(sigma, N_DRAWS, np.random.default_rng(300))
+    draws = discrete_gaussian(sigma, N_DRAWS, noise_stream(300))
     edges = np.linspace(-6, 6, 97) * sigma
     observed = np.bincount(np.searchsorted(edges, draws, side="right"), minlength=edges.size + 1)
     cdf = stats.norm.cdf(np.concatenate([[-np.inf], edges - 0.5, [np.inf]]), scale=sigma)
@@ -106,7 +120,7 @@ def test_discrete_gaussian_agrees_with_diffprivlib(sigma):
     # diffprivlib calibrates sigma from (epsilon, delta); set it directly to compare at sigma.
     mechanism._scale = sigma
     theirs = np.array([mechanism.randomise(0) for _ in range(20_000)])
-    ours = discrete_gaussian(sigma, 20_000, np.random.default_rng(401))
+    ours = discrete_gaussian(sigma, 20_000, noise_stream(401))
     assert two_sample(ours, theirs, width_for(sigma)) > ALPHA
 
 
@@ -115,7 +129,7 @@ def test_discrete_laplace_agrees_with_diffprivlib(scale):
     # diffprivlib's Geometric has pmf proportional to exp(-epsilon |x| / sensitivity).
     mechanism = Geometric(epsilon=1 / scale, sensitivity=1, random_state=500)
     theirs = np.array([mechanism.randomise(0) for _ in range(20_000)])
-    ours = discrete_laplace(scale, 20_000, np.random.default_rng(501))
+    ours = discrete_laplace(scale, 20_000, noise_stream(501))
     assert two_sample(ours, theirs, width_for(scale)) > ALPHA
 
 
@@ -123,7 +137,7 @@ def test_bernoulli_exp_rates():
     numer = np.array([0, 1, 1, 1, 3, 5, 10, 7])
     denom = np.array([1, 7, 2, 1, 2, 1, 3, 1])
     trials = 500_000
-    successes = bernoulli_exp(np.tile(numer, (trials, 1)), denom, np.random.default_rng(600)).sum(0)
+    successes = bernoulli_exp(np.tile(numer, (trials, 1)), denom, noise_stream(600)).sum(0)
     p = np.exp(-numer / denom)
     # Two-sided binomial tests, Bonferroni-corrected to a family false-alarm rate of ALPHA.
     for count, rate in zip(successes[1:], p[1:]):
@@ -136,7 +150,7 @@ def test_bernoulli_exp_rates():
     [([0.0, 1.0, 2.0, 3.5, 5.0], 1.0, 1.0), ([-4.0, 10.0, 3.0, 9.0, 12.5, 0.25], 0.7, 3.0)],
 )
 def test_exponential_mechanism_frequencies(scores, epsilon, sensitivity):
-    rng = np.random.default_rng(700)
+    rng = noise_stream(700)
     picks = np.array([exponential_mechanism(scores, epsilon, sensitivity, rng) for _ in range(20_000)])
     weights = np.exp(epsilon * np.array(scores) / (2 * sensitivity))
     expected = weights / weights.sum() * picks.size
