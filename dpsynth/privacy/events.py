@@ -18,6 +18,7 @@ import attr
 import dp_accounting
 
 from dpsynth.errors import BudgetError
+from dpsynth.privacy.noise import discrete_gaussian_sigma_used
 
 
 def _check_positive(name: str, value: float) -> float:
@@ -154,7 +155,11 @@ class ThresholdedHistogramMechanism(Event):
         gap = self.threshold - self.sensitivity
         if gap <= 0:
             return 1.0
-        return min(1.0, self.max_new_cells * math.exp(-(gap**2) / (2.0 * self.sigma**2)))
+        # The sampler rounds sigma up, and a wider Gaussian crosses the threshold more often,
+        # so the tail bound takes the sigma it really uses (rho at the requested sigma is the
+        # larger, hence conservative, one).
+        sigma = discrete_gaussian_sigma_used(self.sigma)
+        return min(1.0, self.max_new_cells * math.exp(-(gap**2) / (2.0 * sigma**2)))
 
     @property
     def pld_supported(self) -> bool:

@@ -19,7 +19,9 @@ from dpsynth.privacy.events import (
     GaussianMechanism,
     LaplaceMechanism,
     SubsampledGaussianMechanism,
+    ThresholdedHistogramMechanism,
 )
+from dpsynth.privacy.noise import discrete_gaussian_sigma_used
 
 
 def three_parts(epsilon=1.0, delta=1e-9):
@@ -98,8 +100,6 @@ def test_continuous_gaussians_report_the_tighter_pld_figure():
 
 
 def test_delta_reserve_pays_for_thresholded_histograms():
-    from dpsynth.privacy.events import ThresholdedHistogramMechanism
-
     budget = Budget(1.0, 1e-6, Allocation({"domain": 0.5, "marginal": 0.5}), delta_reserve=0.1)
     accountant = Accountant(budget)
     sigma = 1 / math.sqrt(2 * accountant.rho_remaining("domain"))
@@ -112,6 +112,17 @@ def test_delta_reserve_pays_for_thresholded_histograms():
     greedy = ThresholdedHistogramMechanism(1e6, threshold=2.0)
     with pytest.raises(BudgetExceeded, match="reserved delta"):
         accountant.charge("domain", greedy)
+
+
+def test_thresholded_histogram_delta_is_at_the_sigma_the_sampler_uses():
+    # The sampler rounds sigma up; its wider tail crosses the threshold more often.
+    sigma, threshold = 1 / 3, 3.0
+    used = discrete_gaussian_sigma_used(sigma)
+    assert used > sigma
+    event = ThresholdedHistogramMechanism(sigma, threshold, max_new_cells=2)
+    assert event.delta_cost == 2 * math.exp(-((threshold - 1) ** 2) / (2 * used**2))
+    assert event.delta_cost > 2 * math.exp(-((threshold - 1) ** 2) / (2 * sigma**2))
+    assert event.rho == 1 / (2 * sigma**2)
 
 
 def test_joint_matches_dp_accounting_on_the_same_composed_event():
