@@ -59,6 +59,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -112,6 +113,11 @@ class DpsgdPlan:
     def sigma(self) -> float:
         """Standard deviation of the noise on the gradient sum, in gradient units."""
         return self.noise_multiplier * self.sensitivity
+
+    @property
+    def inclusion_threshold(self) -> int:
+        """floor(q 2^63): a row joins a batch iff its uniform draw on [0, 2^63) falls below it."""
+        return math.floor(Fraction(self.sampling_rate) * 2**63)
 
     def event(self) -> DiscreteSubsampledGaussianMechanism:
         return DiscreteSubsampledGaussianMechanism(
@@ -174,7 +180,15 @@ class DpsgdTrainer:
             )
         plan = self.plan
         self.steps_run += 1
-        chosen = self._rng.random(len(self._rows)) < plan.sampling_rate
+        # Poisson sampling with probability q' = floor(q 2^63) / 2^63: q itself for q >= 2^-10
+        # (a double there is a multiple of 2^-62), never above it. A float test U < q would
+        # include a row with probability ceil(q 2^53) / 2^53, up to 2^-53 above the accounted q.
+        # Where q' < q the accounting at q still holds: sampling at q' is sampling at q followed
+        # by an independent one at q'/q inside the base mechanism, which leaves its integer-order
+        # curve no higher (joint convexity), and that curve is all that the bounds of
+        # dpsynth.privacy.subsampling use.
+        draws = self._rng.integers(0, 2**63, size=len(self._rows), dtype=np.uint64)
+        chosen = draws < np.uint64(plan.inclusion_threshold)
         batch = self._rows[chosen]
         total = np.zeros(plan.dimension)
         if len(batch):

@@ -2,19 +2,22 @@
 accounted, and its accounting checked against dp-accounting and Opacus."""
 
 import math
+from fractions import Fraction
 
 import dp_accounting
 import numpy as np
 import pandas as pd
 import pytest
 from dp_accounting.rdp.rdp_privacy_accountant import compute_epsilon
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dpsynth.data import PrivateTable
 from dpsynth.errors import BudgetError, BudgetExceeded
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import Allocation, Budget, PrivacyUnit
 from dpsynth.privacy.conversion import RDP_ORDERS, rdp_curve, rdp_epsilon
-from dpsynth.privacy.dpsgd import DpsgdPlan, _clipped_sum
+from dpsynth.privacy.dpsgd import DpsgdPlan, DpsgdTrainer, _clipped_sum
 from dpsynth.privacy.events import (
     DiscreteSubsampledGaussianMechanism,
     GaussianMechanism,
@@ -105,6 +108,43 @@ def test_noise_is_discrete_gaussian_on_the_grid_with_the_accounted_sigma():
     # sigma = 0.8 * 2.02; the sample std of 40,000 draws is within 3% of it (about 9 sd).
     assert np.std(noisy) == pytest.approx(0.8 * 2.02, rel=0.03)
     assert abs(np.mean(noisy)) < 5 * 0.8 * 2.02 / math.sqrt(dimension)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(min_value=0.0, max_value=1.0, exclude_min=True))
+def test_inclusion_probability_never_exceeds_the_accounted_rate(rate):
+    plan = DpsgdPlan(rate, 1, 1.0, clipping_norm=1.0, dimension=3)
+    realised = Fraction(plan.inclusion_threshold, 2**63)
+    assert realised <= Fraction(rate) < realised + Fraction(1, 2**63)
+    if rate >= 2**-10:
+        assert realised == Fraction(rate)
+
+
+class RiggedBatchDraws:
+    """A Generator whose 63-bit batch draws are given; every other draw comes from a real one."""
+
+    def __init__(self, batch_draws):
+        self.batch_draws, self.rng = batch_draws, np.random.default_rng(0)
+
+    def integers(self, low, high=None, size=None, dtype=np.int64):
+        if high == 2**63:
+            return np.array(self.batch_draws, dtype=dtype)
+        return self.rng.integers(low, high, size=size, dtype=dtype)
+
+
+def test_a_row_joins_the_batch_iff_its_draw_is_below_the_threshold():
+    plan = DpsgdPlan(0.3, 1, 1.0, clipping_norm=1.0, dimension=2)
+    threshold = plan.inclusion_threshold
+    rows = np.arange(8).reshape(4, 2)
+    trainer = DpsgdTrainer(rows, plan, RiggedBatchDraws([0, threshold - 1, threshold, 2**63 - 1]))
+    batches = []
+
+    def grads(batch):
+        batches.append(batch)
+        return np.zeros((len(batch), 2))
+
+    trainer.step(grads)
+    assert np.array_equal(batches[0], rows[:2])
 
 
 def test_rounding_moves_the_sum_by_at_most_the_inflated_sensitivity():
