@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dpsynth.data.counting import contingency
+from dpsynth.data.scores import SCORES, Score
 from dpsynth.errors import BudgetError, DataError, SchemaError
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import DOMAIN, MARGINAL, NEURAL, PrivacyUnit
@@ -207,26 +208,30 @@ class PrivateTable:
     def select(
         self,
         candidates: Sequence[Sequence[str]],
-        score: Callable[[Clique, np.ndarray], float],
-        score_sensitivity: float,
+        score: Score,
         epsilon: float,
         part: str = MARGINAL,
         label: str = "selection",
         maps: Mapping[str, np.ndarray] | None = None,
     ) -> int:
-        """Index of one candidate chosen by the exponential mechanism.
+        """Index of one candidate chosen by the exponential mechanism on a door-owned ``score``.
 
-        ``score(clique, true_counts)`` is the caller's quality function of a candidate's exact
-        marginal; ``score_sensitivity`` is its sensitivity for one row (multiplied here by the
-        unit's row bound). Charged as epsilon^2/8-zCDP (bounded range). ``maps`` merges codes
-        as in :meth:`marginal`.
+        ``score`` is one of :mod:`dpsynth.data.scores` (with only public inputs); the door
+        computes it on each candidate's exact marginal and takes its sensitivity from it
+        (multiplied by the unit's row bound). Charged as epsilon^2/8-zCDP (bounded range).
+        ``maps`` merges codes as in :meth:`marginal`.
         """
         candidates = [tuple(c) for c in candidates]
         if not candidates:
-            raise ValueError("select needs at least one candidate")
+            raise DataError("select needs at least one candidate")
+        if not isinstance(score, SCORES):
+            raise DataError(
+                f"select scores with one of the door's scores ({', '.join(s.__name__ for s in SCORES)}); "
+                f"got {type(score).__name__}"
+            )
+        sensitivity = score.sensitivity(candidates) * self.sensitivity_scale
         self._charge(part, ExponentialMechanism(epsilon, label=label))
         scores = np.array([score(c, self._true_counts(c, maps)) for c in candidates], dtype=float)
-        sensitivity = score_sensitivity * self.sensitivity_scale
         return exponential_mechanism(scores, epsilon, sensitivity, self._noise.rng)
 
     # ------------------------------------------------------------------------ DP-SGD

@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from dpsynth.data import PrivateTable
+from dpsynth.data.scores import L1Error
 from dpsynth.errors import BudgetExceeded, DataError, SchemaError
 from dpsynth.generators.base import MarginalSynthesizer, check_positive_int
 from dpsynth.generators.compression import merge_counts, merge_maps, merged_size
@@ -262,16 +263,12 @@ class AIM(MarginalSynthesizer):
         weight = {r: candidates[r] for r in allowed}
         bias = {r: _BIAS * sigma * domain.cells(r) for r in allowed}
 
-        def score(clique: Clique, true_counts: np.ndarray) -> float:
-            error = float(np.abs(true_counts - model.marginal(clique)).sum())
-            return weight[clique] * (error - bias[clique])
-
         # One row moves an L1 error by at most 1, so q_r moves by at most w_r; the set of
-        # candidates is public, so the largest weight among them bounds every score's change.
+        # candidates is public, so the largest weight among them bounds every score's change
+        # (the door's L1Error takes its sensitivity so).
         choice = table.select(
             allowed,
-            score,
-            score_sensitivity=max(weight.values()),
+            L1Error(model.marginal, weight, bias),
             epsilon=epsilon,
             part=part,
             label=f"AIM round {t} selection",

@@ -16,6 +16,7 @@ import networkx as nx
 import numpy as np
 
 from dpsynth.data import PrivateTable
+from dpsynth.data.scores import L1Error
 from dpsynth.errors import BudgetExceeded
 from dpsynth.generators.base import (
     MarginalSynthesizer,
@@ -128,8 +129,7 @@ class MST(MarginalSynthesizer):
             else:
                 choice = table.select(
                     candidates,
-                    lambda pair, true: float(np.abs(true - predicted[pair]).sum()),
-                    score_sensitivity=1.0,
+                    L1Error(predicted.__getitem__),
                     epsilon=epsilon,
                     part=part,
                     label="MST edge selection",

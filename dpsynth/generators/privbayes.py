@@ -18,6 +18,7 @@ import networkx as nx
 import numpy as np
 
 from dpsynth.data import PrivateTable
+from dpsynth.data.scores import IndependenceGap
 from dpsynth.errors import BudgetError, BudgetExceeded, DataError
 from dpsynth.generators.base import (
     MarginalSynthesizer,
@@ -29,9 +30,6 @@ from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import MARGINAL
 
 logger = logging.getLogger(__name__)
-
-#: Sensitivity of :func:`r_score` to adding or removing one row (proved in its docstring).
-R_SCORE_SENSITIVITY = 2.0
 
 #: At most this many (child, parents) candidates are scored per step; beyond it a uniformly
 #: random subset is kept (public randomness: it never looks at the data).
@@ -54,36 +52,6 @@ DEFAULT_MAX_MODEL_CELLS = 2**20
 #: 0.003-0.007 on Adult at epsilon 3-10, and raised it by at most 0.004 (PUMS, 1,000 rows, where
 #: the error is 0.3); larger fractions stopped too early on the small tables.
 DEFAULT_DISCREPANCY = 0.02
-
-
-def r_score(counts: np.ndarray) -> float:
-    """PrivBayes' score R of a child X and its parents Pi, on the count scale.
-
-    ``counts`` is the exact contingency table with the child on axis 0 and the parents on the
-    other axes. With N the counts, a = N's child margin, b = its parent margin and n its total,
-
-        R(X, Pi) = 1/2 || N - a b^T / n ||_1,
-
-    n times the paper's R = 1/2 || Pr[X, Pi] - Pr[X] Pr[Pi] ||_1 (TODS Section 5, the score
-    for non-binary attributes): how far the child is from independence of its parents.
-
-    Sensitivity 2 for adding or removing one row (``R_SCORE_SENSITIVITY``). Proof: adding a
-    row in cell (x, p) to a table with total n and margins a = n alpha, b = n beta changes
-    N - a b^T / n by exactly lambda (e_x - alpha)(e_p - beta)^T with lambda = n / (n + 1)
-    (expand (a + e_x)(b + e_p)^T / (n + 1) - a b^T / n). Its L1 norm is
-    lambda * 2 (1 - alpha_x) * 2 (1 - beta_p) < 4, so R moves by less than 2 (by the triangle
-    inequality); removing a row is the same step read backwards. For the empty table R = 0,
-    and for one row N = a b^T / n, so R = 0 too. The bound holds for every n, so the
-    count scale needs no private n; the paper's bound is for its replace-one neighbours at a
-    known n, which is not dpsynth's neighbouring relation.
-    """
-    table = np.asarray(counts, dtype=float)
-    table = table.reshape(table.shape[0], -1) if table.ndim else table.reshape(1, 1)
-    n = float(table.sum())
-    if n <= 0:
-        return 0.0
-    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
-    return 0.5 * float(np.abs(table - expected).sum())
 
 
 def maximal_parent_sets(
@@ -145,7 +113,7 @@ class PrivBayes(MarginalSynthesizer):
     parent set, e.g. a child larger than the cell bound); it is then decided without a
     selection, and what that selection would have spent goes to the measurements.
 
-    Score. :func:`r_score`, the paper's R on the count scale, with sensitivity 2 per added or
+    Score. :func:`dpsynth.data.scores.r_score`, the paper's R on the count scale, with sensitivity 2 per added or
     removed row (proved there). R is the score of the paper's extension to non-binary
     attributes: its F, designed for binary ones, needs a combinatorial optimisation over the
     joint distribution that does not scale to large domains. Mutual information was not used:
@@ -334,8 +302,7 @@ class PrivBayes(MarginalSynthesizer):
             else:
                 choice = table.select(
                     candidates,
-                    lambda clique, counts: r_score(counts),
-                    score_sensitivity=R_SCORE_SENSITIVITY,
+                    IndependenceGap(),
                     epsilon=epsilon,
                     part=part,
                     label="PrivBayes parent set selection",

@@ -9,6 +9,7 @@ import pytest
 
 from dpsynth.data import PrivateTable
 from dpsynth.data.counting import contingency, flat_index
+from dpsynth.data.scores import L1Error
 from dpsynth.errors import BudgetExceeded, DataError, SchemaError
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import Allocation, Budget, PrivacyUnit
@@ -90,12 +91,21 @@ def test_rows_naming_no_person_are_left_out_and_the_column_must_be_present():
 def test_select_charges_bounded_range_and_prefers_the_best(frame):
     table = table_for(frame, epsilon=50.0)
     table.encode(SCHEMA)
-    picks = [
-        table.select([("a",), ("b",)], lambda c, counts: 1000.0 if c == ("b",) else 0.0, 1.0, 2.0)
-        for _ in range(5)
-    ]
+    # The target misses b's marginal by all 5,000 rows and a's by nothing.
+    exact_a = frame["a"].value_counts().reindex(["x", "y", "z"], fill_value=0).to_numpy()
+    targets = {("a",): np.append(exact_a, 0), ("b",): np.zeros(11)}
+    picks = [table.select([("a",), ("b",)], L1Error(targets.__getitem__), 2.0) for _ in range(5)]
     assert picks == [1] * 5
     assert table.accountant.rho_spent("marginal") == pytest.approx(5 * 2.0**2 / 8)
+
+
+def test_select_takes_only_the_doors_own_scores(frame):
+    """A caller's function of the exact marginal could return anything about the data."""
+    table = table_for(frame, epsilon=50.0)
+    table.encode(SCHEMA)
+    with pytest.raises(DataError, match="door's scores"):
+        table.select([("a",), ("b",)], lambda clique, counts: float(counts[0]), 2.0)
+    assert table.accountant.charges == ()
 
 
 def test_category_counts_are_thresholded_and_pay_delta(frame):

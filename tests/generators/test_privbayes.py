@@ -15,12 +15,8 @@ from hypothesis import strategies as st
 from dpsynth.data import PrivateTable
 from dpsynth.data.counting import contingency
 from dpsynth.errors import BudgetError, DataError, NotFittedError
-from dpsynth.generators.privbayes import (
-    R_SCORE_SENSITIVITY,
-    PrivBayes,
-    maximal_parent_sets,
-    r_score,
-)
+from dpsynth.data.scores import R_SCORE_SENSITIVITY, r_score
+from dpsynth.generators.privbayes import PrivBayes, maximal_parent_sets
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import Budget
 from dpsynth.privacy.noise import NoiseSource
