@@ -17,10 +17,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from dpsynth._version import __version__
+
 # The release package is callable: dpsynth.release(...) runs the release pipeline (see its docstring).
 import dpsynth.release  # noqa: F401  (imports nothing heavy)
 
-__version__ = "0.1.0"
 
 _LAZY = {
     "Synthesizer": ("dpsynth.synthesizer", "Synthesizer"),

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from dpsynth import __version__
+from dpsynth._version import __version__
 from dpsynth.errors import DpsynthError
 
 EXIT_OK, EXIT_POLICY, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import dpsynth
+from dpsynth._version import __version__
 from dpsynth.errors import DataError, NotFittedError
 from dpsynth.generators import available, create, generator_class
 from dpsynth.privacy.budget import MARGINAL, Allocation
@@ -183,7 +183,7 @@ class Synthesizer:
                 "dpsynth_fit": FORMAT_VERSION,
                 "kind": "synthesizer fit",
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "library": {"name": "dpsynth", "version": dpsynth.__version__},
+                "library": {"name": "dpsynth", "version": __version__},
                 "privacy": jsonable(accountant.report()),
                 "noise_source": noise.description,
                 "schema": {"provenance": table.schema.provenance, "note": plan.note},

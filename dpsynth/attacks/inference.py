@@ -27,7 +27,7 @@ import pandas as pd
 from dpsynth.attacks.features import AttackEncoding, nearest_neighbours
 from dpsynth.attacks.risk import AttackColumns, RiskResult, check_attacks, sample_targets, sub_schema
 from dpsynth.errors import DataError
-from dpsynth.generators.base import as_generator
+from dpsynth.random_state import check_random_state
 from dpsynth.schema import Schema
 
 
@@ -62,7 +62,7 @@ def attribute_inference(
 
     Runs on the custodian's side: the result is not part of the DP guarantee.
     """
-    rng = as_generator(random_state)
+    rng = check_random_state(random_state)
     if not isinstance(secret, str) or secret not in getattr(schema, "encoded_columns", ()):
         raise DataError(f"secret must name one encoded column of the schema; got {secret!r}")
     if aux_cols is None:

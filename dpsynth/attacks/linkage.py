@@ -25,7 +25,7 @@ import pandas as pd
 from dpsynth.attacks.features import AttackEncoding, EncodedRows, nearest_neighbours
 from dpsynth.attacks.risk import RiskResult, check_attacks, sample_targets, sub_schema
 from dpsynth.errors import DataError
-from dpsynth.generators.base import as_generator
+from dpsynth.random_state import check_random_state
 from dpsynth.schema import Schema
 
 
@@ -77,7 +77,7 @@ def linkage(
 
     Runs on the custodian's side: the result is not part of the DP guarantee.
     """
-    rng = as_generator(random_state)
+    rng = check_random_state(random_state)
     if isinstance(aux_cols, (str, bytes)) or not isinstance(aux_cols, Sequence) or len(aux_cols) != 2:
         raise DataError("aux_cols must be a pair (A, B) of lists of column names")
     if set(aux_cols[0]) & set(aux_cols[1]):

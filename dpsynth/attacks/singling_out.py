@@ -43,7 +43,7 @@ from scipy.optimize import curve_fit
 
 from dpsynth.attacks.risk import AttackColumns, RiskResult
 from dpsynth.errors import DataError
-from dpsynth.generators.base import as_generator
+from dpsynth.random_state import check_random_state
 from dpsynth.schema import Schema
 
 logger = logging.getLogger(__name__)
@@ -277,7 +277,7 @@ def singling_out(
     Every table must match ``schema``; all its encoded columns are used. Runs on the
     custodian's side: the result is not part of the DP guarantee.
     """
-    rng = as_generator(random_state)
+    rng = check_random_state(random_state)
     if mode not in MODES:
         raise DataError(f"mode must be one of {MODES}; got {mode!r}")
     columns = AttackColumns.of(schema, schema.encoded_columns)

@@ -60,7 +60,7 @@ from dpsynth.attacks.membership import (
 from dpsynth.attacks.risk import RiskResult
 from dpsynth.attacks.singling_out import singling_out
 from dpsynth.errors import DataError
-from dpsynth.generators.base import as_generator
+from dpsynth.random_state import check_random_state
 from dpsynth.schema import Schema
 
 logger = logging.getLogger(__name__)
@@ -213,7 +213,7 @@ def run_attacks(
     if refit is not None and not callable(refit):
         raise DataError("refit must be a callable (train: DataFrame, rng: Generator) -> DataFrame, or None")
     sizes = LEVELS[level]
-    rng = as_generator(random_state)
+    rng = check_random_state(random_state)
     encoding = AttackEncoding(schema)
     seconds: dict[str, float] = {}
     skipped: dict[str, str] = {}

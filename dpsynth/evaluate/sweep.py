@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import dpsynth
+from dpsynth._version import __version__
 from dpsynth.data import PrivateTable
 from dpsynth.data.load import read_table
 from dpsynth.data.split import cap_units, coins
@@ -55,7 +55,7 @@ from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget
 from dpsynth.privacy.identity import content_signature
 from dpsynth.progress import Progress
 from dpsynth.schema import Schema, validate
-from dpsynth.schema.discover import DOMAIN_DELTA_RESERVE, discover_schema
+from dpsynth.data.discover import DOMAIN_DELTA_RESERVE, discover_schema
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ def _prepare(folder, frame, source, *, delta, schema, test_fraction, target, aud
     settings: dict[str, Any] = {
         "dpsynth_sweep": SWEEP_VERSION,
         "warning": WARNING,
-        "library": {"name": "dpsynth", "version": dpsynth.__version__},
+        "library": {"name": "dpsynth", "version": __version__},
         "data": {"source": source, "salt": salt, "content_check": content, "rows": len(frame)},
         "split": {"seed": split_seed, "test_fraction": test_fraction, "fit_rows": len(fit),
                   "holdout_rows": len(holdout), "test_rows": len(test)},

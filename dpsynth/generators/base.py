@@ -19,6 +19,7 @@ import pandas as pd
 from dpsynth.errors import DataError, NotFittedError
 from dpsynth.generators.conditions import _condition_plan, _target, _unmerge_weighted
 from dpsynth.models import GraphicalModel, ZeroProbabilityError
+from dpsynth.random_state import check_random_state
 from dpsynth.schema import Schema, decode
 
 FORMAT_VERSION = 1
@@ -34,15 +35,6 @@ def check_discrepancy(value: object) -> None:
     """Refuse a ``discrepancy`` stop (see :func:`~dpsynth.models.estimate`) outside [0, 1] or None."""
     if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1):
         raise DataError(f"discrepancy must be a number between 0 and 1, or None; got {value!r}")
-
-
-def as_generator(random_state: None | int | np.random.Generator) -> np.random.Generator:
-    """A numpy Generator from None, a seed, or a Generator (scikit-learn's ``random_state``)."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or (isinstance(random_state, int) and not isinstance(random_state, bool)):
-        return np.random.default_rng(random_state)
-    raise DataError(f"random_state must be None, an int or a numpy Generator; got {type(random_state).__name__}")
 
 
 class MarginalSynthesizer:
@@ -113,7 +105,7 @@ class MarginalSynthesizer:
             n_rows = self.n_rows_estimate
         if isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1:
             raise DataError(f"n_rows must be a positive integer; got {n_rows!r}")
-        rng = self._rng if random_state is None else as_generator(random_state)
+        rng = self._rng if random_state is None else check_random_state(random_state)
         if not conditions and not rebalance:
             codes = self.model_.sample(int(n_rows), rng)
             codes = self._unmerge(codes, rng)
@@ -248,7 +240,7 @@ class MarginalSynthesizer:
             GraphicalModel.from_dict(document["model"]),
             Schema.from_dict(document["schema"]),
             {k: np.asarray(v, dtype=np.int64) for k, v in document["merges"].items()},
-            as_generator(random_state),
+            check_random_state(random_state),
         )
         generator._restore_extra(document.get("extra", {}))
         return generator

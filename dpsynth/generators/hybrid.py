@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from dpsynth.errors import DataError, NotFittedError
-from dpsynth.generators.base import as_generator
+from dpsynth.random_state import check_random_state
 from dpsynth.generators.neural import (
     NeuralSynthesizer,
     TokenNetwork,
@@ -120,7 +120,7 @@ class HybridSynthesizer:
             raise DataError(f"max_marginal_size must be an integer of at least 2; got {size!r}")
         settings = self._network_settings()
         # Initialisation and sampling only, as in NeuralSynthesizer.fit.
-        rng = table.noise.sampling_rng if self.random_state is None else as_generator(self.random_state)
+        rng = table.noise.sampling_rng if self.random_state is None else check_random_state(self.random_state)
         schema = table.schema
         coarse, maps, groups = _coarsen(schema, size)
         numeric = numeric_columns(schema)
@@ -181,7 +181,7 @@ class HybridSynthesizer:
         n_rows = self.n_rows_estimate if n_rows is None else n_rows
         if isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1:
             raise DataError(f"n_rows must be a positive integer; got {n_rows!r}")
-        rng = self._rng if random_state is None else as_generator(random_state)
+        rng = self._rng if random_state is None else check_random_state(random_state)
         names = list(self.schema_.encoded_columns)
         binned = encode(self.backbone_.sample(int(n_rows), rng), self.coarse_schema_).codes.astype(np.int64)
         given = np.zeros((int(n_rows), len(self.network_.vocab)), np.int64)
@@ -221,7 +221,7 @@ class HybridSynthesizer:
         if document.get("dpsynth_model") != FORMAT_VERSION or document.get("method") != cls.name:
             raise DataError(f"{os.fspath(path)} is not a saved dpsynth {cls.name} model")
         generator = cls(**document["params"])
-        rng = as_generator(random_state)
+        rng = check_random_state(random_state)
         with tempfile.TemporaryDirectory() as folder:
             inner = Path(folder) / "backbone.json"
             inner.write_text(json.dumps(document["backbone"]), encoding="utf-8")

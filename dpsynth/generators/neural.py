@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from dpsynth.errors import BudgetExceeded, DataError, NotFittedError
-from dpsynth.generators.base import as_generator
+from dpsynth.random_state import check_random_state
 from dpsynth.generators.neural_model import (
     PARAMETER_NAMES,
     TokenLayout,
@@ -294,7 +294,7 @@ class NeuralSynthesizer:
             raise BudgetExceeded(f"part '{part}' has no budget left for the neural generator")
         # Initialisation and sampling only: DP-SGD holds for any data-independent initial weights
         # (Abadi et al. 2016), and its batches and noise come from the door's CSPRNG.
-        rng = table.noise.sampling_rng if self.random_state is None else as_generator(self.random_state)
+        rng = table.noise.sampling_rng if self.random_state is None else check_random_state(self.random_state)
         schema = table.schema
         first = schema.encoded_columns[0]
         rho = COUNT_SHARE * accountant.rho_allowance(part)
@@ -328,7 +328,7 @@ class NeuralSynthesizer:
         n_rows = self.n_rows_estimate_ if n_rows is None else n_rows
         if isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1:
             raise DataError(f"n_rows must be a positive integer; got {n_rows!r}")
-        rng = self._rng if random_state is None else as_generator(random_state)
+        rng = self._rng if random_state is None else check_random_state(random_state)
         tokens = self.network_.sample(np.zeros((int(n_rows), len(self.network_.vocab)), np.int64), rng)
         rows = np.empty_like(tokens)
         rows[:, self.order_] = tokens
@@ -361,5 +361,5 @@ class NeuralSynthesizer:
         generator.training_ = document["training"]
         generator.n_rows_estimate_ = document["n_rows_estimate"]
         generator.order_ = document["order"]
-        generator._rng = as_generator(random_state)
+        generator._rng = check_random_state(random_state)
         return generator

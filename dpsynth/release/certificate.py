@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import dpsynth
+from dpsynth._version import __version__
 from dpsynth.attacks.suite import AuditResult
 from dpsynth.evaluate.fidelity import mean_kway_tvd
 from dpsynth.release.bundle import sha256_file
@@ -121,7 +121,7 @@ def build_certificate(
     return {
         "dpsynth_certificate": CERTIFICATE_VERSION,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "library": {"name": "dpsynth", "version": dpsynth.__version__},
+        "library": {"name": "dpsynth", "version": __version__},
         "subject": "dpsynth release" if record is not None else "synthetic data from another tool",
         "privacy": None if record is None else privacy_statement(record),
         "privacy_note": note,

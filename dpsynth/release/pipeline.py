@@ -36,13 +36,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import dpsynth
+from dpsynth._version import __version__
 from dpsynth.attacks.suite import LEVELS, run_attacks
 from dpsynth.data.split import cap_units, unit_coins
 from dpsynth.data.load import read_table
 from dpsynth.errors import DataError, LedgerError, PrivacyWarning
 from dpsynth.generators import create
-from dpsynth.generators.base import as_generator
+from dpsynth.random_state import check_random_state
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import MARGINAL, Allocation, Budget, PrivacyUnit
 from dpsynth.privacy.ledger import Ledger
@@ -214,7 +214,7 @@ def release(
     )
     schema_note = plan.note
     unit = plan.budget.unit
-    rng = as_generator(seed)
+    rng = check_random_state(seed)
     fit_frame, holdout = (frame, None) if audit == "off" else split_holdout(frame, unit, rng, holdout_share)
     progress = progress or Progress(progress_steps(audit), enabled=False)
 
@@ -305,7 +305,7 @@ def _record(accountant, schema, noise, generator, n_rows, label, release_id, sch
         "dpsynth_release": RECORD_VERSION,
         "release_id": release_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "library": {"name": "dpsynth", "version": dpsynth.__version__},
+        "library": {"name": "dpsynth", "version": __version__},
         "statement": _statement(accountant, noise, schema_note),
         "privacy": privacy,
         "noise_source": noise.description,

@@ -34,7 +34,7 @@ from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget, Privacy
 from dpsynth.privacy.ledger import Ledger, Reservation
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.schema import Schema, suspect_identifiers, validate
-from dpsynth.schema.discover import DOMAIN_DELTA_RESERVE, discover_schema
+from dpsynth.data.discover import DOMAIN_DELTA_RESERVE, discover_schema
 from dpsynth.schema.encoding import check_columns
 from dpsynth.schema.kinds import check_kinds, is_kinds_document, kinds_from_document, kinds_from_dtypes, load_kinds
 

@@ -14,7 +14,7 @@ from dpsynth.privacy.ledger import Ledger
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.release.plan import Plan, charged, ledger_of, open_door
 from dpsynth.schema import infer_schema
-from dpsynth.schema.discover import DOMAIN_DELTA_RESERVE
+from dpsynth.data.discover import DOMAIN_DELTA_RESERVE
 
 
 def write_schema(

@@ -1,6 +1,6 @@
 """Schemas: column kinds, the Schema and its file format, encoding to integer codes and back.
 
-DP discovery of a schema lives in :mod:`dpsynth.schema.discover`; :func:`infer_schema` is the
+DP discovery of a schema measures through the door, in :mod:`dpsynth.data.discover`; :func:`infer_schema` is the
 non-DP draft for review.
 """
 

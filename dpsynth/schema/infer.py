@@ -2,7 +2,7 @@
 
 Nothing here is differentially private. :func:`infer_schema` exists so a custodian can start
 from a draft and keep only what is public knowledge; a release is DP only if every category
-and bound it keeps is public. Otherwise, discover the schema under DP (``schema.discover``).
+and bound it keeps is public. Otherwise, discover the schema under DP (:mod:`dpsynth.data.discover`).
 """
 
 from __future__ import annotations

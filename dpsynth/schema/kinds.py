@@ -4,7 +4,7 @@ A column's kind (categorical, numeric, integer, identifier) decides how every ce
 so it must never come from something a parser inferred from the private cells: one cell
 ``age=CANARY`` would turn a whole column categorical. Kinds come from a declaration (a full
 schema, a kinds-only declaration, or dtypes the user states are public) or from a DP decision
-over :data:`VALUE_CLASSES` counts (see :mod:`dpsynth.schema.discover`). The helpers here read
+over :data:`VALUE_CLASSES` counts (see :mod:`dpsynth.data.discover`). The helpers here read
 each cell on its own, so one record changes only its own row's class and value.
 """
 

@@ -30,7 +30,7 @@ from dpsynth.privacy.accountant import Accountant, PlannedMeasurement
 from dpsynth.privacy.budget import DOMAIN, MARGINAL
 from dpsynth.privacy.events import DiscreteGaussianMechanism
 from dpsynth.progress import Progress
-from dpsynth.schema.discover import DOMAIN_DELTA_RESERVE
+from dpsynth.data.discover import DOMAIN_DELTA_RESERVE
 from tests.conftest import SHARED_DATA
 
 

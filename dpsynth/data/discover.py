@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 
+from dpsynth.data.private_table import PrivateTable
 from dpsynth.errors import BudgetExceeded, SchemaError
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import DOMAIN
@@ -64,7 +64,7 @@ def _supported_span(counts: np.ndarray, sigma: float) -> tuple[int, int] | None:
     return int(supported[0]), int(supported[-1])
 
 
-def _numeric_bounds(table: Any, column: str, sigma: float) -> tuple[float, float]:
+def _numeric_bounds(table: PrivateTable, column: str, sigma: float) -> tuple[float, float]:
     counts = table.numeric_histogram(column, PUBLIC_GRID, sigma, part=DOMAIN)
     # counts[0] is below the grid, counts[i] is [grid[i-1], grid[i]), counts[-2] is above it.
     span = _supported_span(counts[:-1], sigma)
@@ -76,7 +76,7 @@ def _numeric_bounds(table: Any, column: str, sigma: float) -> tuple[float, float
 
 
 def _refine(
-    table: Any, column: str, lower: float, upper: float, sigma: float, integer: bool, bins: int, binning: str
+    table: PrivateTable, column: str, lower: float, upper: float, sigma: float, integer: bool, bins: int, binning: str
 ) -> Numeric:
     fine = np.linspace(lower, upper, FINE_BINS + 1)
     counts = table.numeric_histogram(column, fine, sigma, part=DOMAIN)[1:-2]
@@ -120,7 +120,7 @@ def decide_kind(counts: np.ndarray, sigma: float) -> str:
     return "integer" if fractional <= max(FRACTION_SHARE * numbers, slack) else "numeric"
 
 
-def _decide_kinds(table: Any, columns: list[str], rho: float) -> dict[str, str]:
+def _decide_kinds(table: PrivateTable, columns: list[str], rho: float) -> dict[str, str]:
     """Kinds of ``columns`` decided from noisy value-class counts that spend ``rho`` of the domain part."""
     plan = [PlannedMeasurement(table.sensitivity_scale, 1.0)] * len(columns)
     sigmas = table.accountant.calibrate(DOMAIN, plan, rho=rho)
@@ -131,7 +131,7 @@ def _decide_kinds(table: Any, columns: list[str], rho: float) -> dict[str, str]:
 
 
 def discover_schema(
-    table: Any, bins: int = 32, binning: str = "uniform", kinds: Mapping[str, str] | None = None
+    table: PrivateTable, bins: int = 32, binning: str = "uniform", kinds: Mapping[str, str] | None = None
 ) -> Schema:
     """Discover a schema for every column of ``table`` under DP (spends all of ``domain``).
 
