@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Reproduce every figure of RESULTS.md in one run: dpsynth's marginal generators and their
 # peers on the same split (each run in its own process, one at a time), then the samplers,
-# calibration and counting micro-benchmarks; the marginal-generator section of RESULTS.md is
-# rewritten from the rows (benchmarks/report_marginal.py; other sections are left alone).
+# calibration and counting micro-benchmarks. The marginal generators' rows are averaged into
+# benchmarks/results/marginal.csv and RESULTS.md's tables rewritten from the committed rows
+# (benchmarks/report_marginal.py, then benchmarks/report.py); the other benchmarks print their
+# rows, which go into their CSV under benchmarks/results/ before `python benchmarks/report.py`.
 # Outputs go to benchmarks/out/ (ignored by git). Peers need benchmarks/setup_peers.sh once.
 #   bash benchmarks/run_all.sh [EPSILONS] [SEEDS]      (defaults: 0.3,1,3,10 and 0,1,2)
 # The full peer grid is long: private-pgm's AIM is capped at 25 minutes a run on mbi 1.1.0
@@ -36,7 +38,7 @@ $py benchmarks/bench_calibrate.py | tee benchmarks/out/calibrate.md
 $py benchmarks/bench_counting.py | tee benchmarks/out/counting.md
 # The attack suite (issue 6), the neural and hybrid generators beside DP-CTGAN (issue 5; bench_neural
 # drives peers_neural.py in the smartnoise venv itself), and the comparison sweep (issue 7). These
-# append their own sections' figures to benchmarks/out/; their RESULTS.md sections are written by hand.
+# write their figures to benchmarks/out/; their rows go into benchmarks/results/ as above.
 $py benchmarks/bench_audit.py --out benchmarks/out/audit.json | tee benchmarks/out/audit.md
 $py benchmarks/bench_neural.py --out benchmarks/out/neural.json | tee benchmarks/out/neural.md
 $py benchmarks/bench_compare.py --methods mst,aim,privbayes,neural,hybrid --out benchmarks/out/compare | tee benchmarks/out/compare.md

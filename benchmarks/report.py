@@ -1,0 +1,333 @@
+"""Write every table of benchmarks/RESULTS.md from the rows committed in benchmarks/results/.
+
+Each table of the page sits between ``<!-- table:NAME:begin -->`` and ``<!-- table:NAME:end -->``
+and is written from ``benchmarks/results/NAME.csv`` alone (one row per system and setting, with
+the date and commit that recorded it), ratios against the peer included; the prose around the
+tables is written by hand. Nothing is re-run.
+
+    python benchmarks/report.py            # rewrite the tables of RESULTS.md in place
+    python benchmarks/report.py --check    # exit 1 if RESULTS.md is not what the rows give
+
+A benchmark's fresh rows go into its CSV (``report_marginal.py`` does that for the marginal
+generators from ``benchmarks/out/``; the other benchmarks print their rows, which are copied in),
+then this script rewrites the page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+PAGE = HERE / "RESULTS.md"
+
+
+def rows(name: str, folder: Path = RESULTS) -> list[dict[str, str]]:
+    with open(folder / f"{name}.csv", newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def num(text: str | None) -> float:
+    """The number a cell holds (thousands separators allowed), NaN when it holds none."""
+    try:
+        return float(str(text).replace(",", ""))
+    except ValueError:
+        return math.nan
+
+
+def thousands(text: str) -> str:
+    """A number of 1,000 or more with thousands separators (its decimals kept); other text as it is."""
+    match = re.fullmatch(r"(\d{4,})(\.\d+)?", text or "")
+    return f"{int(match.group(1)):,}{match.group(2) or ''}" if match else text
+
+
+def times(value: float) -> str:
+    """A ratio: one decimal below 10, whole numbers above."""
+    if math.isnan(value):
+        return ""
+    return f"{value:.1f}x" if value < 10 else f"{value:,.0f}x"
+
+
+def spread(row: dict[str, str], name: str) -> str:
+    """``mean ± sd``, ``mean``, or ``lo-hi`` when only the range over the runs is recorded."""
+    mean, sd = row.get(name, ""), row.get(name + "_sd", "")
+    if mean:
+        return thousands(mean) + (f" ± {thousands(sd)}" if sd else "")
+    lo, hi = row.get(name + "_lo", ""), row.get(name + "_hi", "")
+    return f"{thousands(lo)}-{thousands(hi)}" if lo and hi else ""
+
+
+def bounds(row: dict[str, str], name: str) -> tuple[float, float]:
+    """The mean twice, or the recorded range, as numbers."""
+    if row.get(name):
+        return num(row[name]), num(row[name])
+    return num(row.get(name + "_lo")), num(row.get(name + "_hi"))
+
+
+def markdown(header: list[str], align: str, body: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"]
+    return lines + ["| " + " | ".join(cells) + " |" for cells in body]
+
+
+class Notes:
+    """Row notes as numbered marks after a row's first cell, listed under the table."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def mark(self, text: str) -> str:
+        if not text:
+            return ""
+        if text not in self.texts:
+            self.texts.append(text)
+        return f" [{self.texts.index(text) + 1}]"
+
+    def lines(self) -> list[str]:
+        return [""] + [f"[{k}] {text}" for k, text in enumerate(self.texts, 1)] if self.texts else []
+
+
+def provenance(name: str, table: list[dict[str, str]]) -> str:
+    dates = sorted({r["date"] for r in table if r.get("date")})
+    commits = sorted({r["commit"] for r in table if r.get("commit")})
+    when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+    return (f"Rows: `benchmarks/results/{name}.csv`, recorded {when} "
+            f"({'commit' if len(commits) == 1 else 'commits'} {', '.join(commits)}).")
+
+
+# Marginal generators against their peers -------------------------------------------------------
+
+FAMILY = re.compile(r"\b(AIM|MST|PrivBayes)\b")
+FAMILY_ORDER = {"AIM": 0, "MST": 1, "PrivBayes": 2}
+
+
+def within_noise(ours: dict[str, str], peer: dict[str, str]) -> bool:
+    """Two 3-way TVD means differ within their seeds' spread: by at most twice the larger
+    standard deviation, and at least 0.005."""
+    sds = [num(ours.get("tvd_3way_sd")), num(peer.get("tvd_3way_sd")), 0.0]
+    widest = max(s for s in sds if not math.isnan(s))
+    return abs(num(ours["tvd_3way"]) - num(peer["tvd_3way"])) <= max(2 * widest, 0.005)
+
+
+def speed_ratio(peer: dict[str, str], ours: dict[str, str], finished: bool) -> str:
+    """The peer's seconds over dpsynth's: a ratio of means, or the range any pair of runs can
+    give when a side records only the range; 'over' when the peer did not finish in its cap."""
+    p_lo, p_hi = bounds(peer, "seconds")
+    o_lo, o_hi = bounds(ours, "seconds")
+    if not finished:
+        return "over " + times(p_lo / o_hi) if not math.isnan(p_lo / o_hi) else ""
+    lo, hi = p_lo / o_hi, p_hi / o_lo
+    return times(lo) if times(lo) == times(hi) else f"{times(lo)[:-1]}-{times(hi)}"
+
+
+def table_marginal(table: list[dict[str, str]]) -> list[str]:
+    def key(row: dict[str, str]) -> tuple:
+        family = FAMILY.search(row["system"])
+        return (num(row["epsilon"]), FAMILY_ORDER.get(family.group(1) if family else "", 3),
+                not row["system"].startswith("dpsynth"))
+
+    ordered = sorted(table, key=key)  # stable: peers keep the order of the file
+    ours = {(num(r["epsilon"]), FAMILY.search(r["system"]).group(1)): r
+            for r in ordered if r["system"].startswith("dpsynth")}
+    notes, body = Notes(), []
+    for row in ordered:
+        finished = int(row["seeds"]) > 0
+        seeds = f"{row['seeds']} of {row['runs']}" + (f" ({row['status']})" if row["status"] else "")
+        tvd_ratio = speed = ""
+        family = FAMILY.search(row["system"])
+        reference = ours.get((num(row["epsilon"]), family.group(1))) if family else None
+        if reference is not None and reference is not row:
+            if finished:
+                tvd_ratio = f"{num(reference['tvd_3way']) / num(row['tvd_3way']):.2f}"
+                tvd_ratio += " (within noise)" if within_noise(reference, row) else ""
+            speed = speed_ratio(row, reference, finished)
+        body.append([
+            row["system"] + notes.mark(row.get("note", "")), f"{num(row['epsilon']):g}",
+            spread(row, "tvd_1way"), spread(row, "tvd_2way"), spread(row, "tvd_3way"),
+            spread(row, "tstr_auc"), spread(row, "seconds"), spread(row, "peak_mb"), seeds,
+            tvd_ratio, speed,
+        ])
+    header = ["system", "epsilon", "1-way TVD", "2-way TVD", "3-way TVD", "TSTR AUC", "seconds",
+              "peak MB", "seeds", "dpsynth's 3-way TVD ÷ this", "this seconds ÷ dpsynth's"]
+    return markdown(header, "lrrrrrrrlrr", body) + notes.lines()
+
+
+# Exact noise samplers --------------------------------------------------------------------------
+
+def table_samplers(table: list[dict[str, str]]) -> list[str]:
+    cells: dict[tuple[str, str], dict[tuple[str, str], float]] = {}
+    for row in table:
+        cells.setdefault((row["sampler"], row["scale"]), {})[(row["generator"], row["per_call"])] = num(row["rate"])
+    body = []
+    for (sampler, scale), rate in cells.items():
+        chacha = rate.get(("ChaCha20", "1000000"), math.nan)
+        peer = rate.get(("diffprivlib", "1"), math.nan)
+        pcg = rate.get(("PCG64DXSM", "1000000"), math.nan)
+        shown = [rate.get(k, math.nan) for k in (("ChaCha20", "1000000"), ("ChaCha20", "10000000"),
+                                                   ("PCG64DXSM", "1000000"), ("PCG64DXSM", "10000000"))]
+        body.append([sampler, scale, *(f"{r:,.0f}" if not math.isnan(r) else "" for r in (*shown, peer)),
+                     times(chacha / peer), f"{chacha / pcg:.2f}"])
+    header = ["sampler", "sigma / scale", "ChaCha20, 10^6 a call", "ChaCha20, 10^7 a call",
+              "PCG64DXSM, 10^6 a call", "PCG64DXSM, 10^7 a call", "diffprivlib, scalar",
+              "ChaCha20 ÷ diffprivlib", "ChaCha20 ÷ PCG64DXSM"]
+    return markdown(header, "lrrrrrrrr", body)
+
+
+# Calibration, counting -------------------------------------------------------------------------
+
+def table_calibrate(table: list[dict[str, str]]) -> list[str]:
+    body = [[r["case"], r["dpsynth_seconds"], r["peer_seconds"] or "-",
+             times(num(r["peer_seconds"]) / num(r["dpsynth_seconds"])) or "-",
+             r["dpsynth_scale"], r["peer_scale"] or "-"] for r in table]
+    header = ["case", "dpsynth seconds", "dp-accounting seconds", "dp-accounting ÷ dpsynth",
+              "dpsynth scale", "dp-accounting scale"]
+    return markdown(header, "lrrrrr", body)
+
+
+def table_counting(table: list[dict[str, str]]) -> list[str]:
+    ours = num(table[0]["ms"])
+    body = [[r["method"], r["ms"], times(num(r["ms"]) / ours)] for r in table]
+    return markdown(["method", "ms", "÷ dpsynth"], "lrr", body)
+
+
+# Comparison sweep ------------------------------------------------------------------------------
+
+METHOD_ORDER = {"MST": 0, "AIM": 1, "PrivBayes": 2, "neural": 3, "hybrid": 4}
+
+
+def table_compare(table: list[dict[str, str]]) -> list[str]:
+    ordered = sorted(table, key=lambda r: (num(r["epsilon"]), METHOD_ORDER.get(r["method"], 9)))
+    mst = {num(r["epsilon"]): r for r in table if r["method"] == "MST"}
+    notes, body = Notes(), []
+    for r in ordered:
+        base = mst[num(r["epsilon"])]
+        body.append([
+            r["method"] + notes.mark(r.get("note", "")), r["epsilon"], r["tvd_1way"], r["tvd_2way"],
+            r["tvd_3way"], r["numeric_w"], r["corr_diff"], r["tstr_auc"], r["attack_auc"], r["epsilon_bound"],
+            thousands(r["fit_s"]), thousands(r["peak_mib"]),
+            "" if r is base else f"{num(r['tvd_3way']) / num(base['tvd_3way']):.2f}",
+            "" if r is base else times(num(r["fit_s"]) / num(base["fit_s"])),
+        ])
+    header = ["method", "epsilon", "1-way TVD", "2-way TVD", "3-way TVD", "numeric W", "corr. diff",
+              "TSTR AUC", "attack AUC", "epsilon bound", "fit s", "peak MiB", "3-way ÷ MST's", "fit s ÷ MST's"]
+    return markdown(header, "lrrrrrrrrrrrrr", body) + notes.lines()
+
+
+# Neural and hybrid -----------------------------------------------------------------------------
+
+def table_neural(table: list[dict[str, str]]) -> list[str]:
+    def at(prefix: str, epsilon: str) -> dict[str, str] | None:
+        return next((r for r in table if r["system"].startswith(prefix) and r["epsilon"] == epsilon), None)
+
+    notes, body = Notes(), []
+    for r in table:
+        peer, mst = at("smartnoise-synth DP-CTGAN", r["epsilon"]), at("dpsynth mst", r["epsilon"])
+        ours = r["system"].startswith("dpsynth")
+        body.append([
+            r["system"] + notes.mark(r.get("note", "")), r["epsilon"], r["tvd_2way"], r["w1_mean"], r["w1_age"],
+            r["w1_fnlwgt"], r["w1_hours"], r["tstr_auc"], thousands(r["seconds"]), thousands(r["peak_mb"]),
+            r["joint_eps"], r["naive_sum"],
+            f"{num(r['tvd_2way']) / num(peer['tvd_2way']):.2f}" if ours and peer else "",
+            f"{num(r['w1_mean']) / num(mst['w1_mean']):.2f}" if ours and mst and r is not mst else "",
+        ])
+    header = ["system", "epsilon", "2-way TVD", "mean W1 / range", "W1 age", "W1 fnlwgt", "W1 hours",
+              "TSTR AUC", "seconds", "peak MB", "joint eps", "naive sum", "2-way ÷ DP-CTGAN's",
+              "mean W1 ÷ MST's"]
+    return markdown(header, "lrrrrrrrrrrrrr", body) + notes.lines()
+
+
+# Attack suite ----------------------------------------------------------------------------------
+
+def table_audit(table: list[dict[str, str]]) -> list[str]:
+    notes, body = Notes(), []
+    for r in table:
+        body.append([
+            r["generator"] + notes.mark(r.get("note", "")), r["epsilon"] or "-", r["verdict"], r["dcr_auc"],
+            r["domias_auc"], r["shadow_auc"], r["tpr_at_fpr_1pct"], f"{r['epsilon_bound']} ({r['epsilon_bound_max']})",
+            r["singling_out"], r["linkage"], r["inference"], f"{thousands(r['audit_s'])} ({thousands(r['shadow_s'])})",
+            thousands(r["cpu_s"]) or "-", r["peak_mib"], r["load"],
+        ])
+    header = ["generator", "epsilon", "verdict", "DCR AUC", "DOMIAS AUC", "shadow AUC (3 v 3)", "TPR at FPR 1%",
+              "epsilon bound (most it can show)", "singling-out risk", "linkage risk", "inference risk",
+              "audit s (shadow s)", "CPU s", "peak MiB", "load"]
+    return markdown(header, "lllrrrrrrrrrrrl", body) + notes.lines()
+
+
+# Anonymeter agreement --------------------------------------------------------------------------
+
+def table_agreement(table: list[dict[str, str]]) -> list[str]:
+    body, inside, overlap = [], 0, 0
+    for r in table:
+        d, d_lo, d_hi = num(r["dpsynth_risk"]), num(r["dpsynth_lo"]), num(r["dpsynth_hi"])
+        a_lo, a_hi = num(r["anonymeter_lo"]), num(r["anonymeter_hi"])
+        is_in, overlaps = a_lo <= d <= a_hi, d_lo <= a_hi and a_lo <= d_hi
+        inside, overlap = inside + is_in, overlap + overlaps
+        body.append([
+            r["case"], r["evaluator"],
+            f"{r['dpsynth_risk']} [{r['dpsynth_lo']}, {r['dpsynth_hi']}]",
+            f"{r['anonymeter_risk']} [{r['anonymeter_lo']}, {r['anonymeter_hi']}]",
+            "yes" if is_in else "NO", "yes" if overlaps else "NO", r["dpsynth_s"], r["anonymeter_s"],
+            times(num(r["anonymeter_s"]) / num(r["dpsynth_s"])),
+        ])
+    header = ["case", "evaluator", "dpsynth risk [95% CI]", "anonymeter risk [95% CI]",
+              "in anonymeter's CI", "intervals overlap", "dpsynth s", "anonymeter s", "anonymeter s ÷ dpsynth s"]
+    return markdown(header, "llllllrrr", body) + [
+        "", f"dpsynth's risk within anonymeter's interval: {inside} of {len(table)}; "
+        f"intervals overlap: {overlap} of {len(table)}."]
+
+
+TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
+    "marginal": table_marginal,
+    "samplers": table_samplers,
+    "calibrate": table_calibrate,
+    "counting": table_counting,
+    "compare": table_compare,
+    "neural": table_neural,
+    "audit": table_audit,
+    "agreement": table_agreement,
+}
+
+
+def block(name: str, folder: Path = RESULTS) -> str:
+    table = rows(name, folder)
+    lines = TABLES[name](table) + ["", provenance(name, table)]
+    return "\n".join([f"<!-- table:{name}:begin -->", *lines, f"<!-- table:{name}:end -->"])
+
+
+def render(page: str, folder: Path = RESULTS) -> str:
+    """The page with every table block rewritten from the rows; every table must have its markers."""
+    for name in TABLES:
+        pattern = re.compile(rf"<!-- table:{name}:begin -->.*?<!-- table:{name}:end -->", re.S)
+        found = pattern.search(page)
+        if not found:
+            raise SystemExit(f"RESULTS.md has no <!-- table:{name}:begin/end --> markers")
+        page = page[: found.start()] + block(name, folder) + page[found.end() :]
+    return page
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if the page is not what the rows give")
+    parser.add_argument("--page", default=str(PAGE))
+    args = parser.parse_args(argv)
+    path = Path(args.page)
+    page = path.read_text(encoding="utf-8")
+    new = render(page)
+    if args.check:
+        if new != page:
+            print(f"{path} differs from what benchmarks/results/ gives: run python benchmarks/report.py",
+                  file=sys.stderr)
+            return 1
+        return 0
+    if new != page:
+        path.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
