@@ -287,9 +287,10 @@ def default_bandwidth(reference: EncodedRows, synthetic: EncodedRows, rng: np.ra
 
     Computed on at most :data:`BANDWIDTH_SAMPLE` reference rows drawn with ``rng``, and at
     least :data:`MIN_BANDWIDTH`; it reads no member (reference rows are public or held out).
-    A quartile rather than the median keeps the kernel local: on Adult with a generator that
-    copies its training rows, the median (about 0.07) gave AUC 0.70, the quartile (about
-    0.015) 0.87, while a generator that saw no training row stayed at 0.5 with either.
+    A quartile rather than the median keeps the kernel local, so it separates the members of a
+    generator that copies its training rows more clearly, while a generator that saw no
+    training row stays at guessing with either (see
+    ``benchmarks/notes/2026-11-23-design-measurements.md``).
     """
     sample = rng.choice(len(reference), size=min(BANDWIDTH_SAMPLE, len(reference)), replace=False)
     nearest = nearest_neighbours(reference.take(sample), synthetic)[0][:, 0]

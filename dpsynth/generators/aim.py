@@ -68,14 +68,14 @@ class AIM(MarginalSynthesizer):
         Must be at least the number of columns: the 1-way step costs 0.9 * d / T of rho.
     max_iters : Private-PGM iterations of the final estimation.
     round_iters : Private-PGM iterations of the warm-started estimation after each round.
-        Better-fitted rounds anneal later, so more rounds run; but on Adult (10 seeds) 1000
-        reached 3-way TVD 0.143 against 0.146 with 300 at epsilon 0.3 (within the seeds' spread
-        of 0.007) and 0.1001 against 0.1002 at epsilon 1, at 2-2.5 times the time.
+        Better-fitted rounds anneal later, so more rounds run; but on Adult 1000 gained no more
+        than the seeds' spread over 300, at several times the time (see
+        ``benchmarks/notes/2026-12-03-aim-against-private-pgm.md``).
     compress : merge codes whose noisy 1-way count is below 3 sigma0 after the 1-way step (MST's
         domain compression). Off by default: AIM's sigma0 is large (the 1-way step gets 0.9 / 16
         of rho), so it merges codes that the later, annealed rounds could have resolved; on
-        Adult it costs 3-way TVD at epsilon <= 1 (0.21 against 0.15 at epsilon 0.3) and saves
-        time and memory only at high epsilon.
+        Adult it costs accuracy at epsilon <= 1 and saves time and memory only at high epsilon
+        (see ``benchmarks/notes/2026-11-23-design-measurements.md``).
     """
 
     name = "aim"

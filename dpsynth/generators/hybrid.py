@@ -62,10 +62,9 @@ class HybridSynthesizer:
     Parameters
     ----------
     backbone : ``"aim"`` (default) or ``"mst"``, fitted on the ``marginal`` part. Chosen by
-        measurement on raw Adult at the default split (RESULTS.md, "Neural and hybrid"): at
-        epsilon 1 and 3 the AIM backbone reached 2-way TVD 0.064 and 0.034 against 0.072 and
-        0.047 with MST, and TSTR AUC 0.891 and 0.909 against 0.819 and 0.828; MST is 30-40x
-        faster there.
+        measurement on raw Adult: the AIM backbone is closer on 2-way marginals and model
+        accuracy, MST is much faster (see ``benchmarks/RESULTS.md``, "Neural and hybrid
+        generators").
     backbone_params : keyword arguments for the backbone.
     max_marginal_size : categorical columns with more codes enter the backbone coarsened.
     epochs, batch_size, learning_rate, clipping_norm, embed, hidden, fine_bins, random_state :

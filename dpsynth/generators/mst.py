@@ -45,8 +45,8 @@ class MST(MarginalSynthesizer):
     max_iters : most trial steps of Private-PGM's mirror descent (private-pgm's MST takes 10,000).
     discrepancy : where the final fit stops between the least-squares floor of its residuals
         (0) and the noise's own level (1), see :func:`~dpsynth.models.estimate`; None fits until
-        ``max_iters``. Fitted to the floor, the model fits the noise: on Adult the default 0.5
-        came within 0.001 of the best 3-way error over the steps on 16 runs.
+        ``max_iters``. Fitted to the floor, the model fits the noise; the default 0.5 stops near
+        the best step on Adult (see ``benchmarks/notes/2026-11-23-stopping-rule.md``).
     max_cells : refuse (ModelTooLarge) a model whose junction tree has more cells than this.
     """
 

@@ -13,12 +13,13 @@ Architecture: a NADE-style autoregressive model (:mod:`dpsynth.generators.neural
 Every token is a categorical with its own small vocabulary, so one softmax per token fits
 categorical, binned-numeric, within-bin and missing codes alike; the exact likelihood is a
 low-variance loss for DP-SGD (a GAN's critic signal is what DP-SGD noises in DP-CTGAN); and one
-forward pass covers a row, so per-sample gradients stay cheap. Measured per DP-SGD step on
-raw Adult's token layout (batch 512, the 2-core development machine): per-sample gradients
-plus clipping cost 1.1 CPU-seconds at embed 32 / hidden 96 (61k parameters) and 0.73 at
-16 / 64 (36k), hence the smaller default; smartnoise-synth's DP-CTGAN did not finish two of its
-300 default epochs in 15 minutes there. A VAE was not measured. Datetime columns keep their
-bins (decoded uniformly within them); only numeric columns get within-bin tokens.
+forward pass covers a row, so per-sample gradients stay cheap. Per-sample gradients and
+clipping dominate a DP-SGD step and grow with the network, hence the small default (embed 16,
+hidden 64; see ``benchmarks/notes/2026-11-23-design-measurements.md``); smartnoise-synth's
+DP-CTGAN could not run its default epochs in the time the benchmark allows (see
+``benchmarks/RESULTS.md``, "Neural and hybrid generators"). A VAE was not measured. Datetime
+columns keep their bins (decoded uniformly within them); only numeric columns get within-bin
+tokens.
 """
 
 from __future__ import annotations
@@ -98,8 +99,8 @@ def cheapest_batch(
     steps and the signal as the steps, so noise over signal goes as ``multiplier / sqrt(q)``.
     Under the continuous Gaussian's curve that favours large batches; Zhu & Wang's bound
     (dpsynth's DP-SGD curve) has a per-step floor that grows like ``q^3`` and can make a small
-    share's noise at a large batch ten times what a batch half or a quarter as large needs
-    (RESULTS.md, "Neural and hybrid"). The choice reads
+    share's noise at a large batch several times what a batch half or a quarter as large needs
+    (see ``benchmarks/notes/2026-11-23-neural-and-hybrid.md``). The choice reads
     only public facts (the share, delta, the DP row count), so it is post-processing; the search
     stops at the first halving that does not help.
     """

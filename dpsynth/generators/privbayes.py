@@ -46,11 +46,10 @@ DEFAULT_MAX_CELLS_PER_CONDITIONAL = 2**13
 #: the mirror descent of Private-PGM touches every cell at each of its ``max_iters`` steps.
 DEFAULT_MAX_MODEL_CELLS = 2**20
 
-#: Default ``discrepancy`` stop of the fit. Against the former fixed 1,000 steps, on 17 runs
-#: (Adult in both encodings, PUMS, German credit; epsilon 0.3-10; ``benchmarks/bench_stopping.py
-#: --method privbayes``) it lowered the model's mean 3-way error by 0.0014 on average and by
-#: 0.003-0.007 on Adult at epsilon 3-10, and raised it by at most 0.004 (PUMS, 1,000 rows, where
-#: the error is 0.3); larger fractions stopped too early on the small tables.
+#: Default ``discrepancy`` stop of the fit: on Adult, PUMS and German credit it did better than
+#: the former fixed 1,000 steps on average, and larger fractions stopped too early on the small
+#: tables (``benchmarks/bench_stopping.py --method privbayes``; see
+#: ``benchmarks/notes/2026-11-23-stopping-rule.md``).
 DEFAULT_DISCREPANCY = 0.02
 
 

@@ -9,7 +9,8 @@ marginals mu in (total times) the marginal polytope minimising
 the negative Gaussian log-likelihood of the measurements and private-pgm's L2 loss (it divides
 each residual by its sigma before squaring). A measurement with half the noise counts four
 times as much, which matters when an adaptive method anneals sigma between rounds: weighting
-by 1/sigma_m instead cost AIM 0.01 of 3-way TVD at epsilon 0.3 on Adult (``benchmarks/RESULTS.md``).
+by 1/sigma_m instead underweights AIM's most precise measurements and cost it accuracy at low
+epsilon (see ``benchmarks/notes/2026-12-03-aim-against-private-pgm.md``).
 The minimiser is represented by a graphical model whose cliques are the measured ones.
 
 The solver is entropic mirror descent over the marginal polytope (the paper's Algorithm 1):
@@ -20,8 +21,9 @@ halves. After an accepted step alpha doubles, so the next trial probes a step tw
 (the backtracking line search of private-pgm's mirror descent, which tracks the local curvature,
 often far below the worst case on these losses, instead of creeping up to it), except right
 after a halving, when the doubled step has just failed: then alpha stays, which saves the trial
-that would fail again (on noisy Adult marginals, 200 trials reached a 13% lower loss than
-doubling every time, and 12% lower than growing 5% per step). The rule always
+that would fail again (on noisy Adult marginals the same trials reached a lower loss than
+doubling every time, or growing 5% per step; see
+``benchmarks/notes/2026-11-23-design-measurements.md``). The rule always
 lets alpha <= 1 / (2 L) pass, where L = total * sum_m 1/sigma_m^2: by Pinsker's inequality L is
 the loss's smoothness relative to the mirror map's Bregman divergence total * KL (Lu, Freund &
 Nesterov 2018), and that divergence is at most the symmetrised one, alpha times the predicted
@@ -45,11 +47,10 @@ sigma_m^2 is about the number of measured cells at the true marginals, and falls
 at the least-squares fit. A first pass finds F; the second retraces the same (deterministic)
 descent and stops once the chi-square is ``discrepancy`` of the way from F back up to the cell
 count. Both passes read only the noisy marginals and their public sigmas, so this is
-post-processing like the rest of the fit. The half-way point, MST's default, came within 0.001
-of the best 3-way error over all stopping points on every one of 16 Adult runs (epsilon 0.3-10,
-compressed and uncompressed domains), while fitting to convergence cost up to 0.039
-(``benchmarks/RESULTS.md``). PrivBayes's families overlap less, its floor sits further below
-the noise level, and its best stop is nearer the floor (its default is 0.02).
+post-processing like the rest of the fit. The half-way point, MST's default, stops near the
+best step on Adult at every epsilon tried, where fitting to convergence fits the noise (see
+``benchmarks/notes/2026-11-23-stopping-rule.md``). PrivBayes's families overlap less, its floor
+sits further below the noise level, and its best stop is nearer the floor (its default is 0.02).
 """
 
 from __future__ import annotations

@@ -66,8 +66,8 @@ def _connecting_subtree(tree: JunctionTree, attrs: Sequence[str]) -> list[int]:
 def clique_probabilities(beliefs: Sequence[Factor]) -> list[Factor]:
     """The calibrated log clique marginals as probabilities (a cell below the smallest float
     is zero mass). Marginal queries read these, so a large clique is exponentiated once per
-    model rather than once per query (AIM's 469 candidate marginals of an epsilon-10 model of
-    Adult: 50 s instead of 63 s; the contractions of cliques spanning queries are the rest)."""
+    model rather than once per query, which AIM's selection repeats for every candidate (see
+    ``benchmarks/notes/2026-11-23-marginal-engine.md``)."""
     return [Factor(b.attrs, np.exp(b.values)) for b in beliefs]
 
 
@@ -80,9 +80,10 @@ def marginal_probabilities(tree: JunctionTree, probabilities: Sequence[Factor], 
     prod(clique marginals) / prod(separator marginals) (Koller & Friedman 2009, prop. 10.3); it is
     summed onto ``attrs`` as one tensor contraction whose pairwise order ``numpy.einsum``
     chooses greedily, so the joint itself, and any table much larger than the cliques, is never
-    formed (joining whole factors first took hundreds of MB on Adult's larger AIM models).
-    Eliminating in the subtree's own order instead, leaves first, took 30-80 s on some 3-way
-    queries of an AIM model at epsilon 10 where the greedy contraction took under 0.5 s.
+    formed (joining whole factors first took far more memory on large AIM models).
+    Eliminating in the subtree's own order instead, leaves first, was far slower on 3-way
+    queries that carry asked-for attributes through large cliques (see
+    ``benchmarks/notes/2026-11-23-marginal-engine.md``).
     Each linked clique enters as its conditional given its separator, clique / separator, a
     table in [0, 1] (a zero-mass separator cell has zero mass in the clique too, so 0 there):
     an inverse separator would overflow to inf on cells of denormal mass, which fits reaching

@@ -39,7 +39,8 @@ def tree_potentials(
     The tables are new (one set, filled in place), so :func:`calibrate` may overwrite them; or
     ``out``'s tables, overwritten. A fit that takes thousands of steps passes the same ``out``
     each time: fresh tables of a model of millions of cells cost a page fault per 4 KiB on first
-    touch, which was a quarter of AIM's time at epsilon 10 on Adult.
+    touch, a large share of AIM's time at high epsilon (see
+    ``benchmarks/notes/2026-11-23-marginal-engine.md``).
     """
     if out is None:
         out = [Factor(c, np.empty(domain.shape(c))) for c in tree.cliques]

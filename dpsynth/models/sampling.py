@@ -9,8 +9,8 @@ The draws are stratified within each group of rows that share a separator value 
 sampling: the group's n rows take the points (k + u) / n of one uniform u, in random order), so
 a group's counts of each new value are n p rounded down or up, never further off. Private-PGM
 samples its synthetic data by the same kind of rounding. Independent draws add multinomial
-noise to every marginal of the table: on Adult at epsilon 10 (seed 0), MST's 1-way TVD was
-0.0065 with them and is 0.0018 with stratified draws, its 3-way TVD 0.1088 and 0.1068.
+noise to every marginal of the table, most visible where the model's own error is small (high
+epsilon; see ``benchmarks/notes/2026-11-23-marginal-engine.md``).
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ A bin ``[low, high)`` is cut into ``fine_bins`` equal cells. A float value sits 
 holding it. An integer ``k`` stands for the unit ``[k, k + 1)``, so it sits in the cell holding
 its centre ``k + 0.5``, and a cell decodes to an integer whose centre it holds: with bins no
 wider than ``fine_bins / 2`` integers every integer round-trips exactly. Placing ``k`` at its
-left end instead, and flooring a uniform draw in the cell, shifted values by up to a unit:
-on raw Adult with 32 bins that alone cost a Wasserstein distance of 0.0017 (age) and 0.0046
-(hours per week) of the range, more than decoding uniformly within the bins did.
+left end instead, and flooring a uniform draw in the cell, shifted values by up to a unit, which
+on raw Adult cost more than decoding uniformly within the bins did (see
+``benchmarks/notes/2026-11-23-neural-and-hybrid.md``).
 """
 
 from __future__ import annotations
