@@ -78,8 +78,8 @@ def run_one(method: str, epsilon: float | None, seed: int) -> dict:
     from dpsynth.attacks.suite import run_attacks
     from dpsynth.datasets import example_path
     from dpsynth.privacy.budget import PrivacyUnit
-    from dpsynth.release.pipeline import release, split_holdout
-    from dpsynth.release.policy import evaluate_policy
+    from dpsynth.workflows.release import release, split_holdout
+    from dpsynth.certificate.policy import evaluate_policy
     from dpsynth.schema import Schema
 
     frame = load_adult()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dpsynth.evaluate.sweep import compare
+from dpsynth.workflows.compare import compare
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "adult" / "adult_uci.csv"
 OUT = Path(__file__).resolve().parent / "out" / "compare"

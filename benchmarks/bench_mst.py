@@ -70,7 +70,7 @@ def peak_mb() -> float:
 
 
 def run_dpsynth(epsilon: float, seed: int, queue) -> None:
-    from dpsynth.release.pipeline import release
+    from dpsynth.workflows.release import release
 
     train, _ = load_split()
     start = time.perf_counter()

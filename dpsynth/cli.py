@@ -311,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _release(args: argparse.Namespace) -> int:
     from dpsynth.datasets import example_path
     from dpsynth.progress import Progress
-    from dpsynth.release.pipeline import progress_steps, release
+    from dpsynth.workflows.release import progress_steps, release
 
     if (args.data is None) == (args.example is None):
         raise DpsynthError("give either a DATA file or --example, not both or neither")
@@ -364,7 +364,7 @@ def _print_verdict(certificate: dict, out: object) -> None:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from dpsynth.release.audit import audit
+    from dpsynth.workflows.audit import audit
 
     outcome = audit(
         args.real,
@@ -386,7 +386,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _schema_infer(args: argparse.Namespace) -> int:
-    from dpsynth.release.schema_file import write_schema
+    from dpsynth.workflows.schema import write_schema
 
     path = write_schema(
         args.data,
@@ -410,9 +410,9 @@ def _schema_infer(args: argparse.Namespace) -> int:
 
 def _ledger_show(args: argparse.Namespace) -> int:
     from dpsynth.privacy.ledger import short_key
-    from dpsynth.release.ledger_commands import ledger_show
+    from dpsynth.workflows import ledger
 
-    rows = ledger_show(args.ledger)
+    rows = ledger.show(args.ledger)
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
@@ -429,9 +429,9 @@ def _ledger_show(args: argparse.Namespace) -> int:
 
 def _ledger_cap(args: argparse.Namespace) -> int:
     from dpsynth.privacy.ledger import short_key
-    from dpsynth.release.ledger_commands import ledger_cap
+    from dpsynth.workflows import ledger
 
-    key = ledger_cap(args.data, args.epsilon, args.delta, args.ledger, args.na_values, dataset=args.dataset)
+    key = ledger.cap(args.data, args.epsilon, args.delta, args.ledger, args.na_values, dataset=args.dataset)
     if args.json:
         print(json.dumps({"dataset": key, "epsilon_cap": args.epsilon, "delta_cap": args.delta}))
     else:
@@ -440,9 +440,9 @@ def _ledger_cap(args: argparse.Namespace) -> int:
 
 
 def _ledger_export(args: argparse.Namespace) -> int:
-    from dpsynth.release.ledger_commands import ledger_export
+    from dpsynth.workflows import ledger
 
-    text = ledger_export(args.ledger, dataset=args.dataset, format="json" if args.json else args.format)
+    text = ledger.export(args.ledger, dataset=args.dataset, format="json" if args.json else args.format)
     if args.out:
         with open(args.out, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
@@ -465,9 +465,9 @@ def _age(seconds: float) -> str:
 
 def _ledger_reservations(args: argparse.Namespace) -> int:
     from dpsynth.privacy.ledger import short_key
-    from dpsynth.release.ledger_commands import ledger_reservations
+    from dpsynth.workflows import ledger
 
-    rows = ledger_reservations(args.ledger)
+    rows = ledger.reservations(args.ledger)
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
@@ -482,9 +482,9 @@ def _ledger_reservations(args: argparse.Namespace) -> int:
 
 def _ledger_resolve(args: argparse.Namespace) -> int:
     from dpsynth.privacy.ledger import short_key
-    from dpsynth.release.ledger_commands import ledger_resolve
+    from dpsynth.workflows import ledger
 
-    outcome = ledger_resolve(args.release_id, spent=not args.nothing_left, ledger=args.ledger)
+    outcome = ledger.resolve(args.release_id, spent=not args.nothing_left, ledger=args.ledger)
     if args.json:
         print(json.dumps(outcome))
     elif args.nothing_left:
@@ -556,7 +556,7 @@ def _sweep_params(methods: str, pairs: Sequence[tuple[str, object]], workload: o
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from dpsynth.evaluate.sweep import JSON_FILE, WARNING, compare
+    from dpsynth.workflows.compare import JSON_FILE, WARNING, compare
 
     table = compare(
         args.data,

@@ -2,7 +2,7 @@
 
 ``Synthesizer.create("aim", epsilon=1.0).fit(df).sample(1000)`` does what ``dpsynth release``
 does without writing a bundle: it takes the release's steps from the composition root
-(:mod:`dpsynth.release.plan`: budget, ledger, accountant, noise, door, schema), charges the
+(:mod:`dpsynth.workflows.root`: budget, ledger, accountant, noise, door, schema), charges the
 ledger for the dataset, and keeps the fitted model.
 Everything after ``fit`` reads only the model: sampling, conditions, rebalancing, saving.
 """
@@ -10,10 +10,8 @@ Everything after ``fit`` reads only the model: sampling, conditions, rebalancing
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,11 +23,11 @@ import pandas as pd
 from dpsynth._version import __version__
 from dpsynth.errors import DataError, NotFittedError
 from dpsynth.generators import available, create, generator_class
-from dpsynth.privacy.budget import MARGINAL, Allocation
+from dpsynth.privacy.budget import Allocation
 from dpsynth.privacy.ledger import Ledger
 from dpsynth.privacy.noise import NoiseSource
-from dpsynth.release.plan import charged, jsonable, open_door, plan_fit
 from dpsynth.schema import Schema
+from dpsynth.workflows.root import charged, jsonable, open_door, plan_fit
 
 FORMAT_VERSION = 1
 
@@ -170,7 +168,7 @@ class Synthesizer:
             schema=schema if schema is not None else self.schema, schema_public=self.schema_public,
             public_dtypes=self.public_dtypes,
             unit_column=self.privacy_unit, max_rows_per_unit=self.max_rows_per_unit, allocation=self.allocation,
-            generator_parts=tuple(getattr(generator, "parts", (MARGINAL,))),
+            generator_parts=generator.parts,
         )
         ledger = self._ledger()
         key = None if ledger is None else ledger.dataset_key(data, name=self.dataset_label or None)
@@ -225,9 +223,8 @@ class Synthesizer:
         self._check_fitted()
         extra = {"conditions": conditions, "rebalance": rebalance}
         extra = {name: value for name, value in extra.items() if value is not None}
-        supported = inspect.signature(self.generator_.sample).parameters
         for name in extra:
-            if name not in supported:
+            if name not in self.generator_.capabilities:
                 raise DataError(f"{name}: method {self.generator_.name!r} cannot sample with {name}")
         return self.generator_.sample(n_rows, random_state=random_state, **extra)
 
@@ -242,10 +239,6 @@ class Synthesizer:
         The file holds post-processing of DP measurements only; it is as private as a release.
         """
         self._check_fitted()
-        with tempfile.TemporaryDirectory() as folder:
-            model_path = Path(folder) / "model.json"
-            self.generator_.save(model_path)
-            model = json.loads(model_path.read_text(encoding="utf-8"))
         document = {
             "dpsynth_synthesizer": FORMAT_VERSION,
             "method": self.generator_.name,
@@ -254,7 +247,7 @@ class Synthesizer:
             "dataset_label": self.dataset_label,
             "release_id": self.release_id_,
             "record": self.record_,
-            "model": model,
+            "model": self.generator_.to_dict(),
         }
         Path(path).write_text(json.dumps(document), encoding="utf-8")
 
@@ -267,13 +260,13 @@ class Synthesizer:
             raise DataError(f"{os.fspath(path)} cannot be read as a saved dpsynth synthesizer") from exc
         if not isinstance(document, dict) or document.get("dpsynth_synthesizer") != FORMAT_VERSION:
             raise DataError(f"{os.fspath(path)} is not a saved dpsynth synthesizer (version {FORMAT_VERSION})")
-        with tempfile.TemporaryDirectory() as folder:
-            model_path = Path(folder) / "model.json"
-            model_path.write_text(json.dumps(document["model"]), encoding="utf-8")
-            generator = generator_class(document["method"]).load(model_path, random_state=random_state)
+        generator = generator_class(document["method"]).from_dict(document["model"], random_state=random_state)
+        # The generator's own random_state (its sampling stream) is the loaded one; the
+        # Synthesizer's random_state names the noise of a fit, which a loaded model never draws.
+        params = {name: value for name, value in generator.get_params().items() if name != "random_state"}
         synthesizer = cls(
             document["method"], epsilon=document["epsilon"], delta=document["delta"], ledger=False,
-            dataset_label=document["dataset_label"], **generator.get_params(),
+            dataset_label=document["dataset_label"], **params,
         )
         synthesizer.generator_ = generator
         synthesizer.schema_ = generator.schema_

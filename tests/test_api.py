@@ -220,8 +220,8 @@ def test_import_dpsynth_is_light():
 
 def test_top_level_functions_delegate(monkeypatch):
     calls = []
-    for module, name in [("dpsynth.release.pipeline", "release"), ("dpsynth.release.audit", "audit"),
-                         ("dpsynth.evaluate.sweep", "compare")]:
+    for module, name in [("dpsynth.workflows.release", "release"), ("dpsynth.workflows.audit", "audit"),
+                         ("dpsynth.workflows.compare", "compare")]:
         fake = types.ModuleType(module)
         setattr(fake, name, lambda *args, _name=name, **kwargs: calls.append((_name, args, kwargs)) or _name)
         monkeypatch.setitem(sys.modules, module, fake)
@@ -232,12 +232,16 @@ def test_top_level_functions_delegate(monkeypatch):
     assert [c[0] for c in calls] == ["release", "audit", "compare"]
 
 
-def test_release_is_callable_and_still_names_its_modules():
-    import dpsynth.release.pipeline as release_pipeline
+def test_the_verbs_are_plain_functions_with_signatures():
+    """No callable module: type checkers and IDEs see release's own signature."""
+    import inspect
 
-    assert callable(dpsynth.release) and isinstance(dpsynth.release, types.ModuleType)
-    assert dpsynth.release.pipeline is release_pipeline
-    assert release_pipeline.release.__name__ == "release"
+    import dpsynth.workflows.release as release_module
+
+    assert isinstance(dpsynth.release, types.FunctionType) and dpsynth.release is release_module.release
+    assert "epsilon" in inspect.signature(dpsynth.release).parameters
+    for name in ("show", "cap", "export", "reservations", "resolve"):
+        assert callable(getattr(dpsynth.ledger, name))
 
 
 def _saved(synthesizer, folder):

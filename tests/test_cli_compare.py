@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from dpsynth.cli import EXIT_BAD_INPUT, EXIT_OK, main
-from dpsynth.evaluate.sweep import WARNING
+from dpsynth.workflows.compare import WARNING
 from tests.conftest import SHARED_DATA
 
 SCHEMA = {

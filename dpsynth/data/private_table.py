@@ -30,8 +30,8 @@ from dpsynth.privacy.events import (
 from dpsynth.privacy.noise import NoiseSource, discrete_gaussian, exponential_mechanism
 from dpsynth.schema import Numeric, Schema, encode
 from dpsynth.schema.encoding import string_forms
-from dpsynth.schema.kinds import VALUE_CLASSES, parse_numbers, value_classes
 from dpsynth.schema.fine import fine_position
+from dpsynth.schema.kinds import VALUE_CLASSES, parse_numbers, value_classes
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class PrivateTable:
     With a person column, each person keeps at most ``unit.max_rows`` rows (rows naming no
     person are left out) and every sensitivity is multiplied by ``max_rows``. ``on_measure``
     is called after each charge, before its noisy answer is drawn: the ledger marks the spend
-    as spent there (see :mod:`dpsynth.release.plan`).
+    as spent there (see :mod:`dpsynth.workflows.root`).
     """
 
     def __init__(

@@ -27,7 +27,9 @@ def coins(rng: np.random.Generator, n: int, probability: float) -> np.ndarray:
     return rng.integers(_RESOLUTION, size=n) < math.floor(probability * _RESOLUTION)
 
 
-def unit_coins(frame: pd.DataFrame, unit_column: str | None, probability: float, rng: np.random.Generator) -> np.ndarray:
+def unit_coins(
+    frame: pd.DataFrame, unit_column: str | None, probability: float, rng: np.random.Generator
+) -> np.ndarray:
     """One coin per unit (a row, or a person: all their rows together), per row of ``frame``.
 
     Persons get their coins in the order they first appear; rows naming no person are heads

@@ -1,3 +1,3 @@
 """Fidelity of synthetic data and comparison sweeps, measured on the custodian's side (outside
 the DP guarantee): :func:`dpsynth.evaluate.fidelity.evaluate_fidelity` and
-:func:`dpsynth.evaluate.sweep.compare`."""
+:func:`dpsynth.workflows.compare.compare`."""

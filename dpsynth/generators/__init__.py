@@ -1,15 +1,15 @@
-"""Generators behind one protocol: ``fit(private_table, part) -> self``, ``sample(n_rows)``,
-``save(path)`` / ``load(path)``. Created by name and imported lazily, so a generator that needs
-an optional extra costs nothing until it is asked for.
+"""Generators behind one protocol (:class:`~dpsynth.generators.protocol.Generator`), created by
+name and imported lazily, so a generator that needs an optional extra costs nothing until it is
+asked for.
 """
 
 from __future__ import annotations
 
 import importlib
-import inspect
 from typing import Any
 
 from dpsynth.errors import DataError
+from dpsynth.generators.protocol import Generator, parameter_names
 
 _REGISTRY = {
     "aim": ("dpsynth.generators.aim", "AIM"),
@@ -35,8 +35,7 @@ def generator_class(name: str) -> type:
 
 def parameters(name: str) -> list[str]:
     """The constructor parameters of the generator ``name``."""
-    signature = inspect.signature(generator_class(name))
-    return [key for key, parameter in signature.parameters.items() if parameter.kind is parameter.KEYWORD_ONLY]
+    return list(parameter_names(generator_class(name)))
 
 
 def check_params(name: str, params: dict[str, Any]) -> None:
@@ -47,7 +46,7 @@ def check_params(name: str, params: dict[str, Any]) -> None:
         raise DataError(f"method {name!r} has no parameter(s) {unknown}; its parameters are {known}")
 
 
-def create(name: str, **params: Any) -> Any:
+def create(name: str, **params: Any) -> Generator:
     """A new, unfitted generator ``name`` built with ``params``.
 
     A generator that needs an optional extra says so here (MissingExtraError naming it).

@@ -97,20 +97,6 @@ class AIM(MarginalSynthesizer):
         self.round_iters = round_iters
         self.compress = compress
 
-    def get_params(self) -> dict[str, object]:
-        workload = self.workload
-        if isinstance(workload, (int, np.integer)):
-            workload = int(workload)
-        else:
-            workload = [list(clique) for clique in workload]
-        return {
-            "workload": workload,
-            "max_model_size": self.max_model_size,
-            "max_rounds": self.max_rounds,
-            "max_iters": self.max_iters,
-            "round_iters": self.round_iters,
-            "compress": self.compress,
-        }
 
     # ------------------------------------------------------------------------ validation
     def _check_params(self, n_columns: int) -> int:

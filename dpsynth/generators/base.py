@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
 
 from dpsynth.errors import DataError, NotFittedError
 from dpsynth.generators.conditions import _condition_plan, _target, _unmerge_weighted
+from dpsynth.generators.protocol import CONDITIONS, REBALANCE, Params
 from dpsynth.models import GraphicalModel, ZeroProbabilityError
-from dpsynth.random_state import check_random_state
+from dpsynth.privacy.budget import MARGINAL
+from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Schema, decode
 
 FORMAT_VERSION = 1
@@ -37,10 +39,12 @@ def check_discrepancy(value: object) -> None:
         raise DataError(f"discrepancy must be a number between 0 and 1, or None; got {value!r}")
 
 
-class MarginalSynthesizer:
+class MarginalSynthesizer(Params):
     """Base of the marginal-based generators (fit is theirs; the rest is shared)."""
 
-    name = "marginal"
+    name: ClassVar[str] = "marginal"
+    parts: ClassVar[tuple[str, ...]] = (MARGINAL,)
+    capabilities: ClassVar[frozenset[str]] = frozenset({CONDITIONS, REBALANCE})
 
     def _set_fitted(
         self, model: GraphicalModel, schema: Schema, merges: dict[str, np.ndarray], rng: np.random.Generator
@@ -204,37 +208,30 @@ class MarginalSynthesizer:
         return out
 
     # ------------------------------------------------------------------------ persistence
-    def get_params(self) -> dict[str, Any]:
-        return {}
-
     def _extra_state(self) -> dict[str, Any]:
-        """Fitted state a subclass adds to the saved file (JSON-able, post-processing only)."""
+        """Fitted state a subclass adds to its dict (JSON-able, post-processing only)."""
         return {}
 
     def _restore_extra(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`_extra_state` saved."""
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the fitted model (post-processing of DP measurements) as one JSON file."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted model (post-processing of DP measurements) as plain JSON values."""
         self._check_fitted()
-        document = {
+        return {
             "dpsynth_model": FORMAT_VERSION,
             "method": self.name,
-            "params": self.get_params(),
+            "params": self.public_params(),
             "schema": self.schema_.to_dict(),
             "merges": {k: v.tolist() for k, v in self.merges_.items()},
             "model": self.model_.to_dict(),
             "extra": self._extra_state(),
         }
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(document, handle)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, random_state: None | int | np.random.Generator = None) -> MarginalSynthesizer:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
-        if document.get("dpsynth_model") != FORMAT_VERSION or document.get("method") != cls.name:
-            raise DataError(f"{os.fspath(path)} is not a saved dpsynth {cls.name} model")
+    def from_dict(cls, document: Mapping[str, Any], random_state: RandomState = None) -> Self:
+        """The fitted generator :meth:`to_dict` describes; ``random_state`` draws its samples."""
+        check_document(document, cls.name)
         generator = cls(**document["params"])
         generator._set_fitted(
             GraphicalModel.from_dict(document["model"]),
@@ -244,3 +241,37 @@ class MarginalSynthesizer:
         )
         generator._restore_extra(document.get("extra", {}))
         return generator
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write :meth:`to_dict` as one JSON file."""
+        save_document(self.to_dict(), path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, random_state: RandomState = None) -> Self:
+        """A fitted generator read from :meth:`save`'s file; loading costs no privacy."""
+        return cls.from_dict(load_document(path, cls.name), random_state)
+
+
+def check_document(document: Mapping[str, Any], name: str) -> None:
+    """Refuse a dict that is not a saved dpsynth model of generator ``name``."""
+    if not isinstance(document, Mapping) or document.get("dpsynth_model") != FORMAT_VERSION:
+        raise DataError(f"not a saved dpsynth model (format version {FORMAT_VERSION})")
+    if document.get("method") != name:
+        raise DataError(f"a saved {document.get('method')!r} model is not a {name!r} model")
+
+
+def save_document(document: Mapping[str, Any], path: str | os.PathLike) -> None:
+    """Write a generator's dict as one JSON file."""
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(document, handle)
+
+
+def load_document(path: str | os.PathLike, name: str) -> dict[str, Any]:
+    """A saved model's dict, read from ``path`` and checked to be generator ``name``'s."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+        check_document(document, name)
+    except (OSError, ValueError, DataError):
+        raise DataError(f"{os.fspath(path)} is not a saved dpsynth {name} model") from None
+    return document

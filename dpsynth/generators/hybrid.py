@@ -15,18 +15,16 @@ Both parts are charged to the release's one accountant, which reports their join
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import tempfile
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
 
 from dpsynth.errors import DataError, NotFittedError
-from dpsynth.random_state import check_random_state
+from dpsynth.generators.base import FORMAT_VERSION, check_document, load_document, save_document
 from dpsynth.generators.neural import (
     NeuralSynthesizer,
     TokenNetwork,
@@ -34,10 +32,11 @@ from dpsynth.generators.neural import (
     refine_numeric,
 )
 from dpsynth.generators.neural_model import require_torch
+from dpsynth.generators.protocol import Params
 from dpsynth.privacy.budget import MARGINAL, NEURAL
+from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Categorical, Schema, decode, encode
 
-FORMAT_VERSION = 1
 BACKBONES = ("mst", "aim")
 
 
@@ -56,7 +55,7 @@ def _coarsen(schema: Schema, max_size: int) -> tuple[Schema, dict[str, np.ndarra
     return Schema(tuple(columns), schema.provenance), maps, groups
 
 
-class HybridSynthesizer:
+class HybridSynthesizer(Params):
     """Marginal backbone plus DP-SGD detail (registry name ``hybrid``).
 
     Parameters
@@ -71,8 +70,9 @@ class HybridSynthesizer:
         as for :class:`~dpsynth.generators.neural.NeuralSynthesizer`, for the detail network.
     """
 
-    name = "hybrid"
-    parts = (MARGINAL, NEURAL)
+    name: ClassVar[str] = "hybrid"
+    parts: ClassVar[tuple[str, ...]] = (MARGINAL, NEURAL)
+    capabilities: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self, *, backbone: str = "aim", backbone_params: dict[str, Any] | None = None,
@@ -94,12 +94,6 @@ class HybridSynthesizer:
 
     check_extra = staticmethod(NeuralSynthesizer.check_extra)
 
-    def get_params(self) -> dict[str, Any]:
-        keys = (
-            "backbone", "backbone_params", "max_marginal_size", "epochs", "batch_size",
-            "learning_rate", "clipping_norm", "embed", "hidden", "fine_bins",
-        )
-        return {k: getattr(self, k) for k in keys}
 
     def _network_settings(self) -> dict[str, Any]:
         settings = self.get_params()
@@ -195,36 +189,25 @@ class HybridSynthesizer:
         return refine_numeric(frame, codes, fine, self.schema_, self.fine_bins, rng)
 
     # ------------------------------------------------------------------------ persistence
-    def save(self, path: str | os.PathLike) -> None:
-        """One JSON file: the backbone's saved model, the network, both schemas."""
+    def to_dict(self) -> dict[str, Any]:
+        """The backbone's dict, the network and both schemas, as plain JSON values."""
         self._check_fitted()
-        with tempfile.TemporaryDirectory() as folder:
-            inner = Path(folder) / "backbone.json"
-            self.backbone_.save(inner)
-            backbone = json.loads(inner.read_text(encoding="utf-8"))
-        document = {
-            "dpsynth_model": FORMAT_VERSION, "method": self.name, "params": self.get_params(),
+        return {
+            "dpsynth_model": FORMAT_VERSION, "method": self.name, "params": self.public_params(),
             "schema": self.schema_.to_dict(), "coarse_schema": self.coarse_schema_.to_dict(),
             "groups": self.groups_, "network": self.network_.to_dict(), "training": self.training_,
-            "backbone": backbone,
+            "backbone": self.backbone_.to_dict(),
         }
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(document, handle)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, random_state: None | int | np.random.Generator = None) -> HybridSynthesizer:
+    def from_dict(cls, document: Mapping[str, Any], random_state: RandomState = None) -> Self:
+        """The fitted hybrid :meth:`to_dict` describes; ``random_state`` draws its samples."""
         from dpsynth.generators import generator_class
 
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
-        if document.get("dpsynth_model") != FORMAT_VERSION or document.get("method") != cls.name:
-            raise DataError(f"{os.fspath(path)} is not a saved dpsynth {cls.name} model")
+        check_document(document, cls.name)
         generator = cls(**document["params"])
         rng = check_random_state(random_state)
-        with tempfile.TemporaryDirectory() as folder:
-            inner = Path(folder) / "backbone.json"
-            inner.write_text(json.dumps(document["backbone"]), encoding="utf-8")
-            generator.backbone_ = generator_class(generator.backbone).load(inner, rng)
+        generator.backbone_ = generator_class(generator.backbone).from_dict(document["backbone"], rng)
         generator.schema_ = Schema.from_dict(document["schema"])
         generator.coarse_schema_ = Schema.from_dict(document["coarse_schema"])
         generator.groups_ = document["groups"]
@@ -232,3 +215,12 @@ class HybridSynthesizer:
         generator.training_ = document["training"]
         generator._rng = rng
         return generator
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write :meth:`to_dict` as one JSON file."""
+        save_document(self.to_dict(), path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, random_state: RandomState = None) -> Self:
+        """A fitted hybrid read from :meth:`save`'s file; loading costs no privacy."""
+        return cls.from_dict(load_document(path, cls.name), random_state)

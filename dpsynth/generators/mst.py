@@ -59,9 +59,6 @@ class MST(MarginalSynthesizer):
         self.discrepancy = discrepancy
         self.max_cells = max_cells
 
-    def get_params(self) -> dict[str, object]:
-        return {"compress": self.compress, "max_iters": self.max_iters, "discrepancy": self.discrepancy,
-                "max_cells": self.max_cells}
 
     def fit(self, table: PrivateTable, part: str = MARGINAL) -> MST:
         """Spend what is left of ``part`` on ``table`` and estimate the model."""

@@ -24,18 +24,17 @@ tokens.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
 
 from dpsynth.errors import BudgetExceeded, DataError, NotFittedError
-from dpsynth.random_state import check_random_state
+from dpsynth.generators.base import FORMAT_VERSION, check_document, load_document, save_document
 from dpsynth.generators.neural_model import (
     PARAMETER_NAMES,
     TokenLayout,
@@ -45,16 +44,17 @@ from dpsynth.generators.neural_model import (
     require_torch,
     sample_tokens,
 )
+from dpsynth.generators.protocol import Params
 from dpsynth.privacy.accountant import PlannedMeasurement, event_curve
 from dpsynth.privacy.budget import NEURAL
 from dpsynth.privacy.conversion import rdp_epsilon
 from dpsynth.privacy.dpsgd import DpsgdPlan
+from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Numeric, Schema, decode
 from dpsynth.schema.fine import value_in_cell
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
 COUNT_SHARE = 0.02
 """Share of the neural part's zCDP allowance spent on the DP row count (sets the sampling rate)."""
 
@@ -203,12 +203,16 @@ class TokenNetwork:
         return cls(document["vocab"], document["n_given"], params)
 
 
-def _opacus_cross_check(plan: DpsgdPlan, delta: float) -> dict[str, float]:
-    """Epsilon of the DP-SGD run alone by dpsynth's curve and by Opacus's RDP accountant.
+def _opacus_cross_check(plan: DpsgdPlan, delta: float) -> dict[str, float] | None:
+    """Epsilon of the DP-SGD run alone by dpsynth's curve and by Opacus's RDP accountant, or
+    None when Opacus is not installed (a cross-check only: dpsynth's accounting stands alone).
 
     Opacus accounts continuous Gaussian noise; dpsynth's sound bound for the discrete noise
     (Zhu & Wang 2019) is never below it, and the gap is what exact noise costs."""
-    from opacus.accountants.analysis.rdp import compute_rdp, get_privacy_spent
+    try:
+        from opacus.accountants.analysis.rdp import compute_rdp, get_privacy_spent
+    except ImportError:
+        return None
 
     orders = [1 + x / 10.0 for x in range(1, 100)] + list(range(12, 256))
     curve = compute_rdp(q=plan.sampling_rate, noise_multiplier=plan.noise_multiplier, steps=plan.steps, orders=orders)
@@ -217,7 +221,7 @@ def _opacus_cross_check(plan: DpsgdPlan, delta: float) -> dict[str, float]:
     return {"delta": delta, "epsilon_dpsynth": float(ours), "epsilon_opacus": float(opacus_epsilon)}
 
 
-class NeuralSynthesizer:
+class NeuralSynthesizer(Params):
     """DP-SGD autoregressive generator over the encoded columns (registry name ``neural``).
 
     Parameters
@@ -234,8 +238,9 @@ class NeuralSynthesizer:
         noise always comes from the door's NoiseSource).
     """
 
-    name = "neural"
-    parts = (NEURAL,)
+    name: ClassVar[str] = "neural"
+    parts: ClassVar[tuple[str, ...]] = (NEURAL,)
+    capabilities: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self, *, epochs: float = 2.0, batch_size: int = 512, learning_rate: float = 3e-3,
@@ -253,17 +258,15 @@ class NeuralSynthesizer:
 
     @staticmethod
     def check_extra() -> None:
-        """Raise MissingExtraError unless torch and opacus can be imported."""
+        """Raise MissingExtraError unless torch can be imported."""
         require_torch()
 
-    def get_params(self) -> dict[str, Any]:
-        keys = ("epochs", "batch_size", "learning_rate", "clipping_norm", "embed", "hidden", "fine_bins")
-        return {k: getattr(self, k) for k in keys}
 
     def _validate(self) -> None:
         for key in ("epochs", "learning_rate", "clipping_norm"):
             value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+            positive = isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+            if isinstance(value, bool) or not positive:
                 raise DataError(f"{key} must be a positive number; got {value!r}")
         for key in ("batch_size", "embed", "hidden", "fine_bins"):
             value = getattr(self, key)
@@ -339,23 +342,19 @@ class NeuralSynthesizer:
         return refine_numeric(frame, codes, fine, self.schema_, self.fine_bins, rng)
 
     # ------------------------------------------------------------------------ persistence
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the fitted network (post-processing of DP-SGD) and the schema as JSON."""
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted network (post-processing of DP-SGD) and the schema, as plain JSON values."""
         self._check_fitted()
-        document = {
-            "dpsynth_model": FORMAT_VERSION, "method": self.name, "params": self.get_params(),
+        return {
+            "dpsynth_model": FORMAT_VERSION, "method": self.name, "params": self.public_params(),
             "schema": self.schema_.to_dict(), "network": self.network_.to_dict(),
             "training": self.training_, "n_rows_estimate": self.n_rows_estimate_, "order": self.order_,
         }
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(document, handle)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, random_state: None | int | np.random.Generator = None) -> NeuralSynthesizer:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
-        if document.get("dpsynth_model") != FORMAT_VERSION or document.get("method") != cls.name:
-            raise DataError(f"{os.fspath(path)} is not a saved dpsynth {cls.name} model")
+    def from_dict(cls, document: Mapping[str, Any], random_state: RandomState = None) -> Self:
+        """The fitted generator :meth:`to_dict` describes; ``random_state`` draws its samples."""
+        check_document(document, cls.name)
         generator = cls(**document["params"])
         generator.schema_ = Schema.from_dict(document["schema"])
         generator.network_ = TokenNetwork.from_dict(document["network"])
@@ -364,3 +363,12 @@ class NeuralSynthesizer:
         generator.order_ = document["order"]
         generator._rng = check_random_state(random_state)
         return generator
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write :meth:`to_dict` as one JSON file."""
+        save_document(self.to_dict(), path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, random_state: RandomState = None) -> Self:
+        """A fitted generator read from :meth:`save`'s file; loading costs no privacy."""
+        return cls.from_dict(load_document(path, cls.name), random_state)

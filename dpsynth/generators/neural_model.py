@@ -22,14 +22,12 @@ PARAMETER_NAMES = ("embed", "position", "w1", "b1", "w2", "b2", "w_out", "b_out"
 
 
 def require_torch() -> Any:
-    """torch, or :class:`MissingExtraError` naming the extra that installs it (and opacus)."""
+    """torch, or :class:`MissingExtraError` naming the extra that installs it."""
     try:
-        import opacus  # noqa: F401 - the extra's other half: its accountant cross-checks ours
         import torch
     except ImportError as error:
         raise MissingExtraError(
-            "the neural and hybrid generators need torch and opacus: "
-            "pip install 'dpsynth[neural]'"
+            "the neural and hybrid generators need torch: pip install 'dpsynth[neural]'"
         ) from error
     return torch
 

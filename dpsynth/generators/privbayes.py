@@ -183,16 +183,6 @@ class PrivBayes(MarginalSynthesizer):
         self.max_cells_per_conditional = max_cells_per_conditional
         self.max_cells = max_cells
 
-    def get_params(self) -> dict[str, object]:
-        return {
-            "degree": self.degree,
-            "structure_share": self.structure_share,
-            "theta": self.theta,
-            "max_iters": self.max_iters,
-            "discrepancy": self.discrepancy,
-            "max_cells_per_conditional": self.max_cells_per_conditional,
-            "max_cells": self.max_cells,
-        }
 
     # ------------------------------------------------------------------------------ checks
     def _check_params(self) -> None:

@@ -43,7 +43,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +174,7 @@ def _budget(epsilon: float, delta: float | None) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:
@@ -516,7 +516,7 @@ class Ledger:
         query = f"SELECT {', '.join(keys)} FROM releases WHERE status = 'reserved' ORDER BY created_at, rowid"
         with self._read("open_reservations") as conn:
             rows = [] if conn is None else conn.execute(query).fetchall()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         return [
             dict(zip(keys, row), age_seconds=(now - datetime.fromisoformat(row[3])).total_seconds())
             for row in rows

@@ -21,7 +21,7 @@ import numbers
 import os
 import warnings
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import randomgen
@@ -208,7 +208,7 @@ def exponential_mechanism(scores, epsilon: float, sensitivity: float, rng: np.ra
 # ------------------------------------------------------------------ Bernoulli(exp(-gamma))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _factorial_block(first: int) -> tuple[int, np.ndarray]:
     """For k = first..last (product <= 2^50, where integer draws are fast): the product, and
     the ascending thresholds prod(j+1..last) for j = last..first."""

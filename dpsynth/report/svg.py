@@ -133,7 +133,7 @@ def _legend(frame: _Frame, names: Sequence[str], kind: str, extra: Sequence[str]
 
 def _y_axis(frame: _Frame, ys: Scale, y_label: str) -> str:
     out = ['<g class="y-axis">']
-    for tick, label, py in zip(ys.ticks, ys.labels, ys(ys.ticks), strict=True):
+    for label, py in zip(ys.labels, ys(ys.ticks), strict=True):
         out.append(f'<line x1="{_f(frame.left)}" y1="{_f(py)}" x2="{_f(frame.right)}" y2="{_f(py)}" '
                    f'stroke="#e6e6e6"/>')
         out.append(f'<text x="{_f(frame.left - 6)}" y="{_f(py + 4)}" text-anchor="end">{escape(label)}</text>')

@@ -192,7 +192,9 @@ class Ordinal(_CategoryCodes):
 
     def describe(self) -> dict[str, Any]:
         """The column as a plain dict (the schema file's form)."""
-        return {"name": self.name, "kind": self.kind, "categories": list(self.categories), "missing": bool(self.missing)}
+        return {
+            "name": self.name, "kind": self.kind, "categories": list(self.categories), "missing": bool(self.missing)
+        }
 
 
 @dataclass(frozen=True)

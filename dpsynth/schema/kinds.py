@@ -99,7 +99,9 @@ def kinds_from_document(document: Mapping[str, Any]) -> dict[str, str]:
     """The kinds of a ``{"dpsynth_kinds": 1, "columns": {name: kind}}`` document."""
     version = document.get(KINDS_FORMAT_KEY)
     if isinstance(version, bool) or version != KINDS_FORMAT_VERSION:
-        raise SchemaError(f"kinds format version {version!r} is not supported (this dpsynth reads {KINDS_FORMAT_VERSION})")
+        raise SchemaError(
+            f"kinds format version {version!r} is not supported (this dpsynth reads {KINDS_FORMAT_VERSION})"
+        )
     unknown = sorted(str(key) for key in document if key not in (KINDS_FORMAT_KEY, "columns"))
     if unknown:
         raise SchemaError(f"unknown kinds key(s) {unknown}; allowed: '{KINDS_FORMAT_KEY}', 'columns'")

@@ -93,7 +93,9 @@ class Schema:
         if version is None:
             raise SchemaError(f"not a dpsynth schema: the '{FORMAT_KEY}' version key is missing")
         if isinstance(version, bool) or version != FORMAT_VERSION:
-            raise SchemaError(f"schema format version {version!r} is not supported (this dpsynth reads {FORMAT_VERSION})")
+            raise SchemaError(
+                f"schema format version {version!r} is not supported (this dpsynth reads {FORMAT_VERSION})"
+            )
         unknown = sorted(str(key) for key in document if key not in (FORMAT_KEY, "provenance", "columns"))
         if unknown:
             raise SchemaError(f"unknown schema key(s) {unknown}; allowed: '{FORMAT_KEY}', 'provenance', 'columns'")
@@ -128,7 +130,8 @@ class Schema:
         except UnicodeDecodeError:
             raise SchemaError(f"schema file '{path}' is not UTF-8 text") from None
         except OSError as error:
-            raise SchemaError(f"schema file '{path}' cannot be read ({error.strerror or type(error).__name__})") from None
+            reason = error.strerror or type(error).__name__
+            raise SchemaError(f"schema file '{path}' cannot be read ({reason})") from None
         document = _parse(path, text, suffix)
         if isinstance(document, Mapping) and FORMAT_KEY in document:
             try:

@@ -20,7 +20,7 @@ from dpsynth.attacks.risk import RiskResult
 from dpsynth.attacks.suite import LEVELS, AuditResult, run_attacks
 from dpsynth.datasets import example_path
 from dpsynth.errors import DataError
-from dpsynth.release.policy import evaluate_policy
+from dpsynth.certificate.policy import evaluate_policy
 from dpsynth.schema import Categorical, Numeric, Schema, decode, encode
 from tests.conftest import SHARED_DATA
 

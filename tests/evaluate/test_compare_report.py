@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pandas as pd
 import pytest
 
-from dpsynth.evaluate.sweep import WARNING
+from dpsynth.workflows.compare import WARNING
 from dpsynth.report.compare_page import compare_page, write_compare_report
 
 SETTINGS = {

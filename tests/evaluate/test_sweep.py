@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from dpsynth.errors import DataError
-from dpsynth.evaluate.runs import (
+from dpsynth.workflows.runs import (
     WITHHELD,
     RunSpec,
     ShadowRefit,
@@ -18,7 +18,7 @@ from dpsynth.evaluate.runs import (
     execute,
     run_budget,
 )
-from dpsynth.evaluate.sweep import (
+from dpsynth.workflows.compare import (
     RELEASE_STATUS,
     WARNING,
     SweepFolder,

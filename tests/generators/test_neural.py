@@ -153,3 +153,12 @@ def test_the_batch_is_halved_only_where_it_lowers_the_noise_per_signal(share, ha
     else:
         assert multiplier == full
     assert accountant.can_charge("neural", DiscreteSubsampledGaussianMechanism(rate, multiplier, steps))
+
+
+def test_the_opacus_cross_check_is_optional(monkeypatch):
+    """Opacus only cross-checks the accounting: without it the run records no cross-check."""
+    from dpsynth.generators.neural import _opacus_cross_check
+    from dpsynth.privacy.dpsgd import DpsgdPlan
+
+    monkeypatch.setitem(sys.modules, "opacus.accountants.analysis.rdp", None)
+    assert _opacus_cross_check(DpsgdPlan(0.01, 100, 1.0, 1.0, 10), 1e-9) is None

@@ -15,7 +15,7 @@ import pandas as pd
 from dpsynth.data.load import read_table
 from dpsynth.datasets import example_path
 from dpsynth.errors import PrivacyWarning
-from dpsynth.release.pipeline import release
+from dpsynth.workflows.release import release
 
 COLUMNS = ["age", "workclass", "education", "sex", "hours-per-week", "capital-gain", "income"]
 N_BASE = 2500

@@ -116,3 +116,17 @@ def test_a_person_with_many_rows_changes_no_plan(base, tmp_path):
         pd.concat([people, newcomer], ignore_index=True), tmp_path / "d2", **options
     )
     assert plan_view(d_prime, False) == plan_view(d, False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "method,params", [("hybrid", {"epochs": 1, "backbone": "mst"}), ("neural", {"epochs": 1})], ids=["hybrid", "neural"]
+)
+def test_a_crafted_record_changes_no_plan_of_the_dpsgd_generators(method, params, base, tmp_path):
+    """The DP-SGD generators (torch, the neural extra) on the case that used to flip a kind."""
+    pytest.importorskip("torch", reason="the hybrid and neural generators need the neural extra")
+    column, value = CRAFTED["text in a numeric column"]
+    options = {"method": method, "method_params": params}
+    d = seeded_release(base, tmp_path / "d", **options)
+    d_prime = seeded_release(with_record(base, column, value), tmp_path / "d2", **options)
+    assert plan_view(d_prime, False) == plan_view(d, False)

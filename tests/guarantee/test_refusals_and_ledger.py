@@ -14,7 +14,7 @@ import pytest
 from dpsynth.errors import LedgerError, PrivacyWarning, SchemaError
 from dpsynth.privacy.budget import PrivacyUnit
 from dpsynth.privacy.ledger import Ledger
-from dpsynth.release.pipeline import HOLDOUT_SHARE, release, split_holdout
+from dpsynth.workflows.release import HOLDOUT_SHARE, release, split_holdout
 from dpsynth.schema import Categorical, Identifier, Schema
 from dpsynth.schema.infer import infer_schema
 from tests.guarantee.neighbours import CANARY, base_table, seeded_release, with_record
@@ -132,7 +132,7 @@ def test_an_interrupt_after_the_first_measurement_keeps_the_spend(tmp_path, monk
 
 
 def test_a_failure_before_any_measurement_cancels_the_reservation(tmp_path, monkeypatch):
-    from dpsynth.release import plan
+    from dpsynth.workflows import root as plan
 
     def broken(*args, **kwargs):
         raise KeyboardInterrupt

@@ -58,7 +58,7 @@ class Policy:
 
 
 def _default_document() -> dict[str, Any]:
-    text = resources.files("dpsynth.release").joinpath("default_policy.json").read_text(encoding="utf-8")
+    text = resources.files("dpsynth.certificate").joinpath("default_policy.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 
@@ -72,7 +72,8 @@ def _read(path: Path) -> Any:
             return yaml.safe_load(text)
         return json.loads(text)
     except (json.JSONDecodeError, yaml.YAMLError):
-        raise DataError(f"policy file '{path}' is not valid {'YAML' if path.suffix in ('.yaml', '.yml') else 'JSON'}")
+        kind = "YAML" if path.suffix in (".yaml", ".yml") else "JSON"
+        raise DataError(f"policy file '{path}' is not valid {kind}") from None
 
 
 def _check_level(key: str, value: Any, low: float, high: float) -> float:
@@ -156,7 +157,10 @@ def evaluate_policy(
     if stated_epsilon is None:
         auc = summary["membership_auc_upper"]
         passed = auc < policy.membership_auc_max
-        text = f"upper end of the 95% interval of the strongest membership attack's AUC below {policy.membership_auc_max:g}"
+        text = (
+            "upper end of the 95% interval of the strongest membership attack's AUC below "
+            f"{policy.membership_auc_max:g}"
+        )
         checks.append(_check("membership_auc", auc, policy.membership_auc_max, passed, text))
         if not passed:
             reasons.append(

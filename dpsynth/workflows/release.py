@@ -1,6 +1,6 @@
 """The release: one private table in, a synthetic table and its privacy record out.
 
-The steps come from the composition root (:mod:`dpsynth.release.plan`): the ledger reserves
+The steps come from the composition root (:mod:`dpsynth.workflows.root`): the ledger reserves
 the whole (epsilon, delta) before anything is measured and marks it spent at the door's first
 measurement; the door charges each measurement before it draws noise; the bundle is written
 beside the target and moved into place at the end, and then the ledger entry is committed. An
@@ -38,22 +38,23 @@ import pandas as pd
 
 from dpsynth._version import __version__
 from dpsynth.attacks.suite import LEVELS, run_attacks
-from dpsynth.data.split import cap_units, unit_coins
+from dpsynth.certificate.document import build_certificate
+from dpsynth.certificate.policy import Policy, load_policy
 from dpsynth.data.load import read_table
+from dpsynth.data.split import cap_units, unit_coins
+from dpsynth.digest import sha256_file
 from dpsynth.errors import DataError, LedgerError, PrivacyWarning
 from dpsynth.generators import create
-from dpsynth.random_state import check_random_state
 from dpsynth.privacy.accountant import Accountant
-from dpsynth.privacy.budget import MARGINAL, Allocation, Budget, PrivacyUnit
+from dpsynth.privacy.budget import Allocation, Budget, PrivacyUnit
 from dpsynth.privacy.ledger import Ledger
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.progress import Progress
-from dpsynth.release.audit import write_certificate
-from dpsynth.release.bundle import check_out_dir, sha256_file, staged_folder
-from dpsynth.release.certificate import build_certificate
-from dpsynth.release.plan import Plan, SchemaLike, charged, ledger_of, open_door, plan_fit
-from dpsynth.release.policy import Policy, load_policy
+from dpsynth.random_state import check_random_state
 from dpsynth.schema import Schema
+from dpsynth.workflows.audit import write_certificate
+from dpsynth.workflows.bundle import check_out_dir, staged_folder
+from dpsynth.workflows.root import Plan, SchemaLike, charged, ledger_of, open_door, plan_fit
 
 logger = logging.getLogger(__name__)
 
@@ -194,8 +195,9 @@ def release(
     bins of numeric columns when the schema is discovered. ``audit`` ("quick", "standard",
     "thorough" or "off") holds out a control sample and attacks the release (module
     docstring; ``holdout_share`` is each record's chance to be held out); ``policy`` (a
-    :class:`Policy` or file, default the shipped one) decides PASS or FAIL. ``n_jobs`` processes run the shadow-model refits; above 1 they are spawned, so a
-    calling script needs an ``if __name__ == "__main__":`` guard (the CLI has one).
+    :class:`Policy` or file, default the shipped one) decides PASS or FAIL. ``n_jobs``
+    processes run the shadow-model refits; above 1 they are spawned, so a calling script needs
+    an ``if __name__ == "__main__":`` guard (the CLI has one).
     """
     if audit not in AUDIT_LEVELS:
         raise DataError(f"audit must be one of {list(AUDIT_LEVELS)}; got {audit!r}")
@@ -206,7 +208,7 @@ def release(
     else:
         frame, source = read_table(data, na_values=na_values, header=header, names=names), Path(data).name
     generator = create(method, **dict(method_params or {}))
-    generator_parts = tuple(getattr(generator, "parts", (MARGINAL,)))
+    generator_parts = generator.parts
     plan = plan_fit(
         frame, epsilon=epsilon, delta=delta, schema=schema, schema_public=schema_public, public_dtypes=public_dtypes,
         unit_column=privacy_unit, max_rows_per_unit=max_rows_per_unit, allocation=allocation,

@@ -33,12 +33,19 @@ import numpy as np
 import pandas as pd
 
 from dpsynth._version import __version__
-from dpsynth.data import PrivateTable
+from dpsynth.data.discover import DOMAIN_DELTA_RESERVE
 from dpsynth.data.load import read_table
 from dpsynth.data.split import cap_units, coins
 from dpsynth.errors import DataError, SchemaError
 from dpsynth.evaluate.fidelity import schema_coverage
-from dpsynth.evaluate.runs import (
+from dpsynth.evaluate.tstr import tstr_auc
+from dpsynth.generators import check_params, generator_class
+from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget
+from dpsynth.privacy.identity import content_signature
+from dpsynth.progress import Progress
+from dpsynth.schema import Schema, validate
+from dpsynth.workflows.root import Plan, open_door
+from dpsynth.workflows.runs import (
     FAILED,
     RunSpec,
     SweepData,
@@ -48,14 +55,6 @@ from dpsynth.evaluate.runs import (
     execute,
     noise_source,
 )
-from dpsynth.evaluate.tstr import tstr_auc
-from dpsynth.generators import check_params, generator_class
-from dpsynth.privacy.accountant import Accountant
-from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget
-from dpsynth.privacy.identity import content_signature
-from dpsynth.progress import Progress
-from dpsynth.schema import Schema, validate
-from dpsynth.data.discover import DOMAIN_DELTA_RESERVE, discover_schema
 
 logger = logging.getLogger(__name__)
 
@@ -134,9 +133,8 @@ def _seed_of(random_state: int | None, *parts: object) -> int | None:
 def _discover(fit: pd.DataFrame, epsilon: float, delta: float, seed: int | None) -> tuple[Schema, list]:
     """Discover the schema once under DP at the sweep's smallest epsilon (the default domain share)."""
     budget = Budget(epsilon, delta, Allocation.default([DOMAIN, MARGINAL]), delta_reserve=DOMAIN_DELTA_RESERVE)
-    accountant = Accountant(budget)
-    schema = discover_schema(PrivateTable(fit, accountant, noise_source(seed)))
-    return schema, list(accountant.charges)
+    table, accountant = open_door(fit, Plan(budget, None), noise_source(seed))
+    return table.schema, list(accountant.charges)
 
 
 class SweepFolder:
@@ -281,7 +279,7 @@ def _specs(methods, epsilons, seeds, *, delta, method_params, target, audit, ran
             epsilon=epsilon,
             seed=seed,
             delta=delta,
-            parts=tuple(getattr(cls, "parts", (MARGINAL,))),
+            parts=cls.parts,
             method_params=dict((method_params or {}).get(method, {})),
             noise_seed=_seed_of(random_state, method, epsilon, seed),
             target=target,

@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 
 from dpsynth.attacks.suite import AuditResult, run_attacks
+from dpsynth.certificate.document import CERTIFICATE_FILE, PAGE_FILE, build_certificate
+from dpsynth.certificate.page import render_certificate
+from dpsynth.certificate.policy import Policy, load_policy
 from dpsynth.data.load import read_table
 from dpsynth.errors import DataError, PrivacyWarning
-from dpsynth.release.bundle import check_out_dir, staged_folder
-from dpsynth.release.certificate import CERTIFICATE_FILE, PAGE_FILE, build_certificate
-from dpsynth.release.certificate_page import render_certificate
-from dpsynth.release.policy import Policy, load_policy
 from dpsynth.schema import Schema, infer_schema
+from dpsynth.workflows.bundle import check_out_dir, staged_folder
 
 # A few rows of real data are exact duplicates of others (Adult has about fifty), so a correct
 # random split can put a copy of a training row in the holdout; a holdout is refused when more
@@ -76,7 +76,8 @@ def _check_columns(real: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.Data
         extra = [name for name in frame.columns if name not in expected]
         if absent or extra:
             raise DataError(
-                f"the columns of {argument} do not match the real data's: missing {absent}, not in the real data {extra}"
+                f"the columns of {argument} do not match the real data's: "
+                f"missing {absent}, not in the real data {extra}"
             )
 
 

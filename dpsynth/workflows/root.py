@@ -28,13 +28,13 @@ import numpy as np
 import pandas as pd
 
 from dpsynth.data import PrivateTable
+from dpsynth.data.discover import DOMAIN_DELTA_RESERVE, discover_schema
 from dpsynth.errors import DataError, DpsynthError, SchemaError
-from dpsynth.privacy.accountant import Accountant
+from dpsynth.privacy.accountant import Accountant, Charge
 from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget, PrivacyUnit
 from dpsynth.privacy.ledger import Ledger, Reservation
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.schema import Schema, suspect_identifiers, validate
-from dpsynth.data.discover import DOMAIN_DELTA_RESERVE, discover_schema
 from dpsynth.schema.encoding import check_columns
 from dpsynth.schema.kinds import check_kinds, is_kinds_document, kinds_from_document, kinds_from_dtypes, load_kinds
 
@@ -116,7 +116,9 @@ def warn_schema_mismatch(frame: pd.DataFrame, schema: Schema) -> None:
     try:
         validate(frame, schema)
     except DpsynthError as problem:
-        logger.warning("the data does not fit the declared schema (%s); such cells are coded missing or 'other'", problem)
+        logger.warning(
+            "the data does not fit the declared schema (%s); such cells are coded missing or 'other'", problem
+        )
     for name in suspect_identifiers(frame, schema):
         logger.warning(
             "column '%s' is declared categorical but nearly all its values are distinct: it looks like an "
@@ -216,12 +218,17 @@ def open_door(
     *,
     binning: str = "uniform",
     on_measure: Callable[[], None] | None = None,
+    prior: Sequence[Charge] = (),
 ) -> tuple[PrivateTable, Accountant]:
     """The door on ``frame`` with a fresh accountant, encoded with the declared or a DP-discovered schema.
 
     ``on_measure`` is called before the door's first noisy answer (see :func:`charged`).
+    ``prior`` are charges already paid for what the plan builds on (a comparison sweep
+    discovers its schema once); they are charged again to this accountant first.
     """
     accountant = Accountant(plan.budget)
+    for charge in prior:
+        accountant.charge(charge.part, charge.event, charge.count)
     table = PrivateTable(frame, accountant, noise, on_measure=on_measure)
     schema = plan.schema
     if schema is None:

@@ -22,7 +22,7 @@ def _ledger(ledger: Ledger | str | os.PathLike | None) -> Ledger:
     return ledger if isinstance(ledger, Ledger) else Ledger(ledger or Ledger.default_path())
 
 
-def ledger_show(ledger: Ledger | str | os.PathLike | None = None) -> list[dict[str, Any]]:
+def show(ledger: Ledger | str | os.PathLike | None = None) -> list[dict[str, Any]]:
     """One row per dataset with a release or a cap: releases, open ones, total spend, and cap."""
     ledger = _ledger(ledger)
     rows = []
@@ -41,7 +41,7 @@ def ledger_show(ledger: Ledger | str | os.PathLike | None = None) -> list[dict[s
     return rows
 
 
-def ledger_cap(
+def cap(
     data: str | os.PathLike | None = None,
     epsilon: float | None = None,
     delta: float | None = None,
@@ -66,12 +66,12 @@ def ledger_cap(
     return key
 
 
-def ledger_reservations(ledger: Ledger | str | os.PathLike | None = None) -> list[dict[str, Any]]:
+def reservations(ledger: Ledger | str | os.PathLike | None = None) -> list[dict[str, Any]]:
     """Open reservations, oldest first (:meth:`Ledger.open_reservations`), each with its age."""
     return _ledger(ledger).open_reservations()
 
 
-def ledger_resolve(
+def resolve(
     release_id: str, spent: bool = True, ledger: Ledger | str | os.PathLike | None = None
 ) -> dict[str, Any]:
     """Close an open reservation (:meth:`Ledger.resolve`); returns its id, dataset and outcome.
@@ -115,7 +115,7 @@ def _match(ledger: Ledger, dataset: str | None) -> list[str]:
     return matches
 
 
-def ledger_history(
+def history(
     ledger: Ledger | str | os.PathLike | None = None, dataset: str | None = None
 ) -> list[dict[str, Any]]:
     """One row per release, oldest first, grouped by dataset, with running totals per dataset.
@@ -156,10 +156,10 @@ def ledger_history(
     return rows
 
 
-def ledger_export(
+def export(
     ledger: Ledger | str | os.PathLike | None = None, *, dataset: str | None = None, format: str = "csv"
 ) -> str:
-    """The budget history of each dataset (:func:`ledger_history`) as CSV or JSON text.
+    """The budget history of each dataset (:func:`history`) as CSV or JSON text.
 
     CSV has one row per release and the columns of :data:`HISTORY_COLUMNS` (empty for none);
     JSON is ``{"datasets": [{"dataset", "labels", "cap", "spent", "releases": [...]}]}``,
@@ -168,7 +168,7 @@ def ledger_export(
     if format not in ("csv", "json"):
         raise DataError(f"format must be 'csv' or 'json'; got {format!r}")
     ledger = _ledger(ledger)
-    rows = ledger_history(ledger, dataset)
+    rows = history(ledger, dataset)
     if format == "csv":
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, lineterminator="\n")

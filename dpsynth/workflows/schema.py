@@ -7,14 +7,14 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from dpsynth.data.discover import DOMAIN_DELTA_RESERVE
 from dpsynth.data.load import read_table
 from dpsynth.errors import DataError
 from dpsynth.privacy.budget import DOMAIN, Allocation, Budget
 from dpsynth.privacy.ledger import Ledger
 from dpsynth.privacy.noise import NoiseSource
-from dpsynth.release.plan import Plan, charged, ledger_of, open_door
 from dpsynth.schema import infer_schema
-from dpsynth.data.discover import DOMAIN_DELTA_RESERVE
+from dpsynth.workflows.root import Plan, charged, ledger_of, open_door
 
 
 def write_schema(
@@ -55,7 +55,9 @@ def write_schema(
     key = ledger.dataset_key(frame, name=dataset)
     with charged(ledger, key, epsilon, delta, dataset or Path(data).name) as reservation:
         try:
-            table, accountant = open_door(frame, Plan(budget, None), NoiseSource(seed), on_measure=reservation.mark_spent)
+            table, accountant = open_door(
+                frame, Plan(budget, None), NoiseSource(seed), on_measure=reservation.mark_spent
+            )
             table.schema.save(out)
         except BaseException:
             if out.exists():

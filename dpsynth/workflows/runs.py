@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dpsynth.data import PrivateTable
 from dpsynth.errors import DataError, DpsynthError, PrivacyWarning
 from dpsynth.evaluate.fidelity import evaluate_fidelity
 from dpsynth.evaluate.tstr import tstr_auc
@@ -32,6 +31,7 @@ from dpsynth.privacy.accountant import Accountant, Charge
 from dpsynth.privacy.budget import DOMAIN, Allocation, Budget, PrivacyUnit
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.schema import Schema
+from dpsynth.workflows.root import Plan, open_door
 
 logger = logging.getLogger(__name__)
 
@@ -154,14 +154,11 @@ class ShadowRefit:
 
     def __call__(self, train: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         data = SweepData(train, train.iloc[:0], train.iloc[:0], self.schema, self.domain_charges)
-        accountant = Accountant(run_budget(self.spec, data, self.reserve))
-        for charge in self.domain_charges:
-            accountant.charge(charge.part, charge.event, charge.count)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PrivacyWarning)
             noise = NoiseSource.from_random_state(rng)
-        table = PrivateTable(train, accountant, noise)
-        table.encode(self.schema)
+        plan = Plan(run_budget(self.spec, data, self.reserve), self.schema)
+        table, _ = open_door(train, plan, noise, prior=self.domain_charges)
         return create(self.spec.method, **dict(self.spec.method_params)).fit(table).sample(len(train))
 
 
@@ -189,11 +186,8 @@ def execute(spec: RunSpec, data: SweepData, reserve: float) -> dict[str, Any]:
     stage = "setup"
     try:
         start = time.perf_counter()
-        accountant = Accountant(run_budget(spec, data, reserve))
-        for charge in data.domain_charges:
-            accountant.charge(charge.part, charge.event, charge.count)
-        table = PrivateTable(data.fit, accountant, noise_source(spec.noise_seed))
-        table.encode(data.schema)
+        plan = Plan(run_budget(spec, data, reserve), data.schema)
+        table, accountant = open_door(data.fit, plan, noise_source(spec.noise_seed), prior=data.domain_charges)
         stage = "fit"
         generator = create(spec.method, **dict(spec.method_params))
         generator.fit(table)

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from dpsynth.errors import DataError
-from dpsynth.release.policy import (
+from dpsynth.certificate.policy import (
     FAIL,
     IMPLEMENTATION_AT_FAULT,
     PASS,

@@ -1,6 +1,6 @@
 """The certificate as one self-contained HTML page, for a custodian who is not a DP expert.
 
-Built from the certificate dict alone (:mod:`dpsynth.release.certificate`), with the report
+Built from the certificate dict alone (:mod:`dpsynth.certificate.document`), with the report
 package's escaping, tables and inline SVG charts: nothing is loaded from outside the file.
 """
 
@@ -57,7 +57,10 @@ def _privacy(cert: Mapping[str, Any]) -> str:
         {"item": "statement", "value": privacy["statement"]},
         {"item": "unit of privacy", "value": privacy["unit"]["relation"]},
         {"item": "stated epsilon, delta", "value": f"{privacy['epsilon']:g}, {privacy['delta']:g}"},
-        {"item": "spent epsilon, delta", "value": f"{privacy['spent']['epsilon']:.4g}, {privacy['spent']['delta']:.3g}"},
+        {
+            "item": "spent epsilon, delta",
+            "value": f"{privacy['spent']['epsilon']:.4g}, {privacy['spent']['delta']:.3g}",
+        },
         {"item": "method", "value": privacy["method"]["name"]},
         {"item": "composition", "value": privacy["composition"]},
         {"item": "conversion to (epsilon, delta)", "value": privacy["conversion"]},
@@ -107,7 +110,10 @@ def _membership(cert: Mapping[str, Any]) -> str:
         for attack in attacks
     ]
     chart = line_chart(
-        {SHORT_NAMES.get(attack["name"], attack["name"]): (attack["roc"]["fpr"], attack["roc"]["tpr"]) for attack in attacks},
+        {
+            SHORT_NAMES.get(attack["name"], attack["name"]): (attack["roc"]["fpr"], attack["roc"]["tpr"])
+            for attack in attacks
+        },
         title="ROC curves of the membership attacks",
         x_label="false positive rate",
         y_label="true positive rate",
@@ -140,7 +146,9 @@ def _risks(cert: Mapping[str, Any]) -> str:
     charts = ""
     if others:
         charts += _rates_chart(
-            others, [SHORT_NAMES.get(r["name"], r["name"]) for r in others], "Singling out (1- and 3-column predicates) and linkage"
+            others,
+            [SHORT_NAMES.get(r["name"], r["name"]) for r in others],
+            "Singling out (1- and 3-column predicates) and linkage",
         )
     if inference:
         labels = [r["parameters"]["secret"] for r in inference]

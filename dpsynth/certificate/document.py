@@ -20,9 +20,9 @@ import pandas as pd
 
 from dpsynth._version import __version__
 from dpsynth.attacks.suite import AuditResult
+from dpsynth.certificate.policy import Policy, evaluate_policy
+from dpsynth.digest import sha256_file
 from dpsynth.evaluate.fidelity import mean_kway_tvd
-from dpsynth.release.bundle import sha256_file
-from dpsynth.release.policy import Policy, evaluate_policy
 from dpsynth.schema import Schema, encode
 
 CERTIFICATE_VERSION = "1"

@@ -10,15 +10,15 @@ import pytest
 
 from dpsynth.attacks.suite import run_attacks
 from dpsynth.datasets import example_path
-from dpsynth.release.bundle import sha256_file
-from dpsynth.release.certificate import (
+from dpsynth.digest import sha256_file
+from dpsynth.certificate.document import (
     DISCLAIMER,
     NOT_A_RELEASE,
     build_certificate,
     privacy_statement,
 )
-from dpsynth.release.certificate_page import PLAIN_DISCLAIMER, render_certificate
-from dpsynth.release.policy import load_policy
+from dpsynth.certificate.page import PLAIN_DISCLAIMER, render_certificate
+from dpsynth.certificate.policy import load_policy
 from dpsynth.schema import Schema
 from tests.conftest import SHARED_DATA
 

@@ -9,10 +9,10 @@ import pytest
 from dpsynth.cli import main
 from dpsynth.errors import DataError
 from dpsynth.privacy.ledger import Ledger
-from dpsynth.release.ledger_commands import (
+from dpsynth.workflows.ledger import (
     HISTORY_COLUMNS,
-    ledger_export,
-    ledger_history,
+    export,
+    history,
 )
 
 FIRST = "hmac:" + "ab" * 32
@@ -39,7 +39,7 @@ def ledger(private_ledger):
 
 
 def test_history_has_running_totals_that_agree_with_the_ledger(ledger):
-    rows = ledger_history(ledger)
+    rows = history(ledger)
     assert [(r["dataset"], r["status"]) for r in rows] == [
         (FIRST, "committed"), (FIRST, "committed"), (FIRST, "reserved"), (SECOND, "committed")]
     assert [r["cumulative_epsilon"] for r in rows] == pytest.approx([0.5, 0.75, 1.75, 0.1])
@@ -55,7 +55,7 @@ def test_history_has_running_totals_that_agree_with_the_ledger(ledger):
 
 
 def test_csv_export_round_trips_through_a_csv_reader(ledger):
-    text = ledger_export(ledger, format="csv")
+    text = export(ledger, format="csv")
     reader = csv.DictReader(io.StringIO(text))
     assert tuple(reader.fieldnames) == HISTORY_COLUMNS
     rows = list(reader)
@@ -66,7 +66,7 @@ def test_csv_export_round_trips_through_a_csv_reader(ledger):
 
 
 def test_json_export_groups_releases_by_dataset(ledger):
-    document = json.loads(ledger_export(ledger, format="json"))
+    document = json.loads(export(ledger, format="json"))
     first, second = document["datasets"]
     assert first["dataset"] == FIRST and first["labels"] == [LABEL]
     assert first["cap"] == {"epsilon": 2.0, "delta": 1e-6} and second["cap"] is None
@@ -78,29 +78,29 @@ def test_json_export_groups_releases_by_dataset(ledger):
 
 
 def test_dataset_filter_takes_a_key_a_name_or_a_unique_start(ledger):
-    assert {r["dataset"] for r in ledger_history(ledger, SECOND)} == {SECOND}
-    assert {r["dataset"] for r in ledger_history(ledger, "hospital-2026")} == {SECOND}
-    assert {r["dataset"] for r in ledger_history(ledger, "hmac:abab")} == {FIRST}
-    assert {r["dataset"] for r in ledger_history(ledger, "na")} == {SECOND}
+    assert {r["dataset"] for r in history(ledger, SECOND)} == {SECOND}
+    assert {r["dataset"] for r in history(ledger, "hospital-2026")} == {SECOND}
+    assert {r["dataset"] for r in history(ledger, "hmac:abab")} == {FIRST}
+    assert {r["dataset"] for r in history(ledger, "na")} == {SECOND}
     with pytest.raises(DataError, match="no dataset in the ledger"):
-        ledger_history(ledger, "hmac:ffff")
+        history(ledger, "hmac:ffff")
     ledger.reserve("name:hospital-2027", 0.1, 0.0)
     with pytest.raises(DataError, match="starts 2 keys"):
-        ledger_history(ledger, "name:hosp")
+        history(ledger, "name:hosp")
 
 
 def test_a_release_resolved_as_spent_shows_in_the_history(ledger):
     (open_release,) = ledger.open_reservations()
     ledger.resolve(open_release["id"])
-    row = [r for r in ledger_history(ledger) if r["release_id"] == open_release["id"]][0]
+    row = [r for r in history(ledger) if r["release_id"] == open_release["id"]][0]
     assert (row["status"], row["kind"], row["epsilon"]) == ("committed", "resolved as spent", 1.0)
 
 
 def test_empty_ledger_exports_a_header_and_no_dataset(private_ledger):
-    assert ledger_export(private_ledger) == ",".join(HISTORY_COLUMNS) + "\n"
-    assert json.loads(ledger_export(private_ledger, format="json"))["datasets"] == []
+    assert export(private_ledger) == ",".join(HISTORY_COLUMNS) + "\n"
+    assert json.loads(export(private_ledger, format="json"))["datasets"] == []
     with pytest.raises(DataError, match="format must be 'csv' or 'json'"):
-        ledger_export(private_ledger, format="xml")
+        export(private_ledger, format="xml")
 
 
 def test_cli_export_json_csv_file_and_errors(ledger, capsys, tmp_path):
@@ -109,7 +109,7 @@ def test_cli_export_json_csv_file_and_errors(ledger, capsys, tmp_path):
     assert [d["dataset"] for d in document["datasets"]] == [SECOND]
     out = tmp_path / "history.csv"
     assert main(["ledger", "export", "--out", str(out)]) == 0
-    assert out.read_text() == ledger_export(ledger)
+    assert out.read_text() == export(ledger)
     assert "wrote" in capsys.readouterr().err
     assert main(["ledger", "export", "--dataset", "hmac:ffff"]) == 2
     assert capsys.readouterr().err.startswith("dpsynth: error: dataset: no dataset")

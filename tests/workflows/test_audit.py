@@ -15,9 +15,9 @@ import pytest
 from dpsynth.datasets import example_path
 from dpsynth.errors import DataError
 from dpsynth.privacy.budget import PrivacyUnit
-from dpsynth.release.audit import audit, count_overlap
-from dpsynth.release.bundle import sha256_file
-from dpsynth.release.pipeline import HOLDOUT_MAX, release, split_holdout
+from dpsynth.workflows.audit import audit, count_overlap
+from dpsynth.digest import sha256_file
+from dpsynth.workflows.release import HOLDOUT_MAX, release, split_holdout
 from tests.conftest import SHARED_DATA
 
 SCHEMA = example_path("adult")[1]

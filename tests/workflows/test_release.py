@@ -9,8 +9,8 @@ import pytest
 from dpsynth.errors import LedgerCapExceeded
 from dpsynth.generators.mst import MST
 from dpsynth.privacy.ledger import Ledger
-from dpsynth.release import pipeline
-from dpsynth.release.bundle import sha256_file
+from dpsynth.workflows import release as pipeline
+from dpsynth.digest import sha256_file
 
 # These tests are about the release itself; its audit is tested in tests/release/test_audit.py.
 release = partial(pipeline.release, audit="off")
