@@ -149,7 +149,8 @@ def run_dpsynth(folder: Path, case: dict, n_attacks: int, seed: int) -> dict:
     from dpsynth.schema import Schema
 
     schema = Schema.load(SCHEMA)
-    train, control, synthetic = (read_table(folder / name) for name in ("train.csv", case["control"], case["synthetic"]))
+    names = ("train.csv", case["control"], case["synthetic"])
+    train, control, synthetic = (read_table(folder / name) for name in names)
     rng = np.random.default_rng(seed)
     calls = {
         "singling out univariate": lambda: singling_out(
@@ -158,7 +159,9 @@ def run_dpsynth(folder: Path, case: dict, n_attacks: int, seed: int) -> dict:
         "singling out multivariate": lambda: singling_out(
             train, control, synthetic, schema, n_attacks=n_attacks, mode="multivariate", random_state=rng
         ),
-        "linkage": lambda: linkage(train, control, synthetic, schema, LINK_COLUMNS, n_attacks=n_attacks, random_state=rng),
+        "linkage": lambda: linkage(
+            train, control, synthetic, schema, LINK_COLUMNS, n_attacks=n_attacks, random_state=rng
+        ),
     }
     for secret in SECRETS:
         calls[f"inference {secret}"] = lambda secret=secret: attribute_inference(
@@ -185,7 +188,8 @@ def run_anonymeter(folder: Path, case: dict, n_attacks: int, seed: int) -> dict:
     from anonymeter.evaluators import InferenceEvaluator, LinkabilityEvaluator, SinglingOutEvaluator
 
     np.random.seed(seed)
-    train, control, synthetic = (read_table(folder / name) for name in ("train.csv", case["control"], case["synthetic"]))
+    names = ("train.csv", case["control"], case["synthetic"])
+    train, control, synthetic = (read_table(folder / name) for name in names)
     calls = {
         "singling out univariate": lambda: SinglingOutEvaluator(
             ori=train, syn=synthetic, control=control, n_attacks=n_attacks, seed=seed
@@ -200,7 +204,8 @@ def run_anonymeter(folder: Path, case: dict, n_attacks: int, seed: int) -> dict:
     for secret in SECRETS:
         aux = [c for c in train.columns if c != secret]
         calls[f"inference {secret}"] = lambda secret=secret, aux=aux: InferenceEvaluator(
-            ori=train, syn=synthetic, control=control, aux_cols=aux, secret=secret, regression=False, n_attacks=n_attacks
+            ori=train, syn=synthetic, control=control, aux_cols=aux, secret=secret, regression=False,
+            n_attacks=n_attacks,
         ).evaluate(n_jobs=1)
     out = {}
     for name, call in calls.items():
@@ -294,7 +299,8 @@ def main() -> None:
         (folder / "cases.json").write_text(json.dumps(cases))
         ours = {case["case"]: run_dpsynth(folder, case, args.n_attacks, args.seed) for case in cases}
         subprocess.run(
-            [str(PEER_PYTHON), __file__, "--worker", str(folder), "--n-attacks", str(args.n_attacks), "--seed", str(args.seed)],
+            [str(PEER_PYTHON), __file__, "--worker", str(folder), "--n-attacks", str(args.n_attacks),
+             "--seed", str(args.seed)],
             check=True,
         )
         theirs = json.loads((folder / "anonymeter.json").read_text())
@@ -308,9 +314,11 @@ def main() -> None:
     print(markdown(table))
     inside = sum(row["dpsynth_in_anonymeter_ci"] for row in table)
     overlap = sum(row["intervals_overlap"] for row in table)
-    print(f"\ndpsynth's risk within anonymeter's interval: {inside} of {len(table)}; intervals overlap: {overlap} of {len(table)}")
+    print(f"\ndpsynth's risk within anonymeter's interval: {inside} of {len(table)}; "
+          f"intervals overlap: {overlap} of {len(table)}")
     if args.out:
-        Path(args.out).write_text(json.dumps({"anonymeter": version, "n_attacks": args.n_attacks, "seed": args.seed, "rows": table}, indent=2))
+        document = {"anonymeter": version, "n_attacks": args.n_attacks, "seed": args.seed, "rows": table}
+        Path(args.out).write_text(json.dumps(document, indent=2))
 
 
 if __name__ == "__main__":

@@ -76,11 +76,11 @@ def cpu_seconds() -> float:
 
 def run_one(method: str, epsilon: float | None, seed: int) -> dict:
     from dpsynth.attacks.suite import run_attacks
+    from dpsynth.certificate.policy import evaluate_policy
     from dpsynth.datasets import example_path
     from dpsynth.privacy.budget import PrivacyUnit
-    from dpsynth.workflows.release import release, split_holdout
-    from dpsynth.certificate.policy import evaluate_policy
     from dpsynth.schema import Schema
+    from dpsynth.workflows.release import release, split_holdout
 
     frame = load_adult()
     schema_path = example_path("adult")[1]
@@ -89,7 +89,8 @@ def run_one(method: str, epsilon: float | None, seed: int) -> dict:
         rng = np.random.default_rng(seed)
         train, holdout = split_holdout(frame, PrivacyUnit(), rng)
         result = run_attacks(
-            train, holdout, jitter(train, rng), Schema.load(schema_path), level="standard", refit=jitter, random_state=rng
+            train, holdout, jitter(train, rng), Schema.load(schema_path), level="standard", refit=jitter,
+            random_state=rng,
         )
         audited, verdict = result.to_dict(), evaluate_policy(result, None)[0]
     else:

@@ -138,11 +138,11 @@ def run_dpsynth(method: str, epsilon: float, allocation: dict[str, float], param
     import resource
 
     from dpsynth.data import PrivateTable
+    from dpsynth.data.discover import DOMAIN_DELTA_RESERVE, discover_schema
     from dpsynth.generators import create
     from dpsynth.privacy.accountant import Accountant
     from dpsynth.privacy.budget import Allocation, Budget
     from dpsynth.privacy.noise import NoiseSource
-    from dpsynth.data.discover import DOMAIN_DELTA_RESERVE, discover_schema
 
     warnings.simplefilter("ignore")
     logging.getLogger("absl").setLevel(logging.ERROR)

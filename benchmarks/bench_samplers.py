@@ -68,7 +68,10 @@ def main() -> None:
     for name, sampler, peer in samplers:
         for scale in SCALES:
             rates = {
-                label: [best_rate(lambda: sampler(scale, n, rng), n, repeats) for n in SIZES]
+                label: [
+                    best_rate(lambda sampler=sampler, scale=scale, n=n, rng=rng: sampler(scale, n, rng), n, repeats)
+                    for n in SIZES
+                ]
                 for label, rng in generators.items()
             }
             theirs = best_rate(peer(scale), PEER_DRAWS, 1)
