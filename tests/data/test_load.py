@@ -1,11 +1,14 @@
 """read_table reads each cell as its own text and never takes a record for column names."""
 
+import gzip
+
 import pandas as pd
 import pytest
 
 from dpsynth.data.load import read_table
+from dpsynth.datasets import example_path
 from dpsynth.errors import DataError
-from tests.conftest import SHARED_DATA
+from tests.conftest import adult_uci, requires_shared, shared_data
 
 SHARED_CSVS = ["adult/adult_uci.csv", "adult/private-pgm/adult.csv", "german_credit/german_credit.csv",
                "pums/PUMS.csv", "pums/PUMS_dup.csv", "pums/PUMS_null.csv", "pums/PUMS_pid.csv"]
@@ -15,11 +18,6 @@ def write(tmp_path, text, name="data.csv"):
     path = tmp_path / name
     path.write_text(text)
     return path
-
-
-def needs_shared():
-    if not SHARED_DATA.is_dir():
-        pytest.skip("needs ../shared/data, absent in a fresh clone")
 
 
 def test_chunked_file_reads_each_cell_as_its_own_text(tmp_path):
@@ -79,22 +77,28 @@ def test_ordinary_headers_are_accepted(tmp_path, header):
     assert frame.columns.tolist() == [name.strip() for name in header.split(",")]
 
 
-@pytest.mark.parametrize("name", SHARED_CSVS)
+@pytest.mark.parametrize("name", [pytest.param(name, marks=requires_shared(*name.split("/"))) for name in SHARED_CSVS])
 def test_the_shared_csvs_headers_are_accepted(name):
-    needs_shared()
-    path = SHARED_DATA / name
+    path = shared_data(*name.split("/"))
     frame = read_table(path, na_values=["?"])
     assert frame.columns.tolist() == pd.read_csv(path, nrows=0).columns.tolist() and len(frame) >= 1000
 
 
+def test_the_rebuilt_uci_adult_is_the_shared_file():
+    """Tests read raw UCI Adult as tests/conftest.py rebuilds it from the shipped example; where
+    ../shared is there, the rebuild is checked to be adult_uci.csv, cell for cell."""
+    shared = pd.read_csv(shared_data("adult", "adult_uci.csv"), na_values="?", keep_default_na=False)
+    pd.testing.assert_frame_equal(adult_uci(), shared)
+
+
 def test_uci_adult_in_its_raw_headerless_form(tmp_path):
-    needs_shared()
-    lines = (SHARED_DATA / "adult" / "adult_uci.csv").read_text().splitlines()[:1001]
+    with gzip.open(example_path("adult")[0], "rt") as shipped:  # UCI's rows, with a header line
+        lines = [next(shipped).rstrip("\n") for _ in range(1001)]
     raw = write(tmp_path, "".join(line.replace(",", ", ") + "\n" for line in lines[1:]))
     with pytest.raises(DataError, match="first row looks like a record"):
         read_table(raw)
     frame = read_table(raw, na_values=["?"], header=False, names=lines[0].split(","))
-    assert frame.shape == (1000, 16) and frame.iloc[0].tolist()[:3] == ["39", "State-gov", "77516"]
+    assert frame.shape == (1000, 15) and frame.iloc[0].tolist()[:3] == ["39", "State-gov", "77516"]
 
 
 def test_missing_tokens_and_whitespace(tmp_path):
