@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 
 from dpsynth.schema import Categorical, Identifier, Numeric, Ordinal, Schema
-
-from tests.conftest import SHARED_DATA as DATA
+from tests.conftest import adult_uci, pums_dup_like
 
 # Public facts about Adult, from the UCI codebook (adult.names), not read from the data.
 WORKCLASS = (
@@ -64,26 +63,20 @@ def adult_schema() -> Schema:
     )
 
 
-def _require(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"{path} not available")
-    return path
-
-
 @pytest.fixture(scope="session")
 def adult_raw() -> pd.DataFrame:
-    """Raw UCI Adult (48,842 rows, `?` read as missing); skipped where the file is absent."""
-    path = _require(DATA / "adult" / "adult_uci.csv")
-    return pd.read_csv(path, na_values="?", keep_default_na=False)
+    """Raw UCI Adult (48,842 rows, `?` read as missing), rebuilt from the example shipped in the package."""
+    return adult_uci()
 
 
 @pytest.fixture(scope="session")
-def pgm_dir() -> Path:
-    """The private-pgm discretised Adult folder; skipped where it is absent."""
-    return _require(DATA / "adult" / "private-pgm")
+def pgm_dir(adult_codes_dir) -> Path:
+    """A folder laid out as private-pgm's discretised Adult (adult.csv of codes, adult-domain.json),
+    made from the shipped example."""
+    return adult_codes_dir
 
 
 @pytest.fixture(scope="session")
 def pums_dup() -> pd.DataFrame:
-    """PUMS_dup (1,948 rows, each person 1-4 times under `pid`); skipped where absent."""
-    return pd.read_csv(_require(DATA / "pums" / "PUMS_dup.csv"))
+    """A made-up table in PUMS_dup's layout (each person 1-4 times under `pid`)."""
+    return pums_dup_like()
