@@ -9,16 +9,13 @@ from dpsynth.privacy.budget import Budget
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.schema import Schema
 
-from tests.conftest import SHARED_DATA
-
-ADULT_PGM = SHARED_DATA / "adult" / "private-pgm"
-
 
 @pytest.fixture(scope="module")
-def adult():
-    """8,000 rows of private-pgm's Adult with its public domain file as the schema."""
-    frame = pd.read_csv(ADULT_PGM / "adult.csv").sample(8000, random_state=0).reset_index(drop=True)
-    return frame, Schema.load(ADULT_PGM / "adult-domain.json")
+def adult(adult_codes_dir):
+    """8,000 rows of the shipped Adult as codes in private-pgm's layout, with its domain file as the
+    schema (tests/conftest.py: adult_codes_dir)."""
+    frame = pd.read_csv(adult_codes_dir / "adult.csv").sample(8000, random_state=0).reset_index(drop=True)
+    return frame, Schema.load(adult_codes_dir / "adult-domain.json")
 
 
 def fit_generator(generator, adult, epsilon=1.0):

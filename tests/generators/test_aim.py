@@ -24,9 +24,8 @@ from dpsynth.privacy.budget import Budget, PrivacyUnit
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.schema import Schema, encode
 from dpsynth.schema.columns import Identifier
-from tests.conftest import SHARED_DATA
+from tests.conftest import shared_data
 
-ADULT = SHARED_DATA / "adult" / "private-pgm"
 # A slice of Adult small enough for fast fits, with the strongly dependent columns.
 COLUMNS = ["age", "workclass", "education-num", "marital-status", "occupation", "relationship", "sex", "income>50K"]
 
@@ -44,11 +43,23 @@ class RecordingAccountant(Accountant):
             raise
 
 
-@pytest.fixture(scope="module")
-def adult():
-    frame = pd.read_csv(ADULT / "adult.csv").sample(8000, random_state=0).reset_index(drop=True)[COLUMNS]
-    full = Schema.load(ADULT / "adult-domain.json")
+def _columns_of(folder):
+    frame = pd.read_csv(folder / "adult.csv").sample(8000, random_state=0).reset_index(drop=True)[COLUMNS]
+    full = Schema.load(folder / "adult-domain.json")
     return frame, Schema(tuple(full[c] for c in COLUMNS))
+
+
+@pytest.fixture(scope="module")
+def adult(adult_codes_dir):
+    """The columns of the shipped Adult, as codes in private-pgm's layout (tests/conftest.py)."""
+    return _columns_of(adult_codes_dir)
+
+
+@pytest.fixture(scope="module")
+def adult_pgm():
+    """The columns of private-pgm's own Adult (age in 85 codes), for the tests whose limits were
+    set on its domain sizes; skipped where ../shared is absent."""
+    return _columns_of(shared_data("adult", "private-pgm"))
 
 
 def door(adult, epsilon, seed=None, unit=None, frame=None, schema=None):
@@ -113,7 +124,7 @@ def test_aim_scales_noise_to_the_person_bound(adult):
     assert one_way == pytest.approx(0.9 * len(COLUMNS) / 16 * accountant.rho_allowance("marginal"), rel=1e-9)
 
 
-def test_aim_respects_a_tiny_model_size_limit(adult, monkeypatch):
+def test_aim_respects_a_tiny_model_size_limit(adult_pgm, monkeypatch):
     rounds = []
     allowed_by = AIM._allowed
 
@@ -123,7 +134,7 @@ def test_aim_respects_a_tiny_model_size_limit(adult, monkeypatch):
         return allowed
 
     monkeypatch.setattr(AIM, "_allowed", staticmethod(spy))
-    table, accountant = door(adult, 5.0, seed=2)
+    table, accountant = door(adult_pgm, 5.0, seed=2)
     limit_mib = 0.005  # 655 float64 cells: the 1-way model fits, no 3-way table with age does
     model = AIM(max_model_size=limit_mib, max_rounds=24, round_iters=20, max_iters=50).fit(table)
     cells = model.model_.junction_tree.size()
@@ -177,15 +188,15 @@ def test_aim_refuses_bad_parameters_before_measuring(adult, params, match):
     assert accountant.charges == ()
 
 
-def test_aim_beats_mst_on_the_workload_at_high_epsilon(adult):
+def test_aim_beats_mst_on_the_workload_at_high_epsilon(adult_pgm):
     """3-way TVD of the sampled tables against the data, on every 3-way workload clique."""
-    frame, schema = adult
+    frame, schema = adult_pgm
     real = encode(frame, schema).codes
     sizes = list(schema.domain_sizes().values())
     results = {}
     # A 1 MiB model and 100 iterations a round keep the test fast; the defaults only do better.
     for name, generator in [("mst", MST()), ("aim", AIM(max_model_size=1.0, round_iters=100))]:
-        table, _ = door(adult, 10.0, seed=4)
+        table, _ = door(adult_pgm, 10.0, seed=4)
         generator.fit(table)
         synthetic = encode(generator.sample(len(frame), random_state=5), schema).codes
         results[name] = mean_kway_tvd(real, synthetic, sizes, 3)
@@ -212,9 +223,9 @@ def test_aim_samples_save_and_load(adult, default_fit, tmp_path):
         MST.load(path)
 
 
-def test_aim_compresses_rare_codes_and_decodes_them(adult, tmp_path):
-    _frame, schema = adult
-    table, accountant = door(adult, 0.3, seed=6)
+def test_aim_compresses_rare_codes_and_decodes_them(adult_pgm, tmp_path):
+    _frame, schema = adult_pgm
+    table, accountant = door(adult_pgm, 0.3, seed=6)
     model = AIM(compress=True, max_rounds=16, round_iters=20, max_iters=50).fit(table)
     assert accountant.rho_spent("marginal") == pytest.approx(accountant.rho_allowance("marginal"), rel=1e-9)
     merged = model.model_.domain.size("age")
