@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dpsynth.cli import main
-from tests.conftest import SHARED_DATA
+from tests.conftest import example_adult, pums_like
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +19,7 @@ def csvs(tmp_path_factory):
     The independent draws come from other rows than train's: drawn from train itself they would
     copy its unique fnlwgt values, which singling out rightly catches.
     """
-    frame = pd.read_csv(SHARED_DATA / "adult" / "adult_uci.csv", na_values="?", keep_default_na=False)
-    frame = frame.drop(columns="split").assign(income=frame["income"].str.rstrip("."))
+    frame = example_adult()
     rng = np.random.default_rng(0)
     order = rng.permutation(len(frame))
     train, holdout, source = (frame.iloc[order[a:b]] for a, b in ((0, 2000), (2000, 3000), (3000, 5000)))
@@ -70,7 +69,8 @@ def test_bad_input_exits_2_with_one_line(capsys, csvs, tmp_path):
 
 
 def test_release_runs_the_audit_and_bundles_the_certificate(capsys, tmp_path):
-    pums = SHARED_DATA / "pums" / "PUMS.csv"
+    pums = tmp_path / "pums.csv"
+    pums_like().to_csv(pums, index=False)
     code, out, err = run(capsys, "release", pums, "--epsilon", 1, "--out", tmp_path / "r", "--audit", "quick",
                          "--holdout-share", 0.3)
     assert code in (0, 1), err

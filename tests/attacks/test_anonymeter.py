@@ -17,9 +17,8 @@ from dpsynth.attacks.risk import Rate, RiskResult, residual_risk, wilson
 from dpsynth.attacks.singling_out import _singling_out_integral, singling_out
 from dpsynth.errors import DataError
 from dpsynth.schema import Categorical, Datetime, Numeric, Schema, decode, encode
-from tests.conftest import SHARED_DATA
+from tests.conftest import example_adult
 
-ADULT = SHARED_DATA / "adult" / "adult_uci.csv"
 SCHEMA = Schema.load(Path(__file__).resolve().parents[2] / "dpsynth" / "datasets" / "adult.schema.json")
 Z = 1.959963984540054
 LINK_COLUMNS = (
@@ -164,11 +163,7 @@ def test_arguments_are_checked():
 @pytest.fixture(scope="module")
 def adult():
     """Disjoint training, control and generator parts of raw Adult, and three synthetic tables."""
-    if not ADULT.exists():
-        pytest.skip("Adult data not available")
-    frame = pd.read_csv(ADULT, na_values="?", keep_default_na=False)
-    frame["income"] = frame["income"].str.rstrip(".")
-    frame = frame.drop(columns="split")
+    frame = example_adult()
     rng = np.random.default_rng(0)
     order = rng.permutation(len(frame))
     n = 8000

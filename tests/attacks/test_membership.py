@@ -26,15 +26,13 @@ from dpsynth.attacks.membership import (
 from dpsynth.datasets import example_path
 from dpsynth.errors import DataError, SchemaError
 from dpsynth.schema import Categorical, Datetime, Numeric, Ordinal, Schema
-from tests.conftest import SHARED_DATA
+from tests.conftest import example_adult
 
 
 # ------------------------------------------------------------------------------ data
 @cache
 def adult() -> pd.DataFrame:
-    frame = pd.read_csv(SHARED_DATA / "adult" / "adult_uci.csv", na_values="?", keep_default_na=False)
-    frame["income"] = frame["income"].str.rstrip(".")
-    return frame.drop(columns="split")
+    return example_adult()
 
 
 @cache

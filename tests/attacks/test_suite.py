@@ -22,7 +22,7 @@ from dpsynth.datasets import example_path
 from dpsynth.errors import DataError
 from dpsynth.certificate.policy import evaluate_policy
 from dpsynth.schema import Categorical, Numeric, Schema, decode, encode
-from tests.conftest import SHARED_DATA
+from tests.conftest import example_adult
 
 SUMMARY_KEYS = {
     "membership_auc",
@@ -36,9 +36,7 @@ SUMMARY_KEYS = {
 
 @cache
 def adult() -> pd.DataFrame:
-    frame = pd.read_csv(SHARED_DATA / "adult" / "adult_uci.csv", na_values="?", keep_default_na=False)
-    frame["income"] = frame["income"].str.rstrip(".")
-    return frame.drop(columns="split")
+    return example_adult()
 
 
 @cache

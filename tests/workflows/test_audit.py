@@ -18,16 +18,14 @@ from dpsynth.privacy.budget import PrivacyUnit
 from dpsynth.workflows.audit import audit, count_overlap
 from dpsynth.digest import sha256_file
 from dpsynth.workflows.release import HOLDOUT_MAX, release, split_holdout
-from tests.conftest import SHARED_DATA
+from tests.conftest import example_adult
 
 SCHEMA = example_path("adult")[1]
 
 
 @cache
 def adult() -> pd.DataFrame:
-    frame = pd.read_csv(SHARED_DATA / "adult" / "adult_uci.csv", na_values="?", keep_default_na=False)
-    frame["income"] = frame["income"].str.rstrip(".")
-    return frame.drop(columns="split")
+    return example_adult()
 
 
 def split(seed: int, n_train: int, n_holdout: int) -> tuple[pd.DataFrame, pd.DataFrame]:

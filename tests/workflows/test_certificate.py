@@ -20,15 +20,14 @@ from dpsynth.certificate.document import (
 from dpsynth.certificate.page import PLAIN_DISCLAIMER, render_certificate
 from dpsynth.certificate.policy import load_policy
 from dpsynth.schema import Schema
-from tests.conftest import SHARED_DATA
+from tests.conftest import example_adult
 
 
 @cache
 def tables() -> tuple[pd.DataFrame, pd.DataFrame, Schema]:
-    frame = pd.read_csv(SHARED_DATA / "adult" / "adult_uci.csv", na_values="?", keep_default_na=False)
-    frame["income"] = frame["income"].str.rstrip(".")
+    frame = example_adult()
     order = np.random.default_rng(0).permutation(len(frame))
-    rows = frame.drop(columns="split").iloc[order[:1500]].reset_index(drop=True)
+    rows = frame.iloc[order[:1500]].reset_index(drop=True)
     return rows.iloc[:1200].reset_index(drop=True), rows.iloc[1200:].reset_index(drop=True), Schema.load(
         example_path("adult")[1]
     )
