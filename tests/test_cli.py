@@ -9,16 +9,15 @@ import pytest
 
 from dpsynth.cli import main
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import pums_like
 
 SECRET = "SECRET_VALUE_4711"
-PUMS = SHARED_DATA / "pums" / "PUMS.csv"
 
 
 @pytest.fixture
 def good_csv(tmp_path):
     path = tmp_path / "good.csv"
-    frame = pd.read_csv(PUMS)
+    frame = pums_like()
     frame.to_csv(path, index=False)
     return path
 
@@ -116,7 +115,7 @@ def assert_warned_and_released(code, err, caplog, out, *needles):
 
 
 def test_all_missing_column(capsys, caplog, tmp_path, good_schema):
-    frame = pd.read_csv(PUMS)
+    frame = pums_like()
     frame["income"] = None
     path = tmp_path / "data.csv"
     frame.to_csv(path, index=False)
@@ -125,7 +124,7 @@ def test_all_missing_column(capsys, caplog, tmp_path, good_schema):
 
 
 def test_schema_column_missing_from_data_and_the_reverse(capsys, tmp_path, good_schema):
-    frame = pd.read_csv(PUMS)
+    frame = pums_like()
     path = tmp_path / "fewer.csv"
     frame.drop(columns=["race"]).to_csv(path, index=False)
     code, _, err = run(capsys, "release", path, "--epsilon", 1, "--schema", good_schema, "--out", tmp_path / "o")
@@ -137,7 +136,7 @@ def test_schema_column_missing_from_data_and_the_reverse(capsys, tmp_path, good_
 
 
 def test_value_of_the_wrong_type(capsys, caplog, tmp_path, good_schema):
-    frame = pd.read_csv(PUMS).astype({"age": object})
+    frame = pums_like().astype({"age": object})
     frame.loc[7, "age"] = SECRET
     path = tmp_path / "data.csv"
     frame.to_csv(path, index=False)

@@ -2,12 +2,11 @@
 
 import json
 
-import pandas as pd
 import pytest
 
 from dpsynth.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from dpsynth.workflows.compare import WARNING
-from tests.conftest import SHARED_DATA
+from tests.conftest import pums_like
 
 SCHEMA = {
     "dpsynth_schema": 1,
@@ -26,7 +25,7 @@ SCHEMA = {
 @pytest.fixture
 def inputs(tmp_path):
     data, schema = tmp_path / "pums.csv", tmp_path / "schema.json"
-    pd.read_csv(SHARED_DATA / "pums" / "PUMS.csv").iloc[:300].to_csv(data, index=False)
+    pums_like().iloc[:300].to_csv(data, index=False)
     schema.write_text(json.dumps(SCHEMA))
     return data, schema
 

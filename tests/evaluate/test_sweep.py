@@ -31,12 +31,12 @@ from dpsynth.privacy.budget import DOMAIN, MARGINAL
 from dpsynth.privacy.events import DiscreteGaussianMechanism
 from dpsynth.progress import Progress
 from dpsynth.data.discover import DOMAIN_DELTA_RESERVE
-from tests.conftest import SHARED_DATA
+from tests.conftest import pums_like
 
 
 @pytest.fixture(scope="module")
 def pums() -> pd.DataFrame:
-    return pd.read_csv(SHARED_DATA / "pums" / "PUMS.csv").iloc[:400]
+    return pums_like().iloc[:400]
 
 
 def lines(path) -> list[dict]:

@@ -15,24 +15,27 @@ from dpsynth.digest import sha256_file
 # These tests are about the release itself; its audit is tested in tests/release/test_audit.py.
 release = partial(pipeline.release, audit="off")
 
-from tests.conftest import SHARED_DATA
-
-ADULT_RAW = SHARED_DATA / "adult" / "adult_uci.csv"
-ADULT_PGM = SHARED_DATA / "adult" / "private-pgm"
-PUMS_DUP = SHARED_DATA / "pums" / "PUMS_dup.csv"
+from tests.conftest import adult_uci, pums_dup_like
 
 
 @pytest.fixture(scope="module")
-def adult_pgm_sample(tmp_path_factory):
-    frame = pd.read_csv(ADULT_PGM / "adult.csv").sample(6000, random_state=0)
+def adult_pgm_sample(tmp_path_factory, adult_codes_dir):
+    """6,000 rows of the shipped Adult as codes in private-pgm's layout (tests/conftest.py)."""
+    frame = pd.read_csv(adult_codes_dir / "adult.csv").sample(6000, random_state=0)
     path = tmp_path_factory.mktemp("data") / "adult.csv"
     frame.to_csv(path, index=False)
     return path
 
 
-def test_release_with_a_public_mbi_domain_file(adult_pgm_sample, tmp_path, private_ledger):
+@pytest.fixture(scope="module")
+def adult_domain(adult_codes_dir):
+    """Its public mbi domain file (each column's number of codes)."""
+    return adult_codes_dir / "adult-domain.json"
+
+
+def test_release_with_a_public_mbi_domain_file(adult_pgm_sample, adult_domain, tmp_path, private_ledger):
     result = release(
-        adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / "out", schema=ADULT_PGM / "adult-domain.json"
+        adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / "out", schema=adult_domain
     )
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert files == ["model.json", "release.json", "synthetic.csv"]
@@ -62,7 +65,7 @@ def test_release_with_a_public_mbi_domain_file(adult_pgm_sample, tmp_path, priva
 
 
 def test_release_discovers_the_schema_under_dp_on_raw_adult(tmp_path):
-    frame = pd.read_csv(ADULT_RAW, na_values="?", keep_default_na=False).sample(10000, random_state=1)
+    frame = adult_uci().sample(10000, random_state=1)
     result = release(frame, epsilon=3.0, delta=1e-9, out=tmp_path / "out", n_rows=2000)
     record = result.record
     assert record["schema"]["provenance"] == "dp"
@@ -77,8 +80,10 @@ def test_release_discovers_the_schema_under_dp_on_raw_adult(tmp_path):
 
 
 def test_person_level_release_on_pums_dup(tmp_path):
+    pums_dup = tmp_path / "PUMS_dup.csv"
+    pums_dup_like().to_csv(pums_dup, index=False)
     result = release(
-        PUMS_DUP, epsilon=2.0, delta=1e-9, out=tmp_path / "out", privacy_unit="pid", max_rows_per_unit=4
+        pums_dup, epsilon=2.0, delta=1e-9, out=tmp_path / "out", privacy_unit="pid", max_rows_per_unit=4
     )
     unit = result.record["privacy"]["budget"]["unit"]
     assert unit["column"] == "pid" and unit["max_rows_per_unit"] == 4
@@ -87,8 +92,9 @@ def test_person_level_release_on_pums_dup(tmp_path):
     assert "pid" not in result.synthetic.columns
 
 
-def test_ledger_adds_releases_and_refuses_past_the_cap_before_measuring(adult_pgm_sample, tmp_path, private_ledger):
-    schema = ADULT_PGM / "adult-domain.json"
+def test_ledger_adds_releases_and_refuses_past_the_cap_before_measuring(adult_pgm_sample, adult_domain, tmp_path,
+                                                                          private_ledger):
+    schema = adult_domain
     ledger = Ledger(private_ledger)
     fingerprint = ledger.dataset_key(pd.read_csv(adult_pgm_sample))
     ledger.set_cap(fingerprint, 1.5)
@@ -99,39 +105,40 @@ def test_ledger_adds_releases_and_refuses_past_the_cap_before_measuring(adult_pg
     assert ledger.spent(fingerprint).n_releases == 1
 
 
-def test_failure_leaves_no_folder_and_keeps_the_measured_spend(adult_pgm_sample, tmp_path, private_ledger, monkeypatch):
+def test_failure_leaves_no_folder_and_keeps_the_measured_spend(adult_pgm_sample, adult_domain, tmp_path, private_ledger,
+                                                               monkeypatch):
     def broken(self, n_rows=None, random_state=None):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(MST, "sample", broken)
     with pytest.raises(RuntimeError):
-        release(adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / "out", schema=ADULT_PGM / "adult-domain.json")
+        release(adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / "out", schema=adult_domain)
     assert not (tmp_path / "out").exists()
     assert not any(p.name.startswith(".out.partial") for p in tmp_path.iterdir())
     assert [r["status"] for r in Ledger(private_ledger).releases()] == ["reserved"]
 
 
-def test_seeded_release_is_marked_not_for_publication(adult_pgm_sample, tmp_path):
+def test_seeded_release_is_marked_not_for_publication(adult_pgm_sample, adult_domain, tmp_path):
     from dpsynth.errors import PrivacyWarning
 
     with pytest.warns(PrivacyWarning):
         result = release(adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / "out",
-                         schema=ADULT_PGM / "adult-domain.json", seed=3)
+                         schema=adult_domain, seed=3)
     assert result.record["noise_source"] == "seeded: not for publication"
     assert "must not be published" in result.record["statement"]
 
 
-def test_default_row_count_is_a_dp_estimate(adult_pgm_sample, tmp_path):
+def test_default_row_count_is_a_dp_estimate(adult_pgm_sample, adult_domain, tmp_path):
     sizes = set()
     for i in range(3):
         result = release(adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / f"r{i}",
-                         schema=ADULT_PGM / "adult-domain.json")
+                         schema=adult_domain)
         sizes.add(len(result.synthetic))
     assert len(sizes) > 1 and all(abs(s - 6000) < 300 for s in sizes)
 
 
 def test_quantile_binning_places_edges_at_dp_quantiles(tmp_path):
-    frame = pd.read_csv(ADULT_RAW, na_values="?", keep_default_na=False).sample(10000, random_state=2)
+    frame = adult_uci().sample(10000, random_state=2)
     result = release(frame[["age", "fnlwgt", "sex"]], epsilon=5.0, delta=1e-9, out=tmp_path / "out",
                      binning="quantile", n_rows=500)
     columns = {c["name"]: c for c in result.record["schema"]["definition"]["columns"]}
