@@ -84,6 +84,7 @@ def test_the_shared_csvs_headers_are_accepted(name):
     assert frame.columns.tolist() == pd.read_csv(path, nrows=0).columns.tolist() and len(frame) >= 1000
 
 
+@requires_shared("adult", "adult_uci.csv")
 def test_the_rebuilt_uci_adult_is_the_shared_file():
     """Tests read raw UCI Adult as tests/conftest.py rebuilds it from the shipped example; where
     ../shared is there, the rebuild is checked to be adult_uci.csv, cell for cell."""
