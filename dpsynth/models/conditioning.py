@@ -38,6 +38,11 @@ _LOG_SMALLEST = math.log(np.nextafter(0.0, 1.0))
 #: Sum-of-targets tolerance of :func:`rebalance_weights`.
 TARGET_SUM_TOLERANCE = 1e-6
 
+#: Allowed codes of one attribute (evidence).
+Codes = Sequence[int] | np.ndarray
+#: One number per code of one attribute (weights, a target distribution).
+PerCode = Sequence[float] | np.ndarray
+
 
 class ZeroProbabilityError(DpsynthError, ValueError):
     """Evidence (or targets) that the model gives probability zero (in float64).
@@ -119,8 +124,8 @@ def restrict(
     tree: JunctionTree,
     potentials: Mapping[tuple[str, ...], np.ndarray],
     log_partition: float,
-    evidence: Mapping[str, Sequence[int]] | None = None,
-    weights: Mapping[str, Sequence[float]] | None = None,
+    evidence: Mapping[str, Codes] | None = None,
+    weights: Mapping[str, PerCode] | None = None,
 ) -> Restricted:
     """The model times the evidence indicators and the weights, on its kept codes, calibrated.
 
@@ -155,10 +160,10 @@ def restrict(
     factors = [Factor.zeros(sub, c) for c in sub_tree.cliques]
     for clique, values in potentials.items():
         index = np.ix_(*[kept.get(a, np.arange(domain.size(a))) for a in clique])
-        i = sub_tree.containing(clique)
+        i = sub_tree.holding(clique)
         factors[i] = factors[i] + Factor(clique, values[index])
     for attr, values in log_weights.items():
-        i = sub_tree.containing((attr,))
+        i = sub_tree.holding((attr,))
         factors[i] = factors[i] + Factor((attr,), values)
     beliefs, log_z = calibrate(sub_tree, factors)
     log_mass = log_z - log_partition
@@ -187,8 +192,8 @@ def _check_target(domain: Domain, attr: str, target) -> np.ndarray:
 def rebalance_weights(
     marginals,
     domain: Domain,
-    targets: Mapping[str, Sequence[float]],
-    weights: Mapping[str, Sequence[float]] | None,
+    targets: Mapping[str, PerCode],
+    weights: Mapping[str, PerCode] | None,
     tol: float,
     max_sweeps: int,
 ) -> dict[str, np.ndarray]:
@@ -203,13 +208,13 @@ def rebalance_weights(
     attribute follows the model's conditional given the target attributes. ``weights`` are
     fixed factors kept in place (a target attribute's own factor is folded into its result).
     """
-    targets = {a: _check_target(domain, a, t) for a, t in targets.items()}
+    wanted = {a: _check_target(domain, a, t) for a, t in targets.items()}
     fixed = {a: np.asarray(w, dtype=float) for a, w in (weights or {}).items()}
-    current = {a: fixed.get(a, np.ones(domain.size(a))).copy() for a in targets}
+    current = {a: fixed.get(a, np.ones(domain.size(a))).copy() for a in wanted}
 
     def evaluate() -> dict[str, np.ndarray]:
         found = marginals({**fixed, **current})
-        for attr, target in targets.items():
+        for attr, target in wanted.items():
             impossible = np.flatnonzero((target > 0) & (found[attr] == 0))
             if impossible.size:
                 raise ZeroProbabilityError(
@@ -221,14 +226,14 @@ def rebalance_weights(
 
     for _ in range(max_sweeps):
         found = evaluate()
-        if max(np.abs(found[a] - t).max() for a, t in targets.items()) <= tol:
+        if max(np.abs(found[a] - t).max() for a, t in wanted.items()) <= tol:
             return current
-        for k, (attr, target) in enumerate(targets.items()):
+        for k, (attr, target) in enumerate(wanted.items()):
             if k:
                 found = evaluate()
             ratio = np.divide(target, found[attr], out=np.zeros_like(target), where=target > 0)
             w = current[attr] * ratio
             current[attr] = w / w.max()
     raise ValueError(
-        f"targets on {list(targets)} were not met within {tol} after {max_sweeps} sweeps of raking"
+        f"targets on {list(wanted)} were not met within {tol} after {max_sweeps} sweeps of raking"
     )

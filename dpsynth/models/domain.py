@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,8 @@ class Domain:
 
     attrs: tuple[str, ...]
     sizes: tuple[int, ...]
+    # Position of each attribute, built in __post_init__; derived, so not compared or shown.
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         attrs = tuple(str(a) for a in self.attrs)

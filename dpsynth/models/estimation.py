@@ -108,7 +108,7 @@ class _Loss:
         # Each measurement is read from (and its gradient sent to) a potential clique holding it,
         # whose marginal is in turn read from the junction-tree clique with fewest cells holding it.
         self.home = [next(c for c in cliques if set(m.clique) <= set(c)) for m in measurements]
-        self.slot = {c: self.tree.containing(c) for c in self.home}
+        self.slot = {c: self.tree.holding(c) for c in self.home}
         self.tables: list[Factor] | None = None
 
     def fit(self, theta: Mapping[Clique, np.ndarray]) -> _Fit:

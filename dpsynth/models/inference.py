@@ -28,17 +28,17 @@ def calibrate(
     the given tables themselves, which then become the beliefs.
     """
     tables = list(potentials) if overwrite else [Factor(f.attrs, f.values.copy()) for f in potentials]
-    upward: list[Factor | None] = [None] * len(tables)
+    upward: dict[int, Factor] = {}
     for i in reversed(tree.order[1:]):
         upward[i] = tables[i].logsumexp(tree.separator[i])
-        parent = tables[tree.parent[i]]
+        parent = tables[tree.parent_of(i)]
         parent.values += upward[i].aligned(parent.attrs)
 
     root = tree.order[0]
     log_z = float(logsumexp(tables[root].values))
     tables[root].values -= log_z
     for i in tree.order[1:]:
-        down = tables[tree.parent[i]].logsumexp(tree.separator[i]) - upward[i]
+        down = tables[tree.parent_of(i)].logsumexp(tree.separator[i]) - upward[i]
         tables[i].values += down.aligned(tables[i].attrs)
     return tables, log_z
 
@@ -49,8 +49,8 @@ def _connecting_subtree(tree: JunctionTree, attrs: Sequence[str]) -> list[int]:
     paths = []
     for i in targets:
         path = [i]
-        while tree.parent[path[-1]] is not None:
-            path.append(tree.parent[path[-1]])
+        while (parent := tree.parent[path[-1]]) is not None:
+            path.append(parent)
         paths.append(path)
     common = set(paths[0]).intersection(*paths[1:])
     nodes: list[int] = []

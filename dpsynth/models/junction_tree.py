@@ -49,6 +49,21 @@ class JunctionTree:
         found = [i for i, c in enumerate(self.cliques) if attrs <= set(c)]
         return min(found, key=lambda i: self.domain.cells(self.cliques[i])) if found else None
 
+    def holding(self, attrs: Iterable[str]) -> int:
+        """:meth:`containing` for attributes the tree was built to hold together (a model's clique)."""
+        attrs = tuple(attrs)
+        i = self.containing(attrs)
+        if i is None:
+            raise ValueError(f"no clique of the junction tree holds {list(attrs)}")
+        return i
+
+    def parent_of(self, i: int) -> int:
+        """``parent[i]`` for a clique other than the root."""
+        parent = self.parent[i]
+        if parent is None:
+            raise ValueError(f"clique {i} is the root of the junction tree: it has no parent")
+        return parent
+
     def size(self) -> int:
         """Total cells over all cliques: the memory one set of clique tables takes."""
         return sum(self.domain.cells(c) for c in self.cliques)

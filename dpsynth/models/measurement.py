@@ -71,7 +71,7 @@ def independent_start(
         for a in m.clique:
             weight = domain.size(a) / (m.sigma**2 * y.values.size)
             margins.setdefault(a, []).append((y.sum((a,)).values, weight))
-    start = {}
+    start: dict[tuple[str, ...], np.ndarray] = {}
     for a, estimates in margins.items():
         margin = sum(w * v for v, w in estimates) / sum(w for _, w in estimates)
         margin = np.maximum(margin, 1e-3 * total / domain.size(a))

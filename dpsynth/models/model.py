@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from dpsynth.models.conditioning import (
+    Codes,
+    PerCode,
     Restricted,
     ZeroProbabilityError,
     rebalance_weights,
@@ -46,7 +48,7 @@ def tree_potentials(
         out = [Factor(c, np.empty(domain.shape(c))) for c in tree.cliques]
     filled = [False] * len(out)
     for clique, values in potentials.items():
-        i = tree.containing(clique)
+        i = tree.holding(clique)
         aligned = Factor(clique, values).aligned(out[i].attrs)
         if filled[i]:
             out[i].values += aligned
@@ -66,10 +68,10 @@ class GraphicalModel:
     """
 
     def __init__(
-        self, domain: Domain, potentials: Mapping[Sequence[str], np.ndarray], total: float
+        self, domain: Domain, potentials: Mapping[tuple[str, ...], np.ndarray], total: float
     ) -> None:
         self.domain = domain
-        self.potentials = {}
+        self.potentials: dict[tuple[str, ...], np.ndarray] = {}
         for clique, values in potentials.items():
             clique = tuple(clique)
             values = np.asarray(values, dtype=float)
@@ -120,8 +122,8 @@ class GraphicalModel:
         self,
         n_rows: int,
         rng: np.random.Generator,
-        evidence: Mapping[str, Sequence[int]] | None = None,
-        weights: Mapping[str, Sequence[float]] | None = None,
+        evidence: Mapping[str, Codes] | None = None,
+        weights: Mapping[str, PerCode] | None = None,
     ) -> np.ndarray:
         """``n_rows`` independent rows of integer codes, shape (n_rows, len(domain)), in domain order.
 
@@ -146,8 +148,8 @@ class GraphicalModel:
 
     def restrict(
         self,
-        evidence: Mapping[str, Sequence[int]] | None = None,
-        weights: Mapping[str, Sequence[float]] | None = None,
+        evidence: Mapping[str, Codes] | None = None,
+        weights: Mapping[str, PerCode] | None = None,
     ) -> Restricted:
         """The model given ``evidence`` and times ``weights``, calibrated on its kept codes.
 
@@ -159,8 +161,8 @@ class GraphicalModel:
     def conditional_marginal(
         self,
         attrs: Sequence[str],
-        evidence: Mapping[str, Sequence[int]] | None = None,
-        weights: Mapping[str, Sequence[float]] | None = None,
+        evidence: Mapping[str, Codes] | None = None,
+        weights: Mapping[str, PerCode] | None = None,
     ) -> np.ndarray:
         """Probabilities over ``attrs`` (axes in that order; they sum to 1) given ``evidence``
         and times ``weights``, as in :meth:`sample`; codes the evidence rules out get 0.
@@ -172,7 +174,7 @@ class GraphicalModel:
             self.domain.index(a)
         return self.restrict(evidence, weights).probabilities(self.domain, attrs)
 
-    def evidence_probability(self, evidence: Mapping[str, Sequence[int]]) -> float:
+    def evidence_probability(self, evidence: Mapping[str, Codes]) -> float:
         """P(each evidence attribute takes one of its allowed codes) under the model."""
         try:
             return float(np.exp(self.restrict(evidence).log_mass))
@@ -181,9 +183,9 @@ class GraphicalModel:
 
     def rebalance_weights(
         self,
-        targets: Mapping[str, Sequence[float]],
-        evidence: Mapping[str, Sequence[int]] | None = None,
-        weights: Mapping[str, Sequence[float]] | None = None,
+        targets: Mapping[str, PerCode],
+        evidence: Mapping[str, Codes] | None = None,
+        weights: Mapping[str, PerCode] | None = None,
         tol: float = 1e-10,
         max_sweeps: int = 1000,
     ) -> dict[str, np.ndarray]:
@@ -225,7 +227,8 @@ class GraphicalModel:
         """Write the model to an ``.npz`` file: arrays as arrays, the rest as one JSON header."""
         header = self._header()
         arrays = {f"potential_{i}": v for i, v in enumerate(self.potentials.values())}
-        np.savez_compressed(path, header=np.array(json.dumps(header)), **arrays)
+        # numpy's stubs type savez_compressed's **kwds so that mypy matches them to allow_pickle: bool.
+        np.savez_compressed(path, header=np.array(json.dumps(header)), **arrays)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> GraphicalModel:
