@@ -33,7 +33,7 @@ from dpsynth.errors import BudgetExceeded, SchemaError
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import DOMAIN
 from dpsynth.privacy.noise import discrete_gaussian_sigma_used
-from dpsynth.schema.columns import OTHER_LABEL, Categorical, Identifier, Numeric
+from dpsynth.schema.columns import OTHER_LABEL, Categorical, Column, Identifier, Numeric
 from dpsynth.schema.kinds import FRACTIONAL, TEXT, WHOLE, check_kinds
 from dpsynth.schema.schema import Schema
 
@@ -159,7 +159,7 @@ def discover_schema(
     plan = []
     for column in measured:
         plan += [PlannedMeasurement(table.sensitivity_scale, 0.5)] * (2 if numeric[column] else 1)
-    discovered = []
+    discovered: list[Column] = []
     if plan:
         sigmas = iter(accountant.calibrate(DOMAIN, plan, rho=accountant.rho_remaining(DOMAIN)))
     n_categorical = sum(not v for v in numeric.values())
@@ -185,4 +185,4 @@ def discover_schema(
             discovered.append(Categorical(column, kept, other=True, missing=True, other_label=other_label))
     if table.unit.column is not None:
         discovered.append(Identifier(table.unit.column, role="unit"))
-    return Schema(discovered, provenance="dp")
+    return Schema(tuple(discovered), provenance="dp")

@@ -13,10 +13,10 @@ import gzip
 import lzma
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 import pandas as pd
 
@@ -75,6 +75,7 @@ def read_table(path: str | os.PathLike, na_values: Sequence[str] = (), *,
         first = _read(path, sep, header=None, nrows=2)
     top = [_strip(cell) for cell in first.iloc[0]]
     if header is False:
+        assert names is not None  # refused above when header is False
         names = _check_names(names)
         if len(names) != len(top):
             raise DataError(f"data file '{path}' has {len(top)} columns but {len(names)} names were given")
@@ -124,7 +125,7 @@ def _reading(path: Path) -> Iterator[None]:
 
 
 # Compressed CSVs that pandas reads by their suffix; the header line is sniffed through the same.
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_OPENERS: dict[str, Callable[..., IO[str]]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
 def _sniff_separator(path: Path) -> str:

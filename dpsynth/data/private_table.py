@@ -105,9 +105,10 @@ class PrivateTable:
     @property
     def sizes(self) -> dict[str, int]:
         """Number of codes per encoded column (from the public schema)."""
-        return self._require_schema().domain_sizes()
+        return self.require_schema().domain_sizes()
 
-    def _require_schema(self) -> Schema:
+    def require_schema(self) -> Schema:
+        """The schema the rows are encoded with; SchemaError before :meth:`encode`."""
         if self.schema is None:
             raise SchemaError("the private table has no schema yet: call encode(schema) first")
         return self.schema
@@ -148,7 +149,7 @@ class PrivateTable:
         the same order, with the merged sizes). Measurements on it are charged as on this table.
         """
         codes = self._encoded().copy()
-        old_schema = self._require_schema()
+        old_schema = self.require_schema()
         if schema.encoded_columns != old_schema.encoded_columns:
             raise SchemaError("a coarsened schema must have the same encoded columns, in the same order")
         for name, merge in maps.items():
@@ -221,17 +222,17 @@ class PrivateTable:
         (multiplied by the unit's row bound). Charged as epsilon^2/8-zCDP (bounded range).
         ``maps`` merges codes as in :meth:`marginal`.
         """
-        candidates = [tuple(c) for c in candidates]
-        if not candidates:
+        cliques = [tuple(c) for c in candidates]
+        if not cliques:
             raise DataError("select needs at least one candidate")
         if not isinstance(score, SCORES):
             raise DataError(
                 f"select scores with one of the door's scores ({', '.join(s.__name__ for s in SCORES)}); "
                 f"got {type(score).__name__}"
             )
-        sensitivity = score.sensitivity(candidates) * self.sensitivity_scale
+        sensitivity = score.sensitivity(cliques) * self.sensitivity_scale
         self._charge(part, ExponentialMechanism(epsilon, label=label))
-        scores = np.array([score(c, self._true_counts(c, maps)) for c in candidates], dtype=float)
+        scores = np.array([score(c, self._true_counts(c, maps)) for c in cliques], dtype=float)
         return exponential_mechanism(scores, epsilon, sensitivity, self._noise.rng)
 
     # ------------------------------------------------------------------------ DP-SGD
@@ -252,13 +253,10 @@ class PrivateTable:
             )
         if isinstance(fine_bins, bool) or not isinstance(fine_bins, int) or fine_bins < 1:
             raise DataError(f"fine_bins must be a positive integer; got {fine_bins!r}")
-        schema = self._require_schema()
+        schema = self.require_schema()
         self._charge(part, plan.event())
-        fine = [
-            self._within_bin(name, schema[name], fine_bins)
-            for name in schema.encoded_columns
-            if isinstance(schema[name], Numeric)
-        ]
+        numeric = [column for column in schema.columns if isinstance(column, Numeric)]
+        fine = [self._within_bin(column.name, column, fine_bins) for column in numeric]
         rows = np.concatenate([self._encoded()] + [f[:, None] for f in fine], axis=1)
         return DpsgdTrainer(rows.astype(np.int64), plan, self._noise.rng)
 
@@ -298,7 +296,7 @@ class PrivateTable:
         return counts + discrete_gaussian(sigma, counts.shape, self._noise.rng)
 
     def numeric_histogram(
-        self, column: str, edges: Sequence[float], sigma: float, part: str = DOMAIN
+        self, column: str, edges: Sequence[float] | np.ndarray, sigma: float, part: str = DOMAIN
     ) -> np.ndarray:
         """Noisy counts of a raw numeric column over public bin ``edges``.
 

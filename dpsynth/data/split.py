@@ -48,5 +48,5 @@ def cap_units(frame: pd.DataFrame, unit_column: str | None, cap: int, rng: np.ra
     units = pd.unique(keys.dropna())
     if len(units) <= cap:
         return frame
-    chosen = rng.choice(units, size=cap, replace=False)
+    chosen = rng.choice(units, size=cap, replace=False)  # type: ignore[arg-type]  # pandas-stubs: ExtensionArray lacks __array__
     return frame[np.isin(keys.to_numpy(), chosen)].reset_index(drop=True)

@@ -71,6 +71,14 @@ class Charge:
     event: Event
     count: int = 1
 
+    @property
+    def rho(self) -> float:
+        """The zCDP rho of all ``count`` runs; BudgetError for an event that is not zCDP."""
+        rho = self.event.rho
+        if rho is None:
+            raise BudgetError(f"{type(self.event).__name__} is not zCDP: its charge has no rho")
+        return self.count * rho
+
 
 @dataclass(frozen=True)
 class PlannedMeasurement:
@@ -291,7 +299,7 @@ class Accountant:
         self,
         part: str,
         plan: Sequence[PlannedMeasurement],
-        mechanism: type[Event] = DiscreteGaussianMechanism,
+        mechanism: type[GaussianMechanism | LaplaceMechanism | DiscreteLaplaceMechanism] = DiscreteGaussianMechanism,
         rho: float | None = None,
     ) -> list[float]:
         """Noise scales for a plan of measurements that spend what is left of ``part`` exactly.
@@ -331,7 +339,7 @@ class Accountant:
                 for u, item in zip(unit, plan)
             ]
             if rho is not None:
-                spent = math.fsum(c.event.rho for c in charges)
+                spent = math.fsum(c.rho for c in charges)
                 if spent > rho * (1 + _RHO_TOLERANCE):
                     return False
             return self._refusal(part, charges) is None
@@ -367,6 +375,7 @@ class Accountant:
             lambda m: self._dpsgd_fits(part, event(m), coarse) is not None, 1e-3
         )
         window = self._dpsgd_fits(part, event(found), coarse)
+        assert window is not None  # found is a multiplier the search accepted, so its check passed
         found = self._smallest_accepted(
             lambda m: self._dpsgd_fits(part, event(m), window) is not None, 1e-3
         )

@@ -150,8 +150,8 @@ def _clipped_sum(per_sample: Any, clipping_norm: float) -> np.ndarray:
     grads = np.asarray(per_sample, dtype=np.float64)
     norms = np.linalg.norm(grads, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(np.isfinite(norms), np.minimum(1.0, bound / np.maximum(norms, 1e-300)), 0.0)
-    return factor @ np.nan_to_num(grads, nan=0.0, posinf=0.0, neginf=0.0)
+        scale = np.where(np.isfinite(norms), np.minimum(1.0, bound / np.maximum(norms, 1e-300)), 0.0)
+    return scale @ np.nan_to_num(grads, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 class DpsgdTrainer:

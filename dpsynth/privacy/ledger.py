@@ -329,12 +329,12 @@ class Ledger:
         and, when a name is given, under its content key — so neither an upgrade nor naming a
         dataset starts a fresh cap.
         """
-        if frame is None and name is None:
-            raise BudgetError("dataset_key needs a frame or a name")
         if frame is not None and not isinstance(frame, pd.DataFrame):
             raise DataError(f"frame must be a pandas DataFrame; got {type(frame).__name__}")
         named = None if name is None else "name:" + _name(name)
         if frame is None:
+            if named is None:
+                raise BudgetError("dataset_key needs a frame or a name")
             return named
         signature = content_signature(frame)
         # Only a version-1 ledger has sha256 keys, and nothing writes new ones, so this check

@@ -188,8 +188,8 @@ def exponential_mechanism(scores, epsilon: float, sensitivity: float, rng: np.ra
     denom = _EM_UNITS * 2 * (_EM_UNITS + 1)
     top = max(units)
     parts = [divmod(e * (top - k), denom) for k in units]
-    floors = [floor for floor, _ in parts]
-    floors = np.array(floors, dtype=np.int64 if max(floors) <= _INT64_MAX else object)
+    whole = [floor for floor, _ in parts]
+    floors = np.array(whole, dtype=np.int64 if max(whole) <= _INT64_MAX else object)
     remainders = np.array([remainder for _, remainder in parts], dtype=np.int64)
     # Rejection from the uniform proposal: each proposal is accepted with probability
     # exp(-gamma_i) <= 1 and the best candidate always, so a batch of 4m proposals holds an

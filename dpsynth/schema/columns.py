@@ -18,7 +18,7 @@ import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -63,7 +63,7 @@ def _number(name: str, field: str, value: Any) -> float:
 def _categories(name: str, categories: Any, allow_empty: bool) -> tuple:
     if isinstance(categories, (str, bytes, Mapping)) or not isinstance(categories, Iterable):
         raise SchemaError(f"column {name!r}: categories must be a list of strings or integers")
-    kept = []
+    kept: list[int | str] = []
     for category in categories:
         if isinstance(category, (bool, np.bool_)):
             raise SchemaError(
@@ -113,6 +113,15 @@ def _integer_edges(lower: int, upper: int, bins: int) -> np.ndarray:
 
 class _CategoryCodes:
     """Codes shared by Categorical and Ordinal: categories, then "other", then missing."""
+
+    # Declared for the type checker; each subclass defines them (Ordinal's ``other`` is a
+    # class constant, False, hence a read-only property here).
+    categories: tuple
+    missing: bool
+    if TYPE_CHECKING:
+
+        @property
+        def other(self) -> bool: ...
 
     @cached_property
     def labels(self) -> tuple[str, ...]:
@@ -402,6 +411,8 @@ class Identifier:
 
 
 Column = Categorical | Ordinal | Numeric | Datetime | Identifier
+#: The kinds that get integer codes (every kind but Identifier).
+EncodedColumn = Categorical | Ordinal | Numeric | Datetime
 COLUMN_KINDS: dict[str, type] = {kind.kind: kind for kind in (Categorical, Ordinal, Numeric, Datetime, Identifier)}
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from dpsynth.errors import DataError, SchemaError
-from dpsynth.schema.columns import Categorical, Column, Datetime, Numeric, Ordinal
+from dpsynth.schema.columns import Categorical, Datetime, EncodedColumn, Numeric, Ordinal
 from dpsynth.schema.kinds import parse_numbers
 from dpsynth.schema.schema import Schema
 
@@ -78,22 +78,28 @@ def check_columns(frame: pd.DataFrame, schema: Schema) -> None:
         )
 
 
+def _missing_or_unfit(column: EncodedColumn) -> int:
+    """The code of a missing cell: the column's missing code, or :data:`UNFIT` without one."""
+    code = column.missing_code
+    return UNFIT if code is None else code
+
+
 def _category_codes(series: pd.Series, column: Categorical | Ordinal, strict: bool) -> np.ndarray:
     # Factorize first so only the distinct values are turned into strings and looked up.
     codes, uniques = pd.factorize(series)
-    position = pd.Index(column.labels).get_indexer(string_forms(pd.Index(uniques)))
+    position = pd.Index(column.labels).get_indexer(pd.Index(string_forms(pd.Index(uniques))))
     unknown = position < 0
     if unknown.any():
-        if column.other:
+        if column.other_code is not None:
             position[unknown] = column.other_code
         elif not strict:
-            position[unknown] = column.missing_code if column.missing else UNFIT
+            position[unknown] = _missing_or_unfit(column)
         else:
             raise DataError(
                 f"column {column.name!r} has values outside its declared categories ({column.kind}); "
                 "declare them, or allow an 'other' code (categorical columns only)"
             )
-    out = np.full(len(codes), column.missing_code if column.missing else UNFIT, dtype=np.int64)
+    out = np.full(len(codes), _missing_or_unfit(column), dtype=np.int64)
     present = codes >= 0
     out[present] = position[codes[present]]
     return out
@@ -132,7 +138,7 @@ def _numeric_codes(series: pd.Series, column: Numeric, missing: np.ndarray, stri
     missing = np.isnan(values)
     clipped = int(np.count_nonzero((values < column.lower) | (values > column.upper)))
     codes = _bin_codes(np.clip(values, column.lower, column.upper), column.bin_edges, column.bins)
-    codes[missing] = column.missing_code if column.missing else UNFIT
+    codes[missing] = _missing_or_unfit(column)
     return codes, clipped
 
 
@@ -166,13 +172,15 @@ def _datetime_codes(series: pd.Series, column: Datetime, missing: np.ndarray, st
     lower, upper = column.lower_timestamp, column.upper_timestamp
     clipped = int(((parsed < lower) | (parsed > upper)).sum())
     # Clip before the cast to nanoseconds: values outside the bounds may not fit in it.
-    nanoseconds = parsed.clip(lower, upper).to_numpy(dtype="datetime64[ns]").view(np.int64)
+    # pandas-stubs types clip's bounds as numbers only; a datetime Series takes Timestamps.
+    clipped_stamps = parsed.clip(lower, upper)  # type: ignore[call-overload]
+    nanoseconds = clipped_stamps.to_numpy(dtype="datetime64[ns]").view(np.int64)
     codes = _bin_codes(nanoseconds, column.bin_edges, column.bins)
-    codes[missing] = column.missing_code if column.missing else UNFIT
+    codes[missing] = _missing_or_unfit(column)
     return codes, clipped
 
 
-def _encode_column(series: pd.Series, column: Column, strict: bool = False) -> tuple[np.ndarray, int]:
+def _encode_column(series: pd.Series, column: EncodedColumn, strict: bool = False) -> tuple[np.ndarray, int]:
     """Codes of one column and how many of its cells were clipped into bounds (private).
 
     Unless ``strict``, every cell is coded by itself: one that does not fit its declaration
@@ -201,7 +209,7 @@ def validate(frame: pd.DataFrame, schema: Schema) -> None:
     """
     check_columns(frame, schema)
     for name in schema.encoded_columns:
-        _encode_column(frame[name], schema[name], strict=True)
+        _encode_column(frame[name], schema.encoded(name), strict=True)
 
 
 def encode(frame: pd.DataFrame, schema: Schema) -> EncodedTable:
@@ -215,12 +223,12 @@ def encode(frame: pd.DataFrame, schema: Schema) -> EncodedTable:
     """
     check_columns(frame, schema)
     names = schema.encoded_columns
-    sizes = tuple(schema[name].size for name in names)
+    sizes = tuple(schema.encoded(name).size for name in names)
     codes = np.empty((len(frame), len(names)), dtype=np.min_scalar_type(max(sizes, default=1) - 1))
     unfit = np.zeros(len(frame), dtype=bool)
     clipped = {}
     for j, name in enumerate(names):
-        column = schema[name]
+        column = schema.encoded(name)
         column_codes, count = _encode_column(frame[name], column)
         unfit |= column_codes == UNFIT
         codes[:, j] = np.maximum(column_codes, 0)
@@ -230,7 +238,7 @@ def encode(frame: pd.DataFrame, schema: Schema) -> EncodedTable:
 
 
 # ----------------------------------------------------------------------------- decoding
-def _present(codes: np.ndarray, column: Column) -> np.ndarray:
+def _present(codes: np.ndarray, column: EncodedColumn) -> np.ndarray:
     """Which codes are not the column's missing code."""
     if not column.missing:
         return np.ones(codes.shape, dtype=bool)
@@ -244,9 +252,10 @@ def _decode_categories(codes: np.ndarray, column: Categorical | Ordinal) -> pd.S
         if column.missing:
             return pd.Series(pd.arrays.IntegerArray(values, ~present))
         return pd.Series(values)
-    labels = np.array(column.labels + ((column.other_label,) if column.other else ()), dtype=object)
+    other = (column.other_label,) if isinstance(column, Categorical) and column.other else ()
+    labels = np.array(column.labels + other, dtype=object)
     values = labels[np.where(present, codes, 0)]
-    values[~present] = None
+    values[~present] = None  # type: ignore[call-overload]  # numpy's stubs leave None out of an object array's items
     return pd.Series(values, dtype="str")
 
 
@@ -300,7 +309,7 @@ def decode(codes: np.ndarray, schema: Schema, rng: np.random.Generator) -> pd.Da
         raise DataError(f"codes must be integers; got {codes.dtype}")
     decoded = {}
     for j, name in enumerate(names):
-        column = schema[name]
+        column = schema.encoded(name)
         column_codes = codes[:, j].astype(np.int64)
         if np.any((column_codes < 0) | (column_codes >= column.size)):
             raise DataError(f"column {name!r}: codes must lie in 0..{column.size - 1}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,7 +107,8 @@ def _as_numbers(series: pd.Series) -> pd.Series:
 
 
 def _infer_column(series: pd.Series, max_categories: int) -> Column:
-    name = series.name
+    # Any label pandas allows; the column's constructor refuses one that is not a non-empty string.
+    name: Any = series.name
     series = _as_numbers(series)
     values = series.dropna()
     dtype = series.dtype
@@ -150,7 +152,8 @@ def infer_schema(frame: pd.DataFrame, max_categories: int = 64) -> Schema:
     if isinstance(max_categories, bool) or not isinstance(max_categories, int) or max_categories < 1:
         raise SchemaError(f"max_categories must be a positive integer; got {max_categories!r}")
     warnings.warn(INFER_WARNING, PrivacyWarning, stacklevel=2)
-    return Schema([_infer_column(frame[name], max_categories) for name in frame.columns], provenance="inferred-not-dp")
+    columns = tuple(_infer_column(frame[name], max_categories) for name in frame.columns)
+    return Schema(columns, provenance="inferred-not-dp")
 
 
 def suspect_identifiers(frame: pd.DataFrame, schema: Schema) -> list[str]:

@@ -58,11 +58,11 @@ def value_classes(series: pd.Series) -> np.ndarray:
     return classes
 
 
-def check_kinds(kinds: Mapping[str, str]) -> dict[str, str]:
+def check_kinds(kinds: object) -> dict[str, str]:
     """A validated copy of a kinds declaration (column name -> one of :data:`KIND_NAMES`)."""
     if not isinstance(kinds, Mapping):
         raise SchemaError("a kinds declaration must map column names to kinds")
-    checked = {}
+    checked: dict[str, str] = {}
     for name, kind in kinds.items():
         if not isinstance(name, str) or not name:
             raise SchemaError("a kinds declaration's column names must be non-empty strings")

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from dpsynth.errors import SchemaError
-from dpsynth.schema.columns import Categorical, Column, Identifier, column_from_dict
+from dpsynth.schema.columns import Categorical, Column, EncodedColumn, Identifier, column_from_dict
 
 FORMAT_VERSION = 1
 FORMAT_KEY = "dpsynth_schema"
@@ -57,6 +57,13 @@ class Schema:
         if name not in self._by_name:
             raise SchemaError(f"the schema has no column {name!r}")
         return self._by_name[name]
+
+    def encoded(self, name: str) -> EncodedColumn:
+        """The column ``name``, which must be one that gets codes (not an identifier)."""
+        column = self[name]
+        if isinstance(column, Identifier):
+            raise SchemaError(f"column {name!r} is an identifier: it has no codes")
+        return column
 
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
@@ -102,7 +109,8 @@ class Schema:
         columns = document.get("columns")
         if not isinstance(columns, list):
             raise SchemaError("'columns' must be a list of columns")
-        return cls([column_from_dict(column) for column in columns], provenance=document.get("provenance", "public"))
+        provenance = document.get("provenance", "public")
+        return cls(tuple(column_from_dict(column) for column in columns), provenance=provenance)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the schema as JSON (``.json``) or YAML (``.yaml``/``.yml``)."""
@@ -174,11 +182,11 @@ def _is_number(value: Any) -> bool:
 
 
 def _from_domain(path: Path, domain: Mapping[Any, Any]) -> Schema:
-    columns = []
+    columns: list[Column] = []
     for name, size in domain.items():
         if not isinstance(name, str) or not name:
             raise SchemaError(f"domain file '{path}': column names must be non-empty strings")
         if not (isinstance(size, int) and size >= 1):
             raise SchemaError(f"domain file '{path}': column {name!r} must map to a positive whole number of codes")
         columns.append(Categorical(name, categories=tuple(range(size)), other=False, missing=False))
-    return Schema(columns, provenance="public")
+    return Schema(tuple(columns), provenance="public")
