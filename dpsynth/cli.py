@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Literal
 
 from dpsynth._version import __version__
 from dpsynth.errors import DpsynthError
@@ -73,7 +74,7 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def _header(args: argparse.Namespace) -> bool | str:
+def _header(args: argparse.Namespace) -> bool | Literal["confirmed"]:
     """read_table's ``header`` from --names / --confirm-header."""
     if args.names is not None:
         return False

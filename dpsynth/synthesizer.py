@@ -184,13 +184,13 @@ class Synthesizer:
                 "library": {"name": "dpsynth", "version": __version__},
                 "privacy": jsonable(accountant.report()),
                 "noise_source": noise.description,
-                "schema": {"provenance": table.schema.provenance, "note": plan.note},
+                "schema": {"provenance": table.require_schema().provenance, "note": plan.note},
                 "method": {"name": generator.name, "params": jsonable(generator.get_params())},
             }
             if reservation is not None:
                 reservation.commit(record)
         self.generator_ = generator
-        self.schema_ = table.schema
+        self.schema_ = table.require_schema()
         self.record_ = record
         self.release_id_ = None if reservation is None else reservation.id
         return self
@@ -260,7 +260,8 @@ class Synthesizer:
             raise DataError(f"{os.fspath(path)} cannot be read as a saved dpsynth synthesizer") from exc
         if not isinstance(document, dict) or document.get("dpsynth_synthesizer") != FORMAT_VERSION:
             raise DataError(f"{os.fspath(path)} is not a saved dpsynth synthesizer (version {FORMAT_VERSION})")
-        generator = generator_class(document["method"]).from_dict(document["model"], random_state=random_state)
+        # Any, as the generator of a fit is: schema_ is a fitted generator's, not in the Generator protocol.
+        generator: Any = generator_class(document["method"]).from_dict(document["model"], random_state=random_state)
         # The generator's own random_state (its sampling stream) is the loaded one; the
         # Synthesizer's random_state names the noise of a fit, which a loaded model never draws.
         params = {name: value for name, value in generator.get_params().items() if name != "random_state"}

@@ -134,7 +134,7 @@ def epsilon_lower_bound(tp: int, fn: int, fp: int, tn: int, delta: float = 0.0, 
     if tp + fn < 1 or fp + tn < 1:
         raise DataError("epsilon_lower_bound needs at least one member (tp + fn) and one non-member (fp + tn)")
     delta, confidence = _check_delta(delta), _check_confidence(confidence)
-    return float(_bounds(*(np.array(count) for count in (tp, fn, fp, tn)), delta, confidence))
+    return float(_bounds(np.array(tp), np.array(fn), np.array(fp), np.array(tn), delta, confidence))
 
 
 def max_certifiable_epsilon(n_members: int, n_nonmembers: int, confidence: float = 0.95, delta: float = 0.0) -> float:

@@ -23,7 +23,7 @@ column, so 10,000 targets against 40,000 synthetic rows take seconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -56,7 +56,7 @@ class EncodedRows:
     def __len__(self) -> int:
         return len(self.codes)
 
-    def take(self, indices: np.ndarray) -> EncodedRows:
+    def take(self, indices: np.ndarray | Sequence[int]) -> EncodedRows:
         """The rows at ``indices`` (integer positions or a boolean mask)."""
         return EncodedRows(self.encoding, self.codes[indices], self.scaled[indices])
 
@@ -79,9 +79,14 @@ class AttackEncoding:
         return self.schema.encoded_columns
 
     @cached_property
+    def _scaled_kinds(self) -> tuple[Numeric | Datetime | Ordinal, ...]:
+        """The columns of :attr:`scaled_columns` themselves."""
+        return tuple(c for c in self.schema.columns if isinstance(c, (Numeric, Datetime, Ordinal)))
+
+    @cached_property
     def scaled_columns(self) -> tuple[str, ...]:
         """Columns compared by range-scaled difference: numeric, datetime and ordinal."""
-        return tuple(n for n in self.columns if isinstance(self.schema[n], (Numeric, Datetime, Ordinal)))
+        return tuple(column.name for column in self._scaled_kinds)
 
     @cached_property
     def categorical_columns(self) -> tuple[str, ...]:
@@ -91,7 +96,7 @@ class AttackEncoding:
     @cached_property
     def _capped(self) -> np.ndarray:
         """Which scaled columns may hold :data:`MISSING_VALUE` (their difference is capped at 1)."""
-        return np.array([bool(self.schema[n].missing) for n in self.scaled_columns], dtype=bool)
+        return np.array([bool(column.missing) for column in self._scaled_kinds], dtype=bool)
 
     @cached_property
     def _categorical_positions(self) -> np.ndarray:
@@ -109,8 +114,8 @@ class AttackEncoding:
         codes = encode(kept, self.schema).codes
         position = {name: j for j, name in enumerate(self.columns)}
         scaled = np.empty((len(kept), len(self.scaled_columns)), dtype=np.float32)
-        for j, name in enumerate(self.scaled_columns):
-            scaled[:, j] = _scaled(kept[name], codes[:, position[name]], self.schema[name])
+        for j, column in enumerate(self._scaled_kinds):
+            scaled[:, j] = _scaled(kept[column.name], codes[:, position[column.name]], column)
         return EncodedRows(self, codes, scaled)
 
 
@@ -120,6 +125,8 @@ def _scaled(series: pd.Series, codes: np.ndarray, column: Numeric | Datetime | O
         present = codes != column.missing_code if column.missing else np.ones(len(codes), dtype=bool)
         span = max(len(column.categories) - 1, 1)
         return np.where(present, codes / span, MISSING_VALUE)
+    lower: float
+    upper: float
     if isinstance(column, Datetime):
         values, lower, upper = _nanoseconds(series), column.lower_timestamp.value, column.upper_timestamp.value
     else:

@@ -431,6 +431,7 @@ def _install(work: _ShadowWork) -> None:
 
 
 def _run(task: _ShadowTask) -> np.ndarray:
+    assert _WORK is not None  # set by _install, each worker's initializer
     return _WORK.features(task)
 
 
@@ -500,7 +501,7 @@ def shadow_model_attack(
     population: pd.DataFrame,
     released: pd.DataFrame,
     targets: pd.DataFrame,
-    target_in_training: Sequence[bool],
+    target_in_training: Sequence[bool] | np.ndarray,
     n_shadows: int,
     shadow_size: int,
     encoding: AttackEncoding,

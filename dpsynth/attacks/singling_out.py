@@ -131,18 +131,18 @@ def univariate_predicates(values: np.ndarray, columns: AttackColumns, n: int, rn
         x = values[i]
         absent = np.isnan(x)
         unique, counts = np.unique(x[~absent], return_counts=True)
-        lower = [unique[counts == 1]]  # x == v for each value that occurs once
-        upper = [unique[counts == 1]]
+        lowers = [unique[counts == 1]]  # x == v for each value that occurs once
+        uppers = [unique[counts == 1]]
         if columns.numeric[i] and len(unique) and counts[0] == 1:  # x <= min
-            lower.append([-np.inf])
-            upper.append(unique[:1])
+            lowers.append(np.array([-np.inf]))
+            uppers.append(unique[:1])
         if columns.numeric[i] and len(unique) and counts[-1] == 1:  # x >= max
-            lower.append(unique[-1:])
-            upper.append([np.inf])
+            lowers.append(unique[-1:])
+            uppers.append(np.array([np.inf]))
         if absent.sum() == 1:  # x is missing
-            lower.append([np.nan])
-            upper.append([np.nan])
-        lower, upper = np.concatenate(lower)[:, None], np.concatenate(upper)[:, None]
+            lowers.append(np.array([np.nan]))
+            uppers.append(np.array([np.nan]))
+        lower, upper = np.concatenate(lowers)[:, None], np.concatenate(uppers)[:, None]
         missing = np.isnan(lower)
         parts.append(Predicates(np.full(lower.shape, i), lower, upper, missing))
     candidates = _concatenate(parts)

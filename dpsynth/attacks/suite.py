@@ -37,6 +37,7 @@ each at 95%; several attacks together raise the chance that one bound is spuriou
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -244,6 +245,7 @@ def run_attacks(
 
     shadow_reason = _shadow_skip_reason(sizes, refit, n)
     if shadow_reason is None:
+        assert refit is not None  # _shadow_skip_reason gives a reason when there is no refit
         membership.append(
             _timed(
                 seconds,
@@ -371,8 +373,8 @@ def _risks(
                 _timed(
                     seconds,
                     name,
-                    lambda mode=mode, n_cols=n_cols: singling_out(
-                        *tables, n_attacks=sizes.n_attacks, mode=mode, n_cols=n_cols, random_state=rng
+                    functools.partial(
+                        singling_out, *tables, n_attacks=sizes.n_attacks, mode=mode, n_cols=n_cols, random_state=rng
                     ),
                 )
             )

@@ -77,7 +77,7 @@ def _read(path: Path) -> Any:
 
 
 def _check_level(key: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= float(value) <= high:
         raise DataError(f"policy key '{key}' must be a number from {low:g} to {high:g}; got {value!r}")
     return float(value)
 

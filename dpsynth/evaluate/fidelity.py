@@ -18,7 +18,7 @@ from dpsynth.data.counting import contingency, flat_index
 from dpsynth.evaluate.association import correlation_difference
 from dpsynth.evaluate.distances import mean_scaled_wasserstein
 from dpsynth.evaluate.tstr import tstr_auc
-from dpsynth.schema import Schema, encode
+from dpsynth.schema import Categorical, Schema, encode
 
 # Above this many k-way marginals, a fixed-seed uniform sample of them is scored (Adult's 15
 # columns have 455 three-way marginals; a wide table has far more).
@@ -85,7 +85,7 @@ def schema_coverage(frame: pd.DataFrame, schema: Schema) -> float:
         column = schema[name]
         if name in encoded.clipped:
             lost.append(encoded.clipped[name] / len(frame))
-        elif getattr(column, "other", False):
+        elif isinstance(column, Categorical) and column.other:
             lost.append(float(np.mean(encoded.codes[:, j] == column.other_code)))
         else:
             lost.append(0.0)

@@ -25,7 +25,7 @@ def available() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def generator_class(name: str) -> type:
+def generator_class(name: str) -> type[Generator]:
     """The class registered under ``name``."""
     if name not in _REGISTRY:
         raise DataError(f"unknown method {name!r}; choose one of {available()}")

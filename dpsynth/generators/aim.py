@@ -142,7 +142,7 @@ class AIM(MarginalSynthesizer):
     # ------------------------------------------------------------------------------- fit
     def fit(self, table: PrivateTable, part: str = MARGINAL) -> AIM:
         """Spend what is left of ``part`` on ``table`` in rounds, and estimate the model."""
-        columns = list(table.schema.encoded_columns)
+        columns = list(table.require_schema().encoded_columns)
         rounds = self._check_params(len(columns))
         workload = self._workload(columns)
         accountant = table.accountant
@@ -205,7 +205,7 @@ class AIM(MarginalSynthesizer):
 
         logger.info("AIM: final estimation from %d measurements", len(measurements))
         model = estimate(domain, measurements, warm_start=model, max_iters=self.max_iters, max_cells=hard_limit)
-        self._set_fitted(model, table.schema, merges, table.noise.sampling_rng)
+        self._set_fitted(model, table.require_schema(), merges, table.noise.sampling_rng)
         return self
 
     @staticmethod

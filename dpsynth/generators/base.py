@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ from dpsynth.models import GraphicalModel, ZeroProbabilityError
 from dpsynth.privacy.budget import MARGINAL
 from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Schema, decode
+
+if TYPE_CHECKING:
+    from dpsynth.data import PrivateTable
 
 FORMAT_VERSION = 1
 
@@ -45,6 +48,10 @@ class MarginalSynthesizer(Params):
     name: ClassVar[str] = "marginal"
     parts: ClassVar[tuple[str, ...]] = (MARGINAL,)
     capabilities: ClassVar[frozenset[str]] = frozenset({CONDITIONS, REBALANCE})
+
+    if TYPE_CHECKING:
+        # Each subclass's own fit, declared for callers that hold a MarginalSynthesizer (the hybrid's backbone).
+        def fit(self, table: PrivateTable, part: str = MARGINAL) -> Self: ...
 
     def _set_fitted(
         self, model: GraphicalModel, schema: Schema, merges: dict[str, np.ndarray], rng: np.random.Generator

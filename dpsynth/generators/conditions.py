@@ -99,16 +99,17 @@ def _as_list(spec: Any, column: str) -> list:
 
 def _category_code(column: Categorical | Ordinal, value: Any, parameter: str) -> int:
     if _is_missing(value):
-        if not column.missing:
+        if column.missing_code is None:
             raise DataError(f"{parameter}: column {column.name!r} has no missing values (declared missing=false)")
         return column.missing_code
     if isinstance(value, (list, tuple, set, dict, pd.Interval)):
         raise DataError(f"{parameter}: column {column.name!r} got a {type(value).__name__} where a label belongs")
     label = string_forms(pd.Index([value]))[0]
-    if column.other and label == column.other_label:
+    if isinstance(column, Categorical) and column.other_code is not None and label == column.other_label:
         return column.other_code
     if label not in column.labels:
-        allowed = list(column.labels) + ([column.other_label] if column.other else [])
+        other = [column.other_label] if isinstance(column, Categorical) and column.other else []
+        allowed = list(column.labels) + other
         raise DataError(
             f"{parameter}: column {column.name!r} has no category {value!r}; its categories are {allowed}"
             + (" (and None for missing)" if column.missing else "")
@@ -204,6 +205,8 @@ def _points_plan(column: Numeric | Datetime, values: list) -> _ConditionPlan:
 def _range_plan(column: Numeric | Datetime, interval: pd.Interval) -> _ConditionPlan:
     name = column.name
     edges = np.asarray(column.bin_edges)
+    left: float
+    right: float
     if isinstance(column, Datetime):
         left, right = (_point_unbounded(column, e) for e in (interval.left, interval.right))
     else:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from dpsynth.errors import DataError, NotFittedError
-from dpsynth.generators.base import FORMAT_VERSION, check_document, load_document, save_document
+from dpsynth.generators.base import FORMAT_VERSION, MarginalSynthesizer, check_document, load_document, save_document
 from dpsynth.generators.neural import (
     NeuralSynthesizer,
     TokenNetwork,
@@ -38,6 +38,15 @@ from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Categorical, Schema, decode, encode
 
 BACKBONES = ("mst", "aim")
+
+
+def _backbone_class(name: str) -> type[MarginalSynthesizer]:
+    """The marginal generator registered under ``name``, one of :data:`BACKBONES`."""
+    from dpsynth.generators import generator_class
+
+    cls = generator_class(name)
+    assert issubclass(cls, MarginalSynthesizer)  # every name in BACKBONES is a marginal generator
+    return cls
 
 
 def _coarsen(schema: Schema, max_size: int) -> tuple[Schema, dict[str, np.ndarray], dict[str, int]]:
@@ -102,7 +111,7 @@ class HybridSynthesizer(Params):
 
     def fit(self, table: Any, marginal_part: str = MARGINAL, neural_part: str = NEURAL) -> HybridSynthesizer:
         """Fit the backbone on ``marginal_part``, then the detail network on ``neural_part``."""
-        from dpsynth.generators import check_params, generator_class
+        from dpsynth.generators import check_params
 
         require_torch()
         if self.backbone not in BACKBONES:
@@ -114,7 +123,7 @@ class HybridSynthesizer(Params):
         settings = self._network_settings()
         # Initialisation and sampling only, as in NeuralSynthesizer.fit.
         rng = table.noise.sampling_rng if self.random_state is None else check_random_state(self.random_state)
-        schema = table.schema
+        schema = table.require_schema()
         coarse, maps, groups = _coarsen(schema, size)
         numeric = numeric_columns(schema)
         if not numeric and not groups:
@@ -122,7 +131,7 @@ class HybridSynthesizer(Params):
                 "the hybrid's neural part has nothing to learn: no numeric column and no "
                 f"categorical column above max_marginal_size={size}; use 'mst' or 'aim'"
             )
-        backbone = generator_class(self.backbone)(**(self.backbone_params or {}))
+        backbone = _backbone_class(self.backbone)(**(self.backbone_params or {}))
         backbone.fit(table.coarsened(coarse, maps) if maps else table, part=marginal_part)
 
         names = list(schema.encoded_columns)
@@ -202,12 +211,10 @@ class HybridSynthesizer(Params):
     @classmethod
     def from_dict(cls, document: Mapping[str, Any], random_state: RandomState = None) -> Self:
         """The fitted hybrid :meth:`to_dict` describes; ``random_state`` draws its samples."""
-        from dpsynth.generators import generator_class
-
         check_document(document, cls.name)
         generator = cls(**document["params"])
         rng = check_random_state(random_state)
-        generator.backbone_ = generator_class(generator.backbone).from_dict(document["backbone"], rng)
+        generator.backbone_ = _backbone_class(generator.backbone).from_dict(document["backbone"], rng)
         generator.schema_ = Schema.from_dict(document["schema"])
         generator.coarse_schema_ = Schema.from_dict(document["coarse_schema"])
         generator.groups_ = document["groups"]

@@ -67,7 +67,7 @@ class MST(MarginalSynthesizer):
         rho = accountant.rho_remaining(part)
         if rho <= 0:
             raise BudgetExceeded(f"part '{part}' has no budget left for MST")
-        columns = list(table.schema.encoded_columns)
+        columns = list(table.require_schema().encoded_columns)
         sizes = table.sizes
         pairs = list(itertools.combinations(columns, 2))
         selections = len(columns) - 1 if len(pairs) > 1 else 0
@@ -99,7 +99,7 @@ class MST(MarginalSynthesizer):
         logger.info("MST: estimating the model from %d measurements", len(measurements))
         model = estimate(domain, measurements, max_iters=self.max_iters, discrepancy=self.discrepancy,
                          max_cells=self.max_cells)
-        self._set_fitted(model, table.schema, merges, table.noise.sampling_rng)
+        self._set_fitted(model, table.require_schema(), merges, table.noise.sampling_rng)
         return self
 
     def _check_params(self) -> None:
@@ -115,7 +115,9 @@ class MST(MarginalSynthesizer):
         1-way model predicts; one row moves it by at most 1 (sensitivity 1).
         """
         independent = estimate(domain, measurements, max_iters=SELECTION_ITERS, max_cells=self.max_cells)
-        predicted = {pair: independent.marginal(pair) for pair in itertools.combinations(columns, 2)}
+        predicted: dict[tuple[str, ...], np.ndarray] = {
+            pair: independent.marginal(pair) for pair in itertools.combinations(columns, 2)
+        }
         epsilon = float(np.sqrt(8.0 * rho_select / (len(columns) - 1)))
         components = nx.utils.UnionFind(columns)
         tree = []

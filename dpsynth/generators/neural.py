@@ -59,9 +59,13 @@ COUNT_SHARE = 0.02
 """Share of the neural part's zCDP allowance spent on the DP row count (sets the sampling rate)."""
 
 
+def _numeric(schema: Schema) -> list[Numeric]:
+    return [column for column in schema.columns if isinstance(column, Numeric)]
+
+
 def numeric_columns(schema: Schema) -> list[str]:
     """The columns that get a within-bin token, in the order the door appends them."""
-    return [name for name in schema.encoded_columns if isinstance(schema[name], Numeric)]
+    return [column.name for column in _numeric(schema)]
 
 
 def refine_numeric(
@@ -71,8 +75,8 @@ def refine_numeric(
     """Replace each numeric value, decoded uniformly in its bin, by one drawn in its fine cell
     (``fine`` holds one column per :func:`numeric_columns` entry; see :mod:`dpsynth.schema.fine`)."""
     names = list(schema.encoded_columns)
-    for k, name in enumerate(numeric_columns(schema)):
-        column = schema[name]
+    for k, column in enumerate(_numeric(schema)):
+        name = column.name
         code = codes[:, names.index(name)].astype(np.int64)
         present = np.ones(len(code), bool) if not column.missing else code != column.missing_code
         edges = column.bin_edges.astype(float)
@@ -280,13 +284,14 @@ class NeuralSynthesizer(Params):
         numeric = numeric_columns(schema)
         vocab, order, missing_fine = [], [], []
         for j, name in enumerate(names):
-            vocab.append(schema[name].size)
+            column = schema.encoded(name)
+            vocab.append(column.size)
             order.append(j)
             if name in numeric:
                 vocab.append(self.fine_bins)
                 order.append(len(names) + numeric.index(name))
-                if schema[name].missing:
-                    missing_fine.append((len(order) - 1, len(order) - 2, schema[name].missing_code))
+                if column.missing_code is not None:
+                    missing_fine.append((len(order) - 1, len(order) - 2, column.missing_code))
         return vocab, order, missing_fine
 
     def fit(self, table: Any, part: str = NEURAL) -> NeuralSynthesizer:
@@ -299,7 +304,7 @@ class NeuralSynthesizer(Params):
         # Initialisation and sampling only: DP-SGD holds for any data-independent initial weights
         # (Abadi et al. 2016), and its batches and noise come from the door's CSPRNG.
         rng = table.noise.sampling_rng if self.random_state is None else check_random_state(self.random_state)
-        schema = table.schema
+        schema = table.require_schema()
         first = schema.encoded_columns[0]
         rho = COUNT_SHARE * accountant.rho_allowance(part)
         (sigma,) = accountant.calibrate(part, [PlannedMeasurement(table.sensitivity_scale, 1.0)], rho=rho)

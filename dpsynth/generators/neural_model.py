@@ -118,7 +118,7 @@ def sample_tokens(
                 logits = _hidden(params, context + params["position"][t])[:, start : start + size]
                 probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()
                 cumulative = np.cumsum(probs, axis=1)
-                draws = rng.random(n_rows)[:, None] * cumulative[:, -1:]
+                draws = rng.random((n_rows, 1)) * cumulative[:, -1:]
                 out[:, t] = np.minimum((cumulative <= draws).sum(axis=1), size - 1)
             index = torch.as_tensor(out[:, t], device=dev) + layout.offsets[t]
             context = context + params["embed"][index]

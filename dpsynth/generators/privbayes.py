@@ -221,7 +221,7 @@ class PrivBayes(MarginalSynthesizer):
         rho = accountant.rho_remaining(part)
         if rho <= 0:
             raise BudgetExceeded(f"part '{part}' has no budget left for PrivBayes")
-        columns = list(table.schema.encoded_columns)
+        columns = list(table.require_schema().encoded_columns)
         sizes = table.sizes
         domain = Domain(tuple(columns), tuple(sizes[c] for c in columns))
         self._check_feasible(domain)
@@ -257,7 +257,7 @@ class PrivBayes(MarginalSynthesizer):
         logger.info("PrivBayes: estimating the model from %d measurements", len(measurements))
         model = estimate(domain, measurements, max_iters=self.max_iters, discrepancy=self.discrepancy,
                          max_cells=self.max_cells)
-        self._set_fitted(model, table.schema, {}, table.noise.sampling_rng)
+        self._set_fitted(model, table.require_schema(), {}, table.noise.sampling_rng)
         self._set_network(network)
         return self
 

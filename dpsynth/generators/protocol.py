@@ -9,6 +9,7 @@ instead of being probed for it, and round-trips through a plain dict.
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Mapping
 from functools import cache
 from typing import Any, ClassVar, Protocol, Self, runtime_checkable
@@ -38,6 +39,8 @@ class Generator(Protocol):
 
     def to_dict(self) -> dict[str, Any]: ...
 
+    def save(self, path: str | os.PathLike) -> None: ...
+
     @classmethod
     def from_dict(cls, document: Mapping[str, Any], random_state: RandomState = None) -> Self: ...
 
@@ -45,7 +48,8 @@ class Generator(Protocol):
 @cache
 def parameter_names(cls: type) -> tuple[str, ...]:
     """The keyword-only parameters of ``cls``'s constructor, read once."""
-    signature = inspect.signature(cls.__init__)
+    # mypy flags reading __init__ off a `type` value as unsound; the constructor's own signature is what is wanted.
+    signature = inspect.signature(cls.__init__)  # type: ignore[misc]
     return tuple(name for name, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY)
 
 
@@ -54,7 +58,8 @@ class Params:
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters as given (scikit-learn style)."""
-        return {name: getattr(self, name) for name in parameter_names(type(self))}
+        # mypy checks type[Params] against Hashable through its instances' __hash__; a class is hashable.
+        return {name: getattr(self, name) for name in parameter_names(type(self))}  # type: ignore[arg-type]
 
     def public_params(self) -> dict[str, Any]:
         """The parameters as plain JSON values, for records and saved models.

@@ -229,7 +229,8 @@ def compare_page(results: pd.DataFrame, settings: Mapping[str, Any]) -> str:
         )
     failed = results[results["status"] != "ok"]
     failures = (
-        table(failed.to_dict("records"), ["method", "epsilon", "seed", "stage", "error", "message"])
+        # pandas-stubs types a record's keys as Hashable; these are the results' column names (str).
+        table(failed.to_dict("records"), ["method", "epsilon", "seed", "stage", "error", "message"])  # type: ignore[arg-type]
         if len(failed) else paragraph("Every run finished.")
     )
     sections = [

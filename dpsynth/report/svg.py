@@ -258,7 +258,7 @@ def line_chart(
 
 def bar_chart(
     categories: Sequence[str],
-    series: Mapping[str, Sequence[float]],
+    series: Mapping[str, Sequence[float] | np.ndarray],
     *,
     intervals: Mapping[str, Sequence[tuple[float, float]]] | None = None,
     title: str,
@@ -274,9 +274,9 @@ def bar_chart(
     if not names or not series:
         raise DataError(f"chart {title!r} needs at least one category and one series")
     values: dict[str, np.ndarray] = {}
-    for name, vals in series.items():
+    for name, given in series.items():
         try:
-            values[str(name)] = np.asarray(vals, dtype=float).ravel()
+            values[str(name)] = np.asarray(given, dtype=float).ravel()
         except (TypeError, ValueError) as exc:
             raise DataError(f"series {name!r} must be a sequence of numbers") from exc
         if values[str(name)].size != len(names):

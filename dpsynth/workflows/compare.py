@@ -134,7 +134,7 @@ def _discover(fit: pd.DataFrame, epsilon: float, delta: float, seed: int | None)
     """Discover the schema once under DP at the sweep's smallest epsilon (the default domain share)."""
     budget = Budget(epsilon, delta, Allocation.default([DOMAIN, MARGINAL]), delta_reserve=DOMAIN_DELTA_RESERVE)
     table, accountant = open_door(fit, Plan(budget, None), noise_source(seed))
-    return table.schema, list(accountant.charges)
+    return table.require_schema(), list(accountant.charges)
 
 
 class SweepFolder:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dpsynth.data.load import read_table
-from dpsynth.errors import DataError
+from dpsynth.errors import BudgetError, DataError
 from dpsynth.privacy.ledger import Ledger
 
 
@@ -57,6 +57,8 @@ def cap(
     """
     if (data is None) == (dataset is None):
         raise DataError("give either a data file or a dataset name, not both or neither")
+    if epsilon is None:
+        raise BudgetError("epsilon is required: give the lifetime epsilon cap")
     ledger = _ledger(ledger)
     if data is None:
         key = ledger.dataset_key(name=dataset)

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -54,7 +54,7 @@ from dpsynth.random_state import check_random_state
 from dpsynth.schema import Schema
 from dpsynth.workflows.audit import write_certificate
 from dpsynth.workflows.bundle import check_out_dir, staged_folder
-from dpsynth.workflows.root import Plan, SchemaLike, charged, ledger_of, open_door, plan_fit
+from dpsynth.workflows.root import Plan, SchemaLike, ledger_of, open_door, plan_fit, reserved
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def release(
     ledger: Ledger | str | os.PathLike | None = None,
     dataset: str | None = None,
     na_values: Sequence[str] = (),
-    header: bool | str = True,
+    header: bool | Literal["confirmed"] = True,
     names: Sequence[str] | None = None,
     binning: str = "uniform",
     progress: Progress | None = None,
@@ -223,11 +223,11 @@ def release(
     ledger = ledger_of(ledger)
     key = ledger.dataset_key(frame, name=dataset)
     label = dataset or source
-    with charged(ledger, key, epsilon, delta, label) as reservation:
+    with reserved(ledger, key, epsilon, delta, label) as reservation:
         noise = NoiseSource(seed)
         progress.step("discovering the schema under DP" if plan.schema is None else "encoding the data")
         table, accountant = open_door(fit_frame, plan, noise, binning=binning, on_measure=reservation.mark_spent)
-        used_schema = table.schema
+        used_schema = table.require_schema()
         progress.step(f"fitting {method}")
         generator.fit(table)
         progress.step("sampling")
@@ -237,7 +237,7 @@ def release(
         if audit != "off":
             record["audit"] = {"level": audit, "holdout_rule": holdout_rule(holdout_share)}
         attacks = None
-        if audit != "off":
+        if holdout is not None:  # the audit runs
             if holdout_units(holdout, unit) < HOLDOUT_MIN:
                 logger.warning(
                     "the audit was skipped: fewer than %d records (or persons) were held out; "
@@ -261,6 +261,7 @@ def release(
             text = _to_json(record)
             (staging / RECORD_FILE).write_text(text, encoding="utf-8")
             if attacks is not None:
+                assert policy is not None  # loaded above whenever the audit runs
                 certificate = build_certificate(
                     attacks, policy, train=fit_frame, synthetic=synthetic, schema=used_schema,
                     holdout_rule=holdout_rule(holdout_share),

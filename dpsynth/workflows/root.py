@@ -29,7 +29,7 @@ import pandas as pd
 
 from dpsynth.data import PrivateTable
 from dpsynth.data.discover import DOMAIN_DELTA_RESERVE, discover_schema
-from dpsynth.errors import DataError, DpsynthError, SchemaError
+from dpsynth.errors import BudgetError, DataError, DpsynthError, SchemaError
 from dpsynth.privacy.accountant import Accountant, Charge
 from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget, PrivacyUnit
 from dpsynth.privacy.ledger import Ledger, Reservation
@@ -171,7 +171,8 @@ def plan_fit(
     unit = privacy_unit(declared, unit_column, max_rows_per_unit)
     if unit.column is not None and unit.column not in frame.columns:
         raise DataError(f"privacy unit column '{unit.column}' is not in the data")
-    kinds.pop(unit.column, None)
+    if unit.column is not None:
+        kinds.pop(unit.column, None)
     parts = list(generator_parts) if declared is not None else [DOMAIN, *generator_parts]
     budget = Budget(
         epsilon,
@@ -199,6 +200,15 @@ def charged(
     if ledger is None:
         yield None
         return
+    if key is None:
+        raise BudgetError("a fit charged to a ledger needs the dataset's key (Ledger.dataset_key)")
+    with reserved(ledger, key, epsilon, delta, label) as reservation:
+        yield reservation
+
+
+@contextmanager
+def reserved(ledger: Ledger, key: str, epsilon: float, delta: float, label: str = "") -> Iterator[Reservation]:
+    """:func:`charged` with a ledger: the reservation, never None."""
     with ledger.reservation(key, epsilon, delta, dataset_label=label) as reservation:
         try:
             yield reservation

@@ -118,7 +118,7 @@ def run_budget(spec: RunSpec, data: SweepData, reserve: float) -> Budget:
     if not data.domain_charges:
         return Budget(spec.epsilon, spec.delta, base, unit)
     probe = Accountant(Budget(spec.epsilon, spec.delta, base, unit, delta_reserve=reserve))
-    spent = sum(charge.count * charge.event.rho for charge in data.domain_charges)
+    spent = sum(charge.rho for charge in data.domain_charges)
     share = min(spent / probe.rho_total * (1 + 1e-9), 1.0)
     fractions = {part: (1 - share) * fraction for part, fraction in base.fractions.items()}
     fractions[DOMAIN] = share

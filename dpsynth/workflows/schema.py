@@ -6,6 +6,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from dpsynth.data.discover import DOMAIN_DELTA_RESERVE
 from dpsynth.data.load import read_table
@@ -14,7 +15,7 @@ from dpsynth.privacy.budget import DOMAIN, Allocation, Budget
 from dpsynth.privacy.ledger import Ledger
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.schema import infer_schema
-from dpsynth.workflows.root import Plan, charged, ledger_of, open_door
+from dpsynth.workflows.root import Plan, ledger_of, open_door, reserved
 
 
 def write_schema(
@@ -28,7 +29,7 @@ def write_schema(
     dataset: str | None = None,
     seed: int | None = None,
     na_values: Sequence[str] = (),
-    header: bool | str = True,
+    header: bool | Literal["confirmed"] = True,
     names: Sequence[str] | None = None,
 ) -> Path:
     """Write a schema for ``data`` to ``out`` (.json or .yaml).
@@ -53,12 +54,12 @@ def write_schema(
     budget = Budget(epsilon, delta, Allocation({DOMAIN: 1.0}), delta_reserve=DOMAIN_DELTA_RESERVE)
     ledger = ledger_of(ledger)
     key = ledger.dataset_key(frame, name=dataset)
-    with charged(ledger, key, epsilon, delta, dataset or Path(data).name) as reservation:
+    with reserved(ledger, key, epsilon, delta, dataset or Path(data).name) as reservation:
         try:
             table, accountant = open_door(
                 frame, Plan(budget, None), NoiseSource(seed), on_measure=reservation.mark_spent
             )
-            table.schema.save(out)
+            table.require_schema().save(out)
         except BaseException:
             if out.exists():
                 out.unlink()
