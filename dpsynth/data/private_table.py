@@ -240,11 +240,11 @@ class PrivateTable:
         """Charge a whole DP-SGD run, then return the trainer that runs it over the rows.
 
         The charge (the plan's subsampled discrete Gaussian event for all its steps) is made
-        before any row is sampled. The trainer hands the caller's per-sample gradient function
-        batches of rows: the encoded codes of every schema column, then for each numeric
-        column (schema order) the position of its value within its bin on a grid of
-        ``fine_bins`` (0 where missing); it returns only clipped, noisy gradient sums. Edges
-        and bounds come from the public schema.
+        before any row is sampled. The trainer computes each sampled row's gradient of the
+        caller's per-row loss itself and returns only clipped, noisy gradient sums; a row is
+        the encoded codes of every schema column, then for each numeric column (schema order)
+        the position of its value within its bin on a grid of ``fine_bins`` (0 where missing).
+        Edges and bounds come from the public schema.
         """
         if self.sensitivity_scale != 1:
             raise BudgetError(

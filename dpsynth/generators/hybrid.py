@@ -27,7 +27,9 @@ from dpsynth.errors import DataError, NotFittedError
 from dpsynth.generators.base import FORMAT_VERSION, MarginalSynthesizer, check_document, load_document, save_document
 from dpsynth.generators.neural import (
     NeuralSynthesizer,
+    TokenFeatures,
     TokenNetwork,
+    identity,
     numeric_columns,
     refine_numeric,
 )
@@ -142,24 +144,21 @@ class HybridSynthesizer(Params):
             for k, name in enumerate(numeric) if schema[name].missing
         ]
 
-        def to_tokens(rows: np.ndarray) -> np.ndarray:
-            codes = rows[:, : len(names)]
-            given = codes.copy()
-            for name, merge in maps.items():
-                given[:, names.index(name)] = merge[codes[:, names.index(name)]]
-            detail = [codes[:, names.index(name)] % groups[name] for name in groups]
-            return np.column_stack([given, *detail, rows[:, len(names) :]]).astype(np.int64)
-
-        def weights_of(tokens: np.ndarray) -> np.ndarray:
-            weights = np.ones(tokens.shape, np.float32)
-            weights[:, : len(names)] = 0.0
-            for fine_token, code_token, missing_code in missing:
-                weights[tokens[:, code_token] == missing_code, fine_token] = 0.0
-            return weights
-
+        # Tokens: each column's coarse code (given, weight 0), each merged column's position in
+        # its group, each numeric column's position within its bin (door columns after the codes).
+        sizes = [schema.encoded(name).size for name in names]
+        given = [np.asarray(maps[name], dtype=np.int64) if name in maps else identity(size)
+                 for name, size in zip(names, sizes)]
+        detail = [identity(sizes[names.index(name)]) % groups[name] for name in groups]
+        featurize = TokenFeatures(
+            source=(*range(len(names)), *(names.index(name) for name in groups),
+                    *(len(names) + k for k in range(len(numeric)))),
+            lookups=(*given, *detail, *(identity(self.fine_bins) for _ in numeric)),
+            base=(0.0,) * len(names) + (1.0,) * (len(groups) + len(numeric)),
+            zero_when=tuple(missing),
+        )
         self.network_, self.training_ = TokenNetwork.train(
-            table, neural_part, vocab, len(names), to_tokens, weights_of,
-            float(backbone.n_rows_estimate), settings, rng,
+            table, neural_part, vocab, len(names), featurize, float(backbone.n_rows_estimate), settings, rng
         )
         self.backbone_, self.schema_, self.coarse_schema_ = backbone, schema, coarse
         self.groups_ = groups

@@ -28,6 +28,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -122,6 +123,50 @@ def cheapest_batch(
         batch //= 2
 
 
+@dataclass(frozen=True)
+class TokenFeatures:
+    """How one of the door's rows becomes tokens and loss weights, from public maps only.
+
+    Token t is ``lookups[t][row[source[t]]]`` (an identity lookup takes a column as it is; a
+    public code map merges codes); its weight is ``base[t]``, or 0 for each rule
+    ``(t, u, value)`` where token u equals ``value`` (a numeric column's within-bin token has
+    nothing to learn where the column is missing).
+    """
+
+    source: tuple[int, ...]
+    lookups: tuple[np.ndarray, ...]
+    base: tuple[float, ...]
+    zero_when: tuple[tuple[int, int, int], ...] = ()
+
+    def on(self, torch_device: Any) -> Callable[[Any], tuple[Any, Any]]:
+        """The map as a torch function of one row (int64 tensor) -> (tokens, weights)."""
+        torch = require_torch()
+        sizes = [len(lookup) for lookup in self.lookups]
+        offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64), device=torch_device)
+        flat = torch.as_tensor(np.concatenate(self.lookups).astype(np.int64), device=torch_device)
+        source = torch.as_tensor(np.asarray(self.source, dtype=np.int64), device=torch_device)
+        base = torch.as_tensor(np.asarray(self.base, dtype=np.float32), device=torch_device)
+        rules = np.asarray(self.zero_when, dtype=np.int64).reshape(-1, 3)
+        read = torch.as_tensor(rules[:, 1], device=torch_device)
+        value = torch.as_tensor(rules[:, 2], device=torch_device)
+        # zeroed[r, t] = 1 where rule r zeroes token t; each token is zeroed by at most one rule.
+        zeroed = np.zeros((len(rules), len(self.source)), dtype=np.float32)
+        zeroed[np.arange(len(rules)), rules[:, 0]] = 1.0
+        zeroed_t = torch.as_tensor(zeroed, device=torch_device)
+
+        def features(row: Any) -> tuple[Any, Any]:
+            tokens = flat[offsets + row[source]]
+            hit = (tokens[read] == value).to(torch.float32)
+            return tokens, base * (1.0 - hit @ zeroed_t)
+
+        return features
+
+
+def identity(size: int) -> np.ndarray:
+    """The lookup that takes a column's values as they are."""
+    return np.arange(size, dtype=np.int64)
+
+
 class TokenNetwork:
     """An autoregressive token model trained with the door's DP-SGD (shared by the neural and
     hybrid generators). Tokens before ``n_given`` are conditioned on, not learned."""
@@ -132,17 +177,16 @@ class TokenNetwork:
 
     @classmethod
     def train(
-        cls, table: Any, part: str, vocab: list[int], n_given: int,
-        to_tokens: Callable[[np.ndarray], np.ndarray], weights_of: Callable[[np.ndarray], np.ndarray],
+        cls, table: Any, part: str, vocab: list[int], n_given: int, featurize: TokenFeatures,
         n_estimate: float, settings: dict[str, Any], rng: np.random.Generator,
     ) -> tuple[TokenNetwork, dict[str, Any]]:
         """Calibrate, charge and run DP-SGD; returns the network and the run's public facts.
 
-        ``to_tokens`` maps the door's rows to token columns; ``weights_of`` gives each token's
-        weight in the loss (0 for the ``n_given`` conditioning tokens and for undefined ones).
+        ``featurize`` maps one of the door's rows to its tokens and their weights in the loss (0
+        for the ``n_given`` conditioning tokens and for undefined ones), from public maps only;
+        the door computes each row's gradient of the loss it gives (see DpsgdTrainer.step).
         """
         torch = require_torch()
-        from torch.func import grad, vmap
 
         dev = device()
         params = init_parameters(vocab, settings["embed"], settings["hidden"], rng)
@@ -154,25 +198,19 @@ class TokenNetwork:
         )
         plan = DpsgdPlan(sampling_rate, steps, multiplier, settings["clipping_norm"], dimension)
         trainer = table.dpsgd(plan, settings["fine_bins"], part)
+        features = featurize.on(dev)
 
         leaves = {k: torch.tensor(params[k], device=dev, requires_grad=True) for k in PARAMETER_NAMES}
         optimizer = torch.optim.Adam(leaves.values(), lr=settings["learning_rate"])
-        def loss(p: dict[str, Any], tokens: Any, weights: Any) -> Any:
-            return -log_likelihood(p, tokens, weights, layout)
 
-        per_row = vmap(grad(loss), in_dims=(None, 0, 0))
-
-        def per_sample_gradients(batch: np.ndarray) -> Any:
-            tokens = to_tokens(batch)
-            weights = weights_of(tokens).astype(np.float32)
-            detached = {k: v.detach() for k, v in leaves.items()}
-            grads = per_row(detached, torch.as_tensor(tokens, device=dev), torch.as_tensor(weights, device=dev))
-            return torch.cat([grads[k].reshape(len(batch), -1) for k in PARAMETER_NAMES], dim=1)
+        def loss(p: Mapping[str, Any], row: Any) -> Any:
+            tokens, weights = features(row)
+            return -log_likelihood(dict(p), tokens, weights, layout)
 
         expected_batch = sampling_rate * max(n_estimate, 1.0)
         sizes = [params[k].size for k in PARAMETER_NAMES]
         for _ in range(steps):
-            noisy = trainer.step(per_sample_gradients) / expected_batch
+            noisy = trainer.step(loss, leaves) / expected_batch
             pieces = np.split(noisy.astype(np.float32), np.cumsum(sizes)[:-1])
             for name, piece in zip(PARAMETER_NAMES, pieces):
                 leaves[name].grad = torch.as_tensor(piece.reshape(params[name].shape), device=dev)
@@ -310,16 +348,11 @@ class NeuralSynthesizer(Params):
         (sigma,) = accountant.calibrate(part, [PlannedMeasurement(table.sensitivity_scale, 1.0)], rho=rho)
         n_estimate = max(1.0, float(table.marginal((first,), sigma, part).sum()))
         vocab, order, missing_fine = self._tokens(schema)
-
-        def weights_of(tokens: np.ndarray) -> np.ndarray:
-            weights = np.ones(tokens.shape, np.float32)
-            for fine_token, code_token, missing_code in missing_fine:
-                weights[tokens[:, code_token] == missing_code, fine_token] = 0.0
-            return weights
-
+        featurize = TokenFeatures(
+            tuple(order), tuple(identity(size) for size in vocab), (1.0,) * len(order), tuple(missing_fine)
+        )
         self.network_, self.training_ = TokenNetwork.train(
-            table, part, vocab, 0, lambda rows: rows[:, order], weights_of, n_estimate,
-            self.get_params(), rng,
+            table, part, vocab, 0, featurize, n_estimate, self.get_params(), rng
         )
         self.order_ = order
         self.schema_ = schema

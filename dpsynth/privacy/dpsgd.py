@@ -57,7 +57,7 @@ one row per person, whose subsampling would need group privacy):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -154,6 +154,19 @@ def _clipped_sum(per_sample: Any, clipping_norm: float) -> np.ndarray:
     return scale @ np.nan_to_num(grads, nan=0.0, posinf=0.0, neginf=0.0)
 
 
+def _per_row_gradients(
+    loss: Callable[[Mapping[str, Any], Any], Any], params: Mapping[str, Any], batch: np.ndarray
+) -> Any:
+    """Each row's gradient of ``loss`` (one row of the batch at a time, by vmap), flattened."""
+    import torch
+    from torch.func import grad, vmap
+
+    detached = {name: value.detach() for name, value in params.items()}
+    device = next(iter(detached.values())).device
+    grads = vmap(grad(loss), in_dims=(None, 0))(detached, torch.as_tensor(batch, device=device))
+    return torch.cat([grads[name].reshape(len(batch), -1) for name in detached], dim=1)
+
+
 class DpsgdTrainer:
     """One charged DP-SGD run over private rows (created by the door, not by callers)."""
 
@@ -167,11 +180,15 @@ class DpsgdTrainer:
     def steps_charged(self) -> int:
         return self.plan.steps
 
-    def step(self, per_sample_gradients: Callable[[np.ndarray], Any]) -> np.ndarray:
-        """The noisy, clipped gradient sum of one Poisson-sampled batch (float64, length d).
+    def step(self, loss: Callable[[Mapping[str, Any], Any], Any], params: Mapping[str, Any]) -> np.ndarray:
+        """The noisy sum, over one Poisson-sampled batch, of each row's clipped gradient of
+        ``loss`` with respect to ``params`` (float64, length d, flattened in ``params``' order).
 
-        ``per_sample_gradients(batch)`` gets the batch's rows (int64, one per sampled row; it
-        may be empty) and returns their gradients, one row of d values per sampled row.
+        ``loss(params, row)`` is the loss of ONE row (an int64 torch tensor in the door's row
+        layout). The trainer computes every sampled row's gradient itself, with
+        ``torch.func.vmap(grad(loss))``: the caller never receives a row or a batch, and one
+        row's gradient cannot depend on another row (vmap maps the loss over rows
+        independently); clipping bounds what any loss reveals of its row.
         """
         if self.steps_run >= self.plan.steps:
             raise BudgetExceeded(
@@ -192,7 +209,7 @@ class DpsgdTrainer:
         batch = self._rows[chosen]
         total = np.zeros(plan.dimension)
         if len(batch):
-            total = _clipped_sum(per_sample_gradients(batch), plan.clipping_norm)
+            total = _clipped_sum(_per_row_gradients(loss, params, batch), plan.clipping_norm)
             if total.shape != (plan.dimension,):
                 raise BudgetError(
                     f"per-sample gradients must have {plan.dimension} coordinates per row; "

@@ -40,43 +40,85 @@ def tiny_table(accountant, n=200, seed=0):
     return table
 
 
+def rows_as_gradients(width):
+    """A per-row loss whose gradient at w = 0 is the row itself, and its parameters."""
+    torch = pytest.importorskip("torch")
+
+    def loss(params, row):
+        return (params["w"] * row.to(torch.float64)).sum()
+
+    return loss, {"w": torch.zeros(width, dtype=torch.float64, requires_grad=True)}
+
+
+def zero_gradients(dimension):
+    """A per-row loss with a zero gradient of ``dimension`` coordinates, and its parameters."""
+    torch = pytest.importorskip("torch")
+    return (lambda params, row: (params["w"] * 0.0).sum()), {"w": torch.zeros(dimension, requires_grad=True)}
+
+
+@pytest.fixture
+def per_row_gradients(monkeypatch):
+    """The per-row gradients the trainer computes, as it clips them (one array per step)."""
+    import dpsynth.privacy.dpsgd as dpsgd
+
+    seen = []
+
+    def recording(per_sample, clipping_norm):
+        seen.append(per_sample.detach().numpy().copy())
+        return _clipped_sum(per_sample, clipping_norm)
+
+    monkeypatch.setattr(dpsgd, "_clipped_sum", recording)
+    return seen
+
+
 def neural_accountant(epsilon=2.0, delta=1e-6, neural=0.5):
     return Accountant(Budget(epsilon, delta, Allocation({"marginal": 1 - neural, "neural": neural})))
 
 
 @pytest.mark.filterwarnings("ignore::dpsynth.errors.PrivacyWarning")
-def test_door_charges_the_whole_run_first_and_runs_exactly_the_charged_steps():
+def test_door_charges_the_whole_run_first_and_runs_exactly_the_charged_steps(per_row_gradients):
     accountant = neural_accountant()
     table = tiny_table(accountant)
-    plan = DpsgdPlan(0.1, 7, 3.0, clipping_norm=1.0, dimension=5)
+    plan = DpsgdPlan(0.1, 7, 3.0, clipping_norm=1.0, dimension=3)
     trainer = table.dpsgd(plan, fine_bins=4)
     (charge,) = accountant.charges
     assert charge.part == "neural" and charge.event.steps == 7  # charged before any step
     assert charge.event.noise_multiplier == 3.0 and not charge.event.pld_supported
-    batches = []
-
-    def grads(batch):
-        batches.append(batch)
-        assert batch.shape[1] == 3  # age code, color code, age within-bin position
-        return np.ones((len(batch), 5))
-
+    loss, params = rows_as_gradients(3)  # age code, color code, age within-bin position
     for _ in range(7):
-        trainer.step(grads)
+        trainer.step(loss, params)
     assert trainer.steps_run == trainer.steps_charged == charge.event.steps == 7
     assert trainer.finish() == 7
     with pytest.raises(BudgetExceeded, match="not charged"):
-        trainer.step(grads)
-    rows = np.concatenate(batches)
-    assert rows[:, 2].min() >= 0 and rows[:, 2].max() <= 3
-    sizes = [len(b) for b in batches]
+        trainer.step(loss, params)
+    rows = np.concatenate(per_row_gradients)
+    assert rows.shape[1] == 3 and rows[:, 2].min() >= 0 and rows[:, 2].max() <= 3
+    sizes = [len(b) for b in per_row_gradients]
     assert 0 < np.mean(sizes) < 60  # Poisson samples at rate 0.1 of 200 rows
+
+
+def test_each_rows_gradient_depends_on_that_row_alone():
+    """The door computes per-row gradients by vmap: changing one row moves only its own."""
+    from dpsynth.privacy.dpsgd import _per_row_gradients
+
+    torch = pytest.importorskip("torch")
+
+    def loss(params, row):
+        return (params["w"] * row.to(torch.float64)).sum() ** 2
+
+    params = {"w": torch.full((2,), 0.5, dtype=torch.float64)}
+    batch = np.array([[1, 2], [3, 4], [5, 6]])
+    changed = batch.copy()
+    changed[1] = [30, 40]
+    before, after = _per_row_gradients(loss, params, batch), _per_row_gradients(loss, params, changed)
+    assert torch.equal(before[[0, 2]], after[[0, 2]]) and not torch.equal(before[1], after[1])
 
 
 @pytest.mark.filterwarnings("ignore::dpsynth.errors.PrivacyWarning")
 def test_finish_refuses_a_run_that_stopped_early():
     table = tiny_table(neural_accountant())
     trainer = table.dpsgd(DpsgdPlan(0.1, 3, 3.0, 1.0, 4), fine_bins=2)
-    trainer.step(lambda batch: np.zeros((len(batch), 4)))
+    trainer.step(*zero_gradients(4))
     with pytest.raises(BudgetError, match="1 steps but 3"):
         trainer.finish()
 
@@ -102,7 +144,7 @@ def test_noise_is_discrete_gaussian_on_the_grid_with_the_accounted_sigma():
     plan = DpsgdPlan(0.05, 1, 0.8, clipping_norm=2.0, dimension=dimension)
     assert plan.sensitivity == pytest.approx(2.0 * 1.01)  # C + gamma sqrt(d), gamma = 0.01 C / sqrt(d)
     trainer = table.dpsgd(plan, fine_bins=2)
-    noisy = trainer.step(lambda batch: np.zeros((len(batch), dimension)))
+    noisy = trainer.step(*zero_gradients(dimension))
     lattice = noisy / plan.grid
     assert np.allclose(lattice, np.round(lattice), atol=1e-6)  # every coordinate on gamma Z
     # sigma = 0.8 * 2.02; the sample std of 40,000 draws is within 3% of it (about 9 sd).
@@ -132,19 +174,13 @@ class RiggedBatchDraws:
         return self.rng.integers(low, high, size=size, dtype=dtype)
 
 
-def test_a_row_joins_the_batch_iff_its_draw_is_below_the_threshold():
+def test_a_row_joins_the_batch_iff_its_draw_is_below_the_threshold(per_row_gradients):
     plan = DpsgdPlan(0.3, 1, 1.0, clipping_norm=1.0, dimension=2)
     threshold = plan.inclusion_threshold
     rows = np.arange(8).reshape(4, 2)
     trainer = DpsgdTrainer(rows, plan, RiggedBatchDraws([0, threshold - 1, threshold, 2**63 - 1]))
-    batches = []
-
-    def grads(batch):
-        batches.append(batch)
-        return np.zeros((len(batch), 2))
-
-    trainer.step(grads)
-    assert np.array_equal(batches[0], rows[:2])
+    trainer.step(*rows_as_gradients(2))
+    assert np.array_equal(per_row_gradients[0], rows[:2])
 
 
 def test_rounding_moves_the_sum_by_at_most_the_inflated_sensitivity():
