@@ -35,6 +35,18 @@ class DataError(DpsynthError, ValueError):
     """Input data cannot be used (names the column and the problem, never a value)."""
 
 
+class ParameterError(DataError):
+    """A parameter is outside what it accepts (names it, what is allowed and what was given)."""
+
+
+class ModelError(DpsynthError, ValueError):
+    """The graphical model engine was given inconsistent inputs (attributes, shapes, codes)."""
+
+
+class ArgumentTypeError(DpsynthError, TypeError):
+    """An argument has the wrong type (names it and the type given, never its value)."""
+
+
 class ModelTooLarge(DpsynthError, ValueError):
     """A graphical model would not fit in the memory limit set for it."""
 

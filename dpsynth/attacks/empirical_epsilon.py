@@ -46,6 +46,7 @@ import numpy as np
 from scipy import stats
 
 from dpsynth.errors import DataError
+from dpsynth.validation import integer, number
 
 
 @dataclass(frozen=True)
@@ -73,21 +74,15 @@ class EpsilonAudit:
 
 
 def _check_confidence(confidence: float) -> float:
-    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0 < confidence < 1:
-        raise DataError(f"confidence must be a number strictly between 0 and 1; got {confidence!r}")
-    return float(confidence)
+    return number("confidence", confidence, low=0, high=1, low_open=True, high_open=True)
 
 
 def _check_delta(delta: float) -> float:
-    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not 0 <= delta < 1:
-        raise DataError(f"delta must be a number in [0, 1); got {delta!r}")
-    return float(delta)
+    return number("delta", delta, low=0, high=1, high_open=True)
 
 
 def _check_count(name: str, value: Any) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise DataError(f"{name} must be a non-negative integer; got {value!r}")
-    return int(value)
+    return integer(name, value, low=0)
 
 
 def _interval(k: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
@@ -206,8 +201,7 @@ def calibration_split(labels: Any, fraction: float, rng: np.random.Generator) ->
     labels = np.asarray(labels)
     if labels.dtype != bool or labels.ndim != 1:
         raise DataError("labels must be a 1-d boolean array (True for a member)")
-    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
-        raise DataError(f"calibration_fraction must be strictly between 0 and 1; got {fraction!r}")
+    number("calibration_fraction", fraction, low=0, high=1, low_open=True, high_open=True)
     if not isinstance(rng, np.random.Generator):
         raise DataError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
     mask = np.zeros(len(labels), dtype=bool)

@@ -29,6 +29,7 @@ from dpsynth.attacks.risk import AttackColumns, RiskResult, check_attacks, sampl
 from dpsynth.errors import DataError
 from dpsynth.random_state import check_random_state
 from dpsynth.schema import Schema
+from dpsynth.validation import number
 
 
 def right_guesses(guesses: np.ndarray, secrets: np.ndarray, column: AttackColumns, tolerance: float) -> np.ndarray:
@@ -69,8 +70,7 @@ def attribute_inference(
         aux_cols = [name for name in schema.encoded_columns if name != secret]
     elif not isinstance(aux_cols, (str, bytes)) and secret in aux_cols:
         raise DataError(f"aux_cols must not hold the secret column {secret!r}")
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1:
-        raise DataError(f"tolerance must be a number in [0, 1); got {tolerance!r}")
+    number("tolerance", tolerance, low=0, high=1, high_open=True)
     for argument, frame in (("train", train), ("control", control), ("synthetic", synthetic)):
         if not isinstance(frame, pd.DataFrame) or len(frame) == 0:
             raise DataError(f"{argument} must be a pandas DataFrame with rows")

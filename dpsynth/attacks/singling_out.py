@@ -45,6 +45,7 @@ from dpsynth.attacks.risk import AttackColumns, RiskResult
 from dpsynth.errors import DataError
 from dpsynth.random_state import check_random_state
 from dpsynth.schema import Schema
+from dpsynth.validation import integer
 
 logger = logging.getLogger(__name__)
 
@@ -287,12 +288,11 @@ def singling_out(
         raise DataError(
             f"n_cols must be an integer from 1 to the number of columns ({len(columns.names)}); got {n_cols!r}"
         )
-    if isinstance(n_attacks, bool) or not isinstance(n_attacks, (int, np.integer)) or n_attacks < 1:
-        raise DataError(f"n_attacks must be a positive integer; got {n_attacks!r}")
+    integer("n_attacks", n_attacks)
     if max_attempts is None:
         max_attempts = 1000 * int(n_attacks)
-    elif isinstance(max_attempts, bool) or not isinstance(max_attempts, (int, np.integer)) or max_attempts < 1:
-        raise DataError(f"max_attempts must be a positive integer or None; got {max_attempts!r}")
+    else:
+        integer("max_attempts", max_attempts)
     train_values = columns.values(train, "train")
     control_values = columns.values(control, "control")
     synthetic_values = columns.values(synthetic, "synthetic")

@@ -32,6 +32,7 @@ from dpsynth.schema import Numeric, Schema, encode
 from dpsynth.schema.encoding import string_forms
 from dpsynth.schema.fine import fine_position
 from dpsynth.schema.kinds import VALUE_CLASSES, parse_numbers, value_classes
+from dpsynth.validation import integer
 
 logger = logging.getLogger(__name__)
 
@@ -251,8 +252,7 @@ class PrivateTable:
                 "DP-SGD supports one row per unit of privacy; the unit allows "
                 f"max_rows={self.sensitivity_scale} (its subsampling would need group privacy)"
             )
-        if isinstance(fine_bins, bool) or not isinstance(fine_bins, int) or fine_bins < 1:
-            raise DataError(f"fine_bins must be a positive integer; got {fine_bins!r}")
+        integer("fine_bins", fine_bins)
         schema = self.require_schema()
         self._charge(part, plan.event())
         numeric = [column for column in schema.columns if isinstance(column, Numeric)]

@@ -41,6 +41,7 @@ from dpsynth.generators.compression import merge_counts, merge_maps, merged_size
 from dpsynth.models import Domain, GraphicalModel, Measurement, estimate, model_size
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import MARGINAL
+from dpsynth.validation import number
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +105,7 @@ class AIM(MarginalSynthesizer):
         for name in ("max_iters", "round_iters"):
             check_positive_int(name, getattr(self, name))
         size = self.max_model_size
-        if isinstance(size, bool) or not isinstance(size, (int, float)) or not (math.isfinite(size) and size > 0):
-            raise DataError(f"max_model_size must be a positive number of MiB; got {size!r}")
+        number("max_model_size (MiB)", size, low=0, low_open=True)
         rounds = 16 * n_columns if self.max_rounds is None else self.max_rounds
         if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < n_columns:
             raise DataError(

@@ -23,6 +23,7 @@ from dpsynth.models import GraphicalModel, ZeroProbabilityError
 from dpsynth.privacy.budget import MARGINAL
 from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Schema, decode
+from dpsynth.validation import integer, number
 
 if TYPE_CHECKING:
     from dpsynth.data import PrivateTable
@@ -32,14 +33,13 @@ FORMAT_VERSION = 1
 
 def check_positive_int(name: str, value: object) -> None:
     """Refuse a parameter that is not an integer >= 1 (booleans included), naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise DataError(f"{name} must be a positive integer; got {value!r}")
+    integer(name, value)
 
 
 def check_discrepancy(value: object) -> None:
     """Refuse a ``discrepancy`` stop (see :func:`~dpsynth.models.estimate`) outside [0, 1] or None."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1):
-        raise DataError(f"discrepancy must be a number between 0 and 1, or None; got {value!r}")
+    if value is not None:
+        number("discrepancy", value, low=0, high=1)
 
 
 class MarginalSynthesizer(Params):
@@ -114,8 +114,7 @@ class MarginalSynthesizer(Params):
         self._check_fitted()
         if n_rows is None:
             n_rows = self.n_rows_estimate
-        if isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1:
-            raise DataError(f"n_rows must be a positive integer; got {n_rows!r}")
+        integer("n_rows", n_rows)
         rng = self._rng if random_state is None else check_random_state(random_state)
         if not conditions and not rebalance:
             codes = self.model_.sample(int(n_rows), rng)

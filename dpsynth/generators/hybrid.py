@@ -38,6 +38,7 @@ from dpsynth.generators.protocol import Params
 from dpsynth.privacy.budget import MARGINAL, NEURAL
 from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Categorical, Schema, decode, encode
+from dpsynth.validation import integer
 
 BACKBONES = ("mst", "aim")
 
@@ -120,8 +121,7 @@ class HybridSynthesizer(Params):
             raise DataError(f"backbone must be one of {list(BACKBONES)}; got {self.backbone!r}")
         check_params(self.backbone, dict(self.backbone_params or {}))
         size = self.max_marginal_size
-        if isinstance(size, bool) or not isinstance(size, int) or size < 2:
-            raise DataError(f"max_marginal_size must be an integer of at least 2; got {size!r}")
+        integer("max_marginal_size", size, low=2)
         settings = self._network_settings()
         # Initialisation and sampling only, as in NeuralSynthesizer.fit.
         rng = table.noise.sampling_rng if self.random_state is None else check_random_state(self.random_state)
@@ -180,8 +180,7 @@ class HybridSynthesizer(Params):
         from the network; post-processing only."""
         self._check_fitted()
         n_rows = self.n_rows_estimate if n_rows is None else n_rows
-        if isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1:
-            raise DataError(f"n_rows must be a positive integer; got {n_rows!r}")
+        integer("n_rows", n_rows)
         rng = self._rng if random_state is None else check_random_state(random_state)
         names = list(self.schema_.encoded_columns)
         binned = encode(self.backbone_.sample(int(n_rows), rng), self.coarse_schema_).codes.astype(np.int64)

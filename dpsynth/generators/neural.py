@@ -53,6 +53,7 @@ from dpsynth.privacy.dpsgd import DpsgdPlan
 from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Numeric, Schema, decode
 from dpsynth.schema.fine import value_in_cell
+from dpsynth.validation import integer
 
 logger = logging.getLogger(__name__)
 
@@ -312,8 +313,7 @@ class NeuralSynthesizer(Params):
                 raise DataError(f"{key} must be a positive number; got {value!r}")
         for key in ("batch_size", "embed", "hidden", "fine_bins"):
             value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise DataError(f"{key} must be a positive integer; got {value!r}")
+            integer(key, value)
 
     def _tokens(self, schema: Schema) -> tuple[list[int], list[int], list[tuple[int, int, int]]]:
         """Vocabulary and door-row index of each token (codes interleaved with fine positions),
@@ -368,8 +368,7 @@ class NeuralSynthesizer(Params):
         """``n_rows`` synthetic rows (default: the DP row count); post-processing only."""
         self._check_fitted()
         n_rows = self.n_rows_estimate_ if n_rows is None else n_rows
-        if isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1:
-            raise DataError(f"n_rows must be a positive integer; got {n_rows!r}")
+        integer("n_rows", n_rows)
         rng = self._rng if random_state is None else check_random_state(random_state)
         tokens = self.network_.sample(np.zeros((int(n_rows), len(self.network_.vocab)), np.int64), rng)
         rows = np.empty_like(tokens)

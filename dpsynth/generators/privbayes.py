@@ -28,6 +28,7 @@ from dpsynth.generators.base import (
 from dpsynth.models import Domain, Measurement, estimate, model_size
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import MARGINAL
+from dpsynth.validation import number
 
 logger = logging.getLogger(__name__)
 
@@ -189,11 +190,9 @@ class PrivBayes(MarginalSynthesizer):
         if self.degree is not None:
             check_positive_int("degree", self.degree)
         share = self.structure_share
-        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
-            raise BudgetError(f"structure_share must be a number strictly between 0 and 1; got {share!r}")
+        number("structure_share", share, low=0, high=1, low_open=True, high_open=True, error=BudgetError)
         theta = self.theta
-        if isinstance(theta, bool) or not isinstance(theta, (int, float)) or not (math.isfinite(theta) and theta > 0):
-            raise DataError(f"theta must be a positive finite number; got {theta!r}")
+        number("theta", theta, low=0, low_open=True)
         check_positive_int("max_iters", self.max_iters)
         check_discrepancy(self.discrepancy)
         check_positive_int("max_cells_per_conditional", self.max_cells_per_conditional)

@@ -26,7 +26,7 @@ from functools import cached_property
 
 import numpy as np
 
-from dpsynth.errors import DpsynthError
+from dpsynth.errors import DpsynthError, ModelError
 from dpsynth.models.domain import Domain
 from dpsynth.models.factor import Factor
 from dpsynth.models.inference import calibrate, clique_probabilities, marginal_probabilities
@@ -100,12 +100,12 @@ def _check_codes(domain: Domain, attr: str, codes) -> np.ndarray:
     size = domain.size(attr)
     codes = np.atleast_1d(np.asarray(codes))
     if codes.ndim != 1:
-        raise ValueError(f"evidence on {attr!r} must be a 1-d array of codes; got shape {codes.shape}")
+        raise ModelError(f"evidence on {attr!r} must be a 1-d array of codes; got shape {codes.shape}")
     if codes.size and (codes.dtype.kind not in "iu"):
-        raise ValueError(f"evidence on {attr!r} must be integer codes; got dtype {codes.dtype}")
+        raise ModelError(f"evidence on {attr!r} must be integer codes; got dtype {codes.dtype}")
     codes = codes.astype(np.int64)
     if np.any((codes < 0) | (codes >= size)):
-        raise ValueError(f"evidence on {attr!r}: codes must lie in 0..{size - 1}")
+        raise ModelError(f"evidence on {attr!r}: codes must lie in 0..{size - 1}")
     return np.unique(codes)
 
 
@@ -113,9 +113,9 @@ def _check_weights(domain: Domain, attr: str, weights) -> np.ndarray:
     size = domain.size(attr)
     weights = np.asarray(weights, dtype=float)
     if weights.shape != (size,):
-        raise ValueError(f"weights on {attr!r} must have shape ({size},), one per code; got {weights.shape}")
+        raise ModelError(f"weights on {attr!r} must have shape ({size},), one per code; got {weights.shape}")
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError(f"weights on {attr!r} must be finite and non-negative")
+        raise ModelError(f"weights on {attr!r} must be finite and non-negative")
     return weights
 
 
@@ -181,11 +181,11 @@ def _check_target(domain: Domain, attr: str, target) -> np.ndarray:
     size = domain.size(attr)
     target = np.asarray(target, dtype=float)
     if target.shape != (size,):
-        raise ValueError(f"target for {attr!r} must have shape ({size},), one per code; got {target.shape}")
+        raise ModelError(f"target for {attr!r} must have shape ({size},), one per code; got {target.shape}")
     if not np.all(np.isfinite(target)) or np.any(target < 0):
-        raise ValueError(f"target for {attr!r} must be finite and non-negative")
+        raise ModelError(f"target for {attr!r} must be finite and non-negative")
     if abs(target.sum() - 1.0) > TARGET_SUM_TOLERANCE:
-        raise ValueError(f"target for {attr!r} must sum to 1 (within {TARGET_SUM_TOLERANCE}); got {target.sum():.8g}")
+        raise ModelError(f"target for {attr!r} must sum to 1 (within {TARGET_SUM_TOLERANCE}); got {target.sum():.8g}")
     return target / target.sum()
 
 
@@ -234,6 +234,6 @@ def rebalance_weights(
             ratio = np.divide(target, found[attr], out=np.zeros_like(target), where=target > 0)
             w = current[attr] * ratio
             current[attr] = w / w.max()
-    raise ValueError(
+    raise ModelError(
         f"targets on {list(wanted)} were not met within {tol} after {max_sweeps} sweeps of raking"
     )

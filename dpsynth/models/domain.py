@@ -10,6 +10,8 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from dpsynth.errors import ModelError
+
 
 @dataclass(frozen=True)
 class Domain:
@@ -24,14 +26,14 @@ class Domain:
         attrs = tuple(str(a) for a in self.attrs)
         sizes = tuple(int(s) for s in self.sizes)
         if len(attrs) != len(sizes):
-            raise ValueError(
+            raise ModelError(
                 f"Domain needs one size per attribute; got {len(attrs)} attrs, {len(sizes)} sizes"
             )
         if len(set(attrs)) != len(attrs):
-            raise ValueError("Domain attribute names must be unique")
+            raise ModelError("Domain attribute names must be unique")
         bad = [a for a, s in zip(attrs, sizes) if s < 1]
         if bad:
-            raise ValueError(f"Domain sizes must be >= 1; attribute(s) {bad} are not")
+            raise ModelError(f"Domain sizes must be >= 1; attribute(s) {bad} are not")
         object.__setattr__(self, "attrs", attrs)
         object.__setattr__(self, "sizes", sizes)
         object.__setattr__(self, "_index", {a: i for i, a in enumerate(attrs)})
@@ -55,7 +57,7 @@ class Domain:
         try:
             return self._index[attr]
         except KeyError:
-            raise ValueError(f"attribute {attr!r} is not in the domain {list(self.attrs)}") from None
+            raise ModelError(f"attribute {attr!r} is not in the domain {list(self.attrs)}") from None
 
     def size(self, attr: str) -> int:
         return self.sizes[self.index(attr)]

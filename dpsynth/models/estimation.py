@@ -61,6 +61,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dpsynth.errors import ModelError
 from dpsynth.models.domain import Domain
 from dpsynth.models.factor import Factor
 from dpsynth.models.inference import calibrate
@@ -173,14 +174,14 @@ def estimate(
     exceeds ``max_cells``.
     """
     if not measurements:
-        raise ValueError("estimate needs at least one measurement")
+        raise ModelError("estimate needs at least one measurement")
     if isinstance(max_iters, bool) or int(max_iters) != max_iters or max_iters < 1:
-        raise ValueError(f"max_iters must be a positive integer; got {max_iters!r}")
+        raise ModelError(f"max_iters must be a positive integer; got {max_iters!r}")
     total = estimate_total(measurements) if total is None else float(total)
     if not (np.isfinite(total) and total > 0):
-        raise ValueError(f"total must be positive and finite; got {total!r}")
+        raise ModelError(f"total must be positive and finite; got {total!r}")
     if discrepancy is not None and not (0.0 <= discrepancy <= 1.0):
-        raise ValueError(f"discrepancy must be between 0 and 1, or None; got {discrepancy!r}")
+        raise ModelError(f"discrepancy must be between 0 and 1, or None; got {discrepancy!r}")
     cells = sum(m.values.size for m in measurements)
     step = 1.0  # alpha in units of the always-accepted step 1 / (2 L)
     if warm_start is None:

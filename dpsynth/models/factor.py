@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from dpsynth.errors import ModelError
 from dpsynth.models.domain import Domain
 
 
@@ -53,7 +54,7 @@ class Factor:
         attrs = tuple(attrs)
         values = np.asarray(values, dtype=float)
         if values.ndim != len(attrs) or len(set(attrs)) != len(attrs):
-            raise ValueError(
+            raise ModelError(
                 f"Factor needs one axis per distinct attribute; got attrs {attrs}, shape {values.shape}"
             )
         self.attrs = attrs
@@ -70,7 +71,7 @@ class Factor:
         """The values in ``attrs`` order, with size-1 axes for attributes not in the factor."""
         missing = set(self.attrs) - set(attrs)
         if missing:
-            raise ValueError(
+            raise ModelError(
                 f"cannot align factor over {self.attrs} to {tuple(attrs)}: {sorted(missing)} would be lost"
             )
         present = [a for a in attrs if a in self.attrs]
@@ -84,7 +85,7 @@ class Factor:
 
     def transpose(self, attrs: Sequence[str]) -> Factor:
         if set(attrs) != set(self.attrs):
-            raise ValueError(f"transpose needs the same attributes; got {tuple(attrs)} for {self.attrs}")
+            raise ModelError(f"transpose needs the same attributes; got {tuple(attrs)} for {self.attrs}")
         return Factor(attrs, self.aligned(attrs))
 
     def _binary(self, other: Factor | float, op) -> Factor:
@@ -109,7 +110,7 @@ class Factor:
         attrs = tuple(attrs)
         missing = set(attrs) - set(self.attrs)
         if missing:
-            raise ValueError(
+            raise ModelError(
                 f"cannot marginalise factor over {self.attrs} onto {attrs}: {sorted(missing)} absent"
             )
         axes = tuple(i for i, a in enumerate(self.attrs) if a not in attrs)

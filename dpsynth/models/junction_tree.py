@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from dpsynth.errors import ModelTooLarge
+from dpsynth.errors import ModelError, ModelTooLarge
 from dpsynth.models.domain import Domain
 
 #: Default limit on the junction tree's total cells: 2**26 float64 cells is 512 MiB per table set.
@@ -54,14 +54,14 @@ class JunctionTree:
         attrs = tuple(attrs)
         i = self.containing(attrs)
         if i is None:
-            raise ValueError(f"no clique of the junction tree holds {list(attrs)}")
+            raise ModelError(f"no clique of the junction tree holds {list(attrs)}")
         return i
 
     def parent_of(self, i: int) -> int:
         """``parent[i]`` for a clique other than the root."""
         parent = self.parent[i]
         if parent is None:
-            raise ValueError(f"clique {i} is the root of the junction tree: it has no parent")
+            raise ModelError(f"clique {i} is the root of the junction tree: it has no parent")
         return parent
 
     def size(self) -> int:

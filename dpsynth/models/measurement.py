@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dpsynth.errors import ModelError
 from dpsynth.models.domain import Domain
 from dpsynth.models.factor import Factor
 
@@ -24,19 +25,19 @@ class Measurement:
         object.__setattr__(self, "values", np.asarray(self.values, dtype=float))
         object.__setattr__(self, "sigma", float(self.sigma))
         if not (np.isfinite(self.sigma) and self.sigma > 0):
-            raise ValueError(
+            raise ModelError(
                 f"Measurement sigma must be positive and finite; got {self.sigma!r} for {self.clique}"
             )
         if not np.all(np.isfinite(self.values)):
-            raise ValueError(f"Measurement values on {self.clique} must be finite")
+            raise ModelError(f"Measurement values on {self.clique} must be finite")
 
     def factor(self, domain: Domain) -> Factor:
         """The noisy counts as a factor over the clique, checked against the domain."""
         if len(set(self.clique)) != len(self.clique):
-            raise ValueError(f"Measurement clique {self.clique} repeats an attribute")
+            raise ModelError(f"Measurement clique {self.clique} repeats an attribute")
         shape = domain.shape(self.clique)
         if self.values.size != domain.cells(self.clique):
-            raise ValueError(
+            raise ModelError(
                 f"Measurement on {self.clique} has {self.values.size} values; the domain gives shape {shape}"
             )
         return Factor(self.clique, self.values.reshape(shape))
@@ -50,7 +51,7 @@ def estimate_total(measurements: Sequence[Measurement]) -> float:
     combination.
     """
     if not measurements:
-        raise ValueError("estimate_total needs at least one measurement")
+        raise ModelError("estimate_total needs at least one measurement")
     totals = np.array([m.values.sum() for m in measurements])
     weights = np.array([1.0 / (m.sigma**2 * m.values.size) for m in measurements])
     return max(1.0, float(weights @ totals / weights.sum()))

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from dpsynth.errors import ArgumentTypeError, ModelError
 from dpsynth.models.conditioning import (
     Codes,
     PerCode,
@@ -76,15 +77,15 @@ class GraphicalModel:
             clique = tuple(clique)
             values = np.asarray(values, dtype=float)
             if values.shape != domain.shape(clique):
-                raise ValueError(
+                raise ModelError(
                     f"potential on {clique} has shape {values.shape}; expected {domain.shape(clique)}"
                 )
             if not np.all(np.isfinite(values)):
-                raise ValueError(f"potential on {clique} must be finite (no structural zeros)")
+                raise ModelError(f"potential on {clique} must be finite (no structural zeros)")
             self.potentials[clique] = values
         self.total = float(total)
         if not (np.isfinite(self.total) and self.total > 0):
-            raise ValueError(f"total must be positive and finite; got {total!r}")
+            raise ModelError(f"total must be positive and finite; got {total!r}")
         #: The estimator's last step size (relative to its always-safe step), set by
         #: :func:`~dpsynth.models.estimation.estimate` so a warm-started refit resumes with it;
         #: not saved with the model.
@@ -137,9 +138,9 @@ class GraphicalModel:
         ZeroProbabilityError (a ValueError) when the evidence has probability zero.
         """
         if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+            raise ArgumentTypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
         if int(n_rows) != n_rows or n_rows < 0:
-            raise ValueError(f"n_rows must be a non-negative integer; got {n_rows!r}")
+            raise ModelError(f"n_rows must be a non-negative integer; got {n_rows!r}")
         if not evidence and not weights:
             return sample_rows(self.domain, self.junction_tree, self._calibrated[0], int(n_rows), rng)
         restricted = self.restrict(evidence, weights)

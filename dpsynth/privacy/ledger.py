@@ -111,7 +111,7 @@ class Cap:
 
 
 @dataclass(frozen=True)
-class Spend:
+class LifetimeSpend:
     """What a dataset has spent by basic composition, open reservations included."""
 
     epsilon: float
@@ -146,7 +146,7 @@ def _text(name: str, value: object, *, allow_empty: bool) -> str:
     return value
 
 
-def _within(spend: Spend, cap: Cap) -> bool:
+def _within(spend: LifetimeSpend, cap: Cap) -> bool:
     """Whether a spend keeps within a cap: epsilon always, delta when the cap has one."""
     tolerance = 1 + _RELATIVE_TOLERANCE
     if spend.epsilon > cap.epsilon * tolerance:
@@ -200,9 +200,9 @@ def _amounts(conn: sqlite3.Connection, dataset: str) -> list[tuple[float, float]
     return conn.execute(query, (dataset,)).fetchall()
 
 
-def _total(amounts: list[tuple[float, float]]) -> Spend:
+def _total(amounts: list[tuple[float, float]]) -> LifetimeSpend:
     """Add up by basic composition with ``math.fsum``: exact whatever order SQLite returns rows in."""
-    return Spend(
+    return LifetimeSpend(
         epsilon=math.fsum(epsilon for epsilon, _ in amounts),
         delta=math.fsum(delta for _, delta in amounts),
         n_releases=len(amounts),
@@ -390,7 +390,7 @@ class Ledger:
 
     # -- spend --------------------------------------------------------------------------------
 
-    def spent(self, dataset: str) -> Spend:
+    def spent(self, dataset: str) -> LifetimeSpend:
         """Total spent on the dataset by basic composition, committed and open reservations alike."""
         dataset = _text("dataset", dataset, allow_empty=False)
         with self._read("spent") as conn:

@@ -18,7 +18,7 @@ import pytest
 import dpsynth
 from dpsynth.errors import BudgetError, BudgetExceeded, LedgerCapExceeded, LedgerError
 from dpsynth.privacy.identity import legacy_fingerprint
-from dpsynth.privacy.ledger import Cap, Ledger, Spend, short_key
+from dpsynth.privacy.ledger import Cap, Ledger, LifetimeSpend, short_key
 
 FP = "hmac:" + "ab" * 32
 OTHER = "name:hospital-2026"
@@ -99,8 +99,8 @@ def test_datasets_are_counted_apart_and_uncapped_ones_are_not_refused(ledger):
     ledger.reserve(FP, 1.0, 0.0)
     for _ in range(3):
         ledger.reserve(OTHER, 5.0, 0.0)
-    assert ledger.spent(FP) == Spend(1.0, 0.0, 1)
-    assert ledger.spent(OTHER) == Spend(15.0, 0.0, 3)
+    assert ledger.spent(FP) == LifetimeSpend(1.0, 0.0, 1)
+    assert ledger.spent(OTHER) == LifetimeSpend(15.0, 0.0, 3)
     assert {row["dataset"] for row in ledger.releases(OTHER)} == {OTHER}
     assert ledger.datasets() == [FP, OTHER]
 
@@ -123,10 +123,10 @@ def test_cap_below_spend_is_refused_and_raising_it_is_allowed(ledger):
 
 def test_reservations_count_and_cancel_gives_them_back(ledger):
     release_id = ledger.reserve(FP, 0.7, 1e-8)
-    assert ledger.spent(FP) == Spend(0.7, 1e-8, 1)
+    assert ledger.spent(FP) == LifetimeSpend(0.7, 1e-8, 1)
     assert ledger.releases(FP)[0]["status"] == "reserved"
     ledger.cancel(release_id)
-    assert ledger.spent(FP) == Spend(0.0, 0.0, 0)
+    assert ledger.spent(FP) == LifetimeSpend(0.0, 0.0, 0)
     assert ledger.releases() == []
 
 
@@ -138,7 +138,7 @@ def test_commit_twice_counts_once_and_keeps_the_first_record(ledger, caplog):
     assert "already committed" in caplog.text
     (row,) = ledger.releases()
     assert row["status"] == "committed" and row["record"] == {"method": "mst", "n_rows": 100}
-    assert ledger.spent(FP) == Spend(1.0, 1e-9, 1)
+    assert ledger.spent(FP) == LifetimeSpend(1.0, 1e-9, 1)
 
 
 def test_unknown_ids_and_committed_releases_cannot_be_cancelled(ledger):
@@ -230,7 +230,7 @@ def test_a_reservation_open_when_the_process_dies_is_still_counted(tmp_path):
     )
     assert child.returncode == 17, child.stderr
     ledger = Ledger(path)
-    assert ledger.spent(FP) == Spend(2.0, 1e-9, 1)
+    assert ledger.spent(FP) == LifetimeSpend(2.0, 1e-9, 1)
     assert ledger.releases()[0]["status"] == "reserved"
     with pytest.raises(LedgerCapExceeded):
         ledger.reserve(FP, 1.5, 0.0)
@@ -268,7 +268,7 @@ def test_racing_processes_never_pass_the_cap(tmp_path):
     for process in processes:
         process.join(timeout=60)
     assert outcomes == ["refused"] * 5 + ["reserved"] * 3
-    assert Ledger(path).spent(FP) == Spend(3.0, 0.0, 3)
+    assert Ledger(path).spent(FP) == LifetimeSpend(3.0, 0.0, 3)
 
 
 def test_processes_creating_the_ledger_at_once_all_succeed(tmp_path):
@@ -295,7 +295,7 @@ def test_processes_creating_the_ledger_at_once_all_succeed(tmp_path):
 def test_reading_creates_nothing_and_the_first_write_creates_file_and_schema(tmp_path):
     path = tmp_path / "deep" / "er" / "ledger.sqlite"
     ledger = Ledger(path)
-    assert ledger.spent(FP) == Spend(0.0, 0.0, 0)
+    assert ledger.spent(FP) == LifetimeSpend(0.0, 0.0, 0)
     assert ledger.cap(FP) is None and ledger.releases() == []
     assert not path.parent.exists()
     ledger.set_cap(FP, 1.0)
@@ -430,7 +430,7 @@ def test_naming_a_dataset_carries_its_content_history_and_the_stricter_cap(ledge
     ledger.commit(ledger.reserve(content, 1.0, 1e-9), {"n": 1})
     ledger.set_cap("name:hospital-2026", 5.0)
     assert ledger.dataset_key(frame, name="hospital-2026") == "name:hospital-2026"
-    assert ledger.spent("name:hospital-2026") == Spend(1.0, 1e-9, 1)
+    assert ledger.spent("name:hospital-2026") == LifetimeSpend(1.0, 1e-9, 1)
     assert ledger.cap("name:hospital-2026") == Cap(epsilon=3.0, delta=1e-6)
     assert ledger.spent(content).n_releases == 0 and ledger.cap(content) is None
     assert ledger.datasets() == ["name:hospital-2026"]
@@ -459,7 +459,7 @@ def test_resolve_as_spent_keeps_it_counted_and_a_late_commit_adds_its_record(led
     assert ledger.open_reservations() == []
     (row,) = ledger.releases()
     assert row["status"] == "committed" and row["record"] is None
-    assert ledger.spent(FP) == Spend(1.5, 1e-9, 1)
+    assert ledger.spent(FP) == LifetimeSpend(1.5, 1e-9, 1)
     with pytest.raises(LedgerCapExceeded):
         ledger.reserve(FP, 1.0, 0.0)
     with pytest.raises(LedgerError, match="committed, not open"):
@@ -471,7 +471,7 @@ def test_resolve_as_spent_keeps_it_counted_and_a_late_commit_adds_its_record(led
 def test_resolve_with_nothing_left_gives_the_budget_back(ledger):
     release_id = ledger.reserve(FP, 1.0, 0.0)
     assert ledger.resolve(release_id, spent=False) == FP
-    assert ledger.releases() == [] and ledger.spent(FP) == Spend(0.0, 0.0, 0)
+    assert ledger.releases() == [] and ledger.spent(FP) == LifetimeSpend(0.0, 0.0, 0)
     with pytest.raises(LedgerError, match="no release"):
         ledger.resolve(release_id, spent=False)
     committed = ledger.reserve(FP, 1.0, 0.0)
@@ -537,7 +537,7 @@ def test_a_version_1_ledger_is_upgraded_on_first_read_and_keeps_its_rows(tmp_pat
     legacy = legacy_fingerprint(frame)
     _version_1_ledger(path, legacy)
     ledger = Ledger(path)
-    assert ledger.spent(legacy) == Spend(1.5, 2e-9, 2)
+    assert ledger.spent(legacy) == LifetimeSpend(1.5, 2e-9, 2)
     assert ledger.cap(legacy) == Cap(epsilon=3.0, delta=1e-6)
     assert [row["id"] for row in ledger.releases()] == ["a" * 32, "b" * 32, "c" * 32]
     assert ledger.releases()[0]["record"] == {"method": "mst"}
@@ -561,7 +561,7 @@ def test_the_first_key_of_a_version_1_dataset_takes_over_its_releases_and_cap(tm
         key = ledger.dataset_key(frame)
     assert "2 release(s) and the cap" in caplog.text and legacy not in caplog.text
     assert key.startswith("hmac:")
-    assert ledger.spent(key) == Spend(1.5, 2e-9, 2)
+    assert ledger.spent(key) == LifetimeSpend(1.5, 2e-9, 2)
     assert ledger.cap(key) == Cap(epsilon=3.0, delta=1e-6)
     assert ledger.spent(legacy).n_releases == 0 and ledger.cap(legacy) is None
     assert ledger.datasets() == [key, OTHER]
@@ -579,5 +579,5 @@ def test_a_version_1_dataset_given_a_name_moves_to_the_name(tmp_path, frame):
     _version_1_ledger(path, legacy)
     ledger = Ledger(path)
     assert ledger.dataset_key(frame, name="adult") == "name:adult"
-    assert ledger.spent("name:adult") == Spend(1.5, 2e-9, 2)
+    assert ledger.spent("name:adult") == LifetimeSpend(1.5, 2e-9, 2)
     assert ledger.cap("name:adult") == Cap(epsilon=3.0, delta=1e-6)
