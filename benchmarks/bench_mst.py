@@ -82,7 +82,7 @@ def run_dpsynth(epsilon: float, seed: int, queue) -> None:
             out=Path(folder) / "release",
             schema=DATA / "adult-domain.json",
             n_rows=len(train),
-            seed=seed,
+            random_state=seed,
             ledger=Path(folder) / "ledger.sqlite",
             audit="off",  # a benchmark of fit and sample: no held-out rows, no attacks
         )

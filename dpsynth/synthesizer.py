@@ -218,7 +218,7 @@ class Synthesizer:
 
         ``conditions`` fixes columns to values or ranges and ``rebalance`` sets target
         distributions; both are explained in
-        :meth:`dpsynth.generators.base.MarginalSynthesizer.sample`.
+        :meth:`dpsynth.generators.base.MarginalGenerator.sample`.
         """
         self._check_fitted()
         extra = {"conditions": conditions, "rebalance": rebalance}

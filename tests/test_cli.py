@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from dpsynth.cli import main
-
 from tests.conftest import pums_like
 
 SECRET = "SECRET_VALUE_4711"

@@ -13,9 +13,9 @@ from dpsynth.generators.protocol import Generator, parameter_names
 
 _REGISTRY = {
     "aim": ("dpsynth.generators.aim", "AIM"),
-    "hybrid": ("dpsynth.generators.hybrid", "HybridSynthesizer"),
+    "hybrid": ("dpsynth.generators.hybrid", "HybridGenerator"),
     "mst": ("dpsynth.generators.mst", "MST"),
-    "neural": ("dpsynth.generators.neural", "NeuralSynthesizer"),
+    "neural": ("dpsynth.generators.neural", "NeuralGenerator"),
     "privbayes": ("dpsynth.generators.privbayes", "PrivBayes"),
 }
 

@@ -36,7 +36,7 @@ import numpy as np
 from dpsynth.data import PrivateTable
 from dpsynth.data.scores import L1Error
 from dpsynth.errors import BudgetExceeded, DataError, SchemaError
-from dpsynth.generators.base import MarginalSynthesizer, check_positive_int
+from dpsynth.generators.base import MarginalGenerator, check_positive_int
 from dpsynth.generators.compression import merge_counts, merge_maps, merged_size
 from dpsynth.models import Domain, GraphicalModel, Measurement, estimate, model_size
 from dpsynth.privacy.accountant import PlannedMeasurement
@@ -55,7 +55,7 @@ MIB = 2**20
 _BIAS = math.sqrt(2.0 / math.pi)  # E|N(0, 1)|: expected L1 error per cell of a measurement
 
 
-class AIM(MarginalSynthesizer):
+class AIM(MarginalGenerator):
     """Adaptive and iterative workload-aware synthesizer (McKenna et al. 2022).
 
     Parameters

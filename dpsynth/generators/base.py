@@ -42,7 +42,7 @@ def check_discrepancy(value: object) -> None:
         number("discrepancy", value, low=0, high=1)
 
 
-class MarginalSynthesizer(Params):
+class MarginalGenerator(Params):
     """Base of the marginal-based generators (fit is theirs; the rest is shared)."""
 
     name: ClassVar[str] = "marginal"
@@ -50,7 +50,7 @@ class MarginalSynthesizer(Params):
     capabilities: ClassVar[frozenset[str]] = frozenset({CONDITIONS, REBALANCE})
 
     if TYPE_CHECKING:
-        # Each subclass's own fit, declared for callers that hold a MarginalSynthesizer (the hybrid's backbone).
+        # Each subclass's own fit, declared for callers that hold a MarginalGenerator (the hybrid's backbone).
         def fit(self, table: PrivateTable, part: str = MARGINAL) -> Self: ...
 
     def _set_fitted(

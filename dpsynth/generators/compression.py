@@ -1,7 +1,7 @@
 """Domain compression (McKenna, Miklau & Sheldon 2021): merge the codes of a column whose
 noisy 1-way count is below a few noise deviations into one code, before measuring larger
 marginals. The maps are computed from noisy counts only, so they are public post-processing;
-:class:`~dpsynth.generators.base.MarginalSynthesizer` un-merges sampled codes.
+:class:`~dpsynth.generators.base.MarginalGenerator` un-merges sampled codes.
 """
 
 from __future__ import annotations

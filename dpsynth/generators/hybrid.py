@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from dpsynth.errors import DataError, NotFittedError
-from dpsynth.generators.base import FORMAT_VERSION, MarginalSynthesizer, check_document, load_document, save_document
+from dpsynth.generators.base import FORMAT_VERSION, MarginalGenerator, check_document, load_document, save_document
 from dpsynth.generators.neural import (
-    NeuralSynthesizer,
+    NeuralGenerator,
     TokenFeatures,
     TokenNetwork,
     identity,
@@ -43,12 +43,12 @@ from dpsynth.validation import integer
 BACKBONES = ("mst", "aim")
 
 
-def _backbone_class(name: str) -> type[MarginalSynthesizer]:
+def _backbone_class(name: str) -> type[MarginalGenerator]:
     """The marginal generator registered under ``name``, one of :data:`BACKBONES`."""
     from dpsynth.generators import generator_class
 
     cls = generator_class(name)
-    assert issubclass(cls, MarginalSynthesizer)  # every name in BACKBONES is a marginal generator
+    assert issubclass(cls, MarginalGenerator)  # every name in BACKBONES is a marginal generator
     return cls
 
 
@@ -67,7 +67,7 @@ def _coarsen(schema: Schema, max_size: int) -> tuple[Schema, dict[str, np.ndarra
     return Schema(tuple(columns), schema.provenance), maps, groups
 
 
-class HybridSynthesizer(Params):
+class HybridGenerator(Params):
     """Marginal backbone plus DP-SGD detail (registry name ``hybrid``).
 
     Parameters
@@ -79,7 +79,7 @@ class HybridSynthesizer(Params):
     backbone_params : keyword arguments for the backbone.
     max_marginal_size : categorical columns with more codes enter the backbone coarsened.
     epochs, batch_size, learning_rate, clipping_norm, embed, hidden, fine_bins, random_state :
-        as for :class:`~dpsynth.generators.neural.NeuralSynthesizer`, for the detail network.
+        as for :class:`~dpsynth.generators.neural.NeuralGenerator`, for the detail network.
     """
 
     name: ClassVar[str] = "hybrid"
@@ -104,15 +104,15 @@ class HybridSynthesizer(Params):
         self.fine_bins = fine_bins
         self.random_state = random_state
 
-    check_extra = staticmethod(NeuralSynthesizer.check_extra)
+    check_extra = staticmethod(NeuralGenerator.check_extra)
 
 
     def _network_settings(self) -> dict[str, Any]:
         settings = self.get_params()
-        NeuralSynthesizer(**{k: settings[k] for k in NeuralSynthesizer().get_params()})._validate()
+        NeuralGenerator(**{k: settings[k] for k in NeuralGenerator().get_params()})._validate()
         return settings
 
-    def fit(self, table: Any, marginal_part: str = MARGINAL, neural_part: str = NEURAL) -> HybridSynthesizer:
+    def fit(self, table: Any, marginal_part: str = MARGINAL, neural_part: str = NEURAL) -> HybridGenerator:
         """Fit the backbone on ``marginal_part``, then the detail network on ``neural_part``."""
         from dpsynth.generators import check_params
 
@@ -123,7 +123,7 @@ class HybridSynthesizer(Params):
         size = self.max_marginal_size
         integer("max_marginal_size", size, low=2)
         settings = self._network_settings()
-        # Initialisation and sampling only, as in NeuralSynthesizer.fit.
+        # Initialisation and sampling only, as in NeuralGenerator.fit.
         rng = table.noise.sampling_rng if self.random_state is None else check_random_state(self.random_state)
         schema = table.require_schema()
         coarse, maps, groups = _coarsen(schema, size)

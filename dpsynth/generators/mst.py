@@ -19,7 +19,7 @@ from dpsynth.data import PrivateTable
 from dpsynth.data.scores import L1Error
 from dpsynth.errors import BudgetExceeded
 from dpsynth.generators.base import (
-    MarginalSynthesizer,
+    MarginalGenerator,
     check_discrepancy,
     check_positive_int,
 )
@@ -36,7 +36,7 @@ SELECTION_ITERS = 1000
 zero cells slowly, so more steps only cost time."""
 
 
-class MST(MarginalSynthesizer):
+class MST(MarginalGenerator):
     """Maximum-spanning-tree synthesizer.
 
     Parameters

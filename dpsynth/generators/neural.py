@@ -264,7 +264,7 @@ def _opacus_cross_check(plan: DpsgdPlan, delta: float) -> dict[str, float] | Non
     return {"delta": delta, "epsilon_dpsynth": float(ours), "epsilon_opacus": float(opacus_epsilon)}
 
 
-class NeuralSynthesizer(Params):
+class NeuralGenerator(Params):
     """DP-SGD autoregressive generator over the encoded columns (registry name ``neural``).
 
     Parameters
@@ -332,7 +332,7 @@ class NeuralSynthesizer(Params):
                     missing_fine.append((len(order) - 1, len(order) - 2, column.missing_code))
         return vocab, order, missing_fine
 
-    def fit(self, table: Any, part: str = NEURAL) -> NeuralSynthesizer:
+    def fit(self, table: Any, part: str = NEURAL) -> NeuralGenerator:
         """Spend ``part``: a DP row count (COUNT_SHARE of its zCDP allowance), then DP-SGD."""
         require_torch()
         self._validate()

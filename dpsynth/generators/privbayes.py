@@ -21,7 +21,7 @@ from dpsynth.data import PrivateTable
 from dpsynth.data.scores import IndependenceGap
 from dpsynth.errors import BudgetError, BudgetExceeded, DataError
 from dpsynth.generators.base import (
-    MarginalSynthesizer,
+    MarginalGenerator,
     check_discrepancy,
     check_positive_int,
 )
@@ -97,7 +97,7 @@ def maximal_parent_sets(
     return out
 
 
-class PrivBayes(MarginalSynthesizer):
+class PrivBayes(MarginalGenerator):
     """Bayesian-network synthesizer (Zhang et al. 2017, ACM TODS), on the Private-PGM engine.
 
     ``fit(table, part)`` spends what is left of ``part``: a share ``structure_share`` (the

@@ -50,7 +50,7 @@ from dpsynth.privacy.budget import Allocation, Budget, PrivacyUnit
 from dpsynth.privacy.ledger import Ledger
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.progress import Progress
-from dpsynth.random_state import check_random_state
+from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Schema
 from dpsynth.workflows.audit import write_certificate
 from dpsynth.workflows.bundle import check_out_dir, staged_folder
@@ -166,7 +166,7 @@ def release(
     max_rows_per_unit: int = 1,
     allocation: Allocation | Mapping[str, float] | str | None = None,
     method_params: Mapping[str, Any] | None = None,
-    seed: int | None = None,
+    random_state: RandomState = None,
     ledger: Ledger | str | os.PathLike | None = None,
     dataset: str | None = None,
     na_values: Sequence[str] = (),
@@ -187,7 +187,9 @@ def release(
     schema drafted from the data without noise (``schema infer``) is refused unless
     ``schema_public`` states it is public knowledge; the record then says the guarantee does not
     cover it. ``public_dtypes`` states that a DataFrame's dtypes are public (kinds from them).
-    Without ``n_rows`` the number of synthetic rows is a DP estimate. The ledger (default
+    Without ``n_rows`` the number of synthetic rows is a DP estimate. ``random_state`` None
+    draws noise from OS entropy; an int or a Generator makes the noise reproducible, and the
+    record then says the release must not be published. The ledger (default
     :meth:`Ledger.default_path`) is charged (epsilon, delta) for the dataset, named by
     ``dataset`` (so the cap follows the data across files) or else by a keyed digest of its
     content kept in the ledger. ``header`` and ``names`` say how a CSV's column names are read
@@ -216,7 +218,7 @@ def release(
     )
     schema_note = plan.note
     unit = plan.budget.unit
-    rng = check_random_state(seed)
+    rng = check_random_state(random_state)
     fit_frame, holdout = (frame, None) if audit == "off" else split_holdout(frame, unit, rng, holdout_share)
     progress = progress or Progress(progress_steps(audit), enabled=False)
 
@@ -224,7 +226,7 @@ def release(
     key = ledger.dataset_key(frame, name=dataset)
     label = dataset or source
     with reserved(ledger, key, epsilon, delta, label) as reservation:
-        noise = NoiseSource(seed)
+        noise = NoiseSource.from_random_state(random_state)
         progress.step("discovering the schema under DP" if plan.schema is None else "encoding the data")
         table, accountant = open_door(fit_frame, plan, noise, binning=binning, on_measure=reservation.mark_spent)
         used_schema = table.require_schema()

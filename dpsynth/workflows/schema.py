@@ -14,6 +14,7 @@ from dpsynth.errors import DataError
 from dpsynth.privacy.budget import DOMAIN, Allocation, Budget
 from dpsynth.privacy.ledger import Ledger
 from dpsynth.privacy.noise import NoiseSource
+from dpsynth.random_state import RandomState
 from dpsynth.schema import infer_schema
 from dpsynth.workflows.root import Plan, ledger_of, open_door, reserved
 
@@ -27,7 +28,7 @@ def write_schema(
     delta: float = 1e-9,
     ledger: Ledger | str | os.PathLike | None = None,
     dataset: str | None = None,
-    seed: int | None = None,
+    random_state: RandomState = None,
     na_values: Sequence[str] = (),
     header: bool | Literal["confirmed"] = True,
     names: Sequence[str] | None = None,
@@ -56,9 +57,8 @@ def write_schema(
     key = ledger.dataset_key(frame, name=dataset)
     with reserved(ledger, key, epsilon, delta, dataset or Path(data).name) as reservation:
         try:
-            table, accountant = open_door(
-                frame, Plan(budget, None), NoiseSource(seed), on_measure=reservation.mark_spent
-            )
+            noise = NoiseSource.from_random_state(random_state)
+            table, accountant = open_door(frame, Plan(budget, None), noise, on_measure=reservation.mark_spent)
             table.require_schema().save(out)
         except BaseException:
             if out.exists():

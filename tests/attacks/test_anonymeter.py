@@ -70,7 +70,7 @@ def test_risk_result_clips_flags_and_serialises():
 
 def test_singling_out_model_is_the_integral_of_cohen_and_nissims_probability():
     for n, w in [(50, 0.01), (1000, 0.002), (5000, 1e-5)]:
-        expected, _ = quad(lambda u: n * u * (1 - u) ** (n - 1), 0, w)
+        expected, _ = quad(lambda u, n=n: n * u * (1 - u) ** (n - 1), 0, w)
         assert _singling_out_integral(n, w, 1.0) == pytest.approx(expected, rel=1e-6)
 
 

@@ -18,9 +18,9 @@ import pytest
 
 from dpsynth.attacks.risk import RiskResult
 from dpsynth.attacks.suite import LEVELS, AuditResult, run_attacks
+from dpsynth.certificate.policy import evaluate_policy
 from dpsynth.datasets import example_path
 from dpsynth.errors import DataError
-from dpsynth.certificate.policy import evaluate_policy
 from dpsynth.schema import Categorical, Numeric, Schema, decode, encode
 from tests.conftest import example_adult
 

@@ -29,8 +29,8 @@ def frame():
 SCHEMA = Schema([Categorical("a", ("x", "y", "z")), Numeric("b", 0, 9, integer=True, bins=10)])
 
 
-def table_for(frame, epsilon=1.0, unit=PrivacyUnit(), parts=("marginal",), reserve=0.0):
-    budget = Budget(epsilon, 1e-9, Allocation.default(list(parts)), unit, delta_reserve=reserve)
+def table_for(frame, epsilon=1.0, unit=None, parts=("marginal",), reserve=0.0):
+    budget = Budget(epsilon, 1e-9, Allocation.default(list(parts)), unit or PrivacyUnit(), delta_reserve=reserve)
     return PrivateTable(frame, Accountant(budget), NoiseSource())
 
 

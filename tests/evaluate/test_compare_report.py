@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 import pandas as pd
 import pytest
 
-from dpsynth.workflows.compare import WARNING
 from dpsynth.report.compare_page import compare_page, write_compare_report
+from dpsynth.workflows.compare import WARNING
 
 SETTINGS = {
     "warning": WARNING,

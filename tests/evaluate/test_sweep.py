@@ -9,15 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dpsynth.data.discover import DOMAIN_DELTA_RESERVE
 from dpsynth.errors import DataError
-from dpsynth.workflows.runs import (
-    WITHHELD,
-    RunSpec,
-    ShadowRefit,
-    SweepData,
-    execute,
-    run_budget,
-)
+from dpsynth.privacy.accountant import Accountant, PlannedMeasurement
+from dpsynth.privacy.budget import DOMAIN, MARGINAL
+from dpsynth.privacy.events import DiscreteGaussianMechanism
+from dpsynth.progress import Progress
 from dpsynth.workflows.compare import (
     RELEASE_STATUS,
     WARNING,
@@ -26,11 +23,14 @@ from dpsynth.workflows.compare import (
     compare,
     run_all,
 )
-from dpsynth.privacy.accountant import Accountant, PlannedMeasurement
-from dpsynth.privacy.budget import DOMAIN, MARGINAL
-from dpsynth.privacy.events import DiscreteGaussianMechanism
-from dpsynth.progress import Progress
-from dpsynth.data.discover import DOMAIN_DELTA_RESERVE
+from dpsynth.workflows.runs import (
+    WITHHELD,
+    RunSpec,
+    ShadowRefit,
+    SweepData,
+    execute,
+    run_budget,
+)
 from tests.conftest import pums_like
 
 

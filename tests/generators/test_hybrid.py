@@ -60,13 +60,13 @@ def test_backbone_sees_coarse_codes_and_the_network_restores_the_detail(fitted):
 
 
 def test_same_seed_same_rows_and_save_load_round_trips(fitted, tmp_path):
-    from dpsynth.generators.hybrid import HybridSynthesizer
+    from dpsynth.generators.hybrid import HybridGenerator
 
     generator, _, _ = fitted
     first = generator.sample(40, random_state=5)
     pd.testing.assert_frame_equal(first, generator.sample(40, random_state=5))
     generator.save(tmp_path / "hybrid.json")
-    loaded = HybridSynthesizer.load(tmp_path / "hybrid.json")
+    loaded = HybridGenerator.load(tmp_path / "hybrid.json")
     pd.testing.assert_frame_equal(first, loaded.sample(40, random_state=5))
     assert np.array_equal(loaded.network_.params["w1"], generator.network_.params["w1"])
 

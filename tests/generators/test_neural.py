@@ -112,13 +112,13 @@ def test_samples_follow_the_schema(fitted):
 
 
 def test_same_seed_same_rows_and_save_load_round_trips(fitted, tmp_path):
-    from dpsynth.generators.neural import NeuralSynthesizer
+    from dpsynth.generators.neural import NeuralGenerator
 
     generator, _, _ = fitted
     first = generator.sample(50, random_state=7)
     pd.testing.assert_frame_equal(first, generator.sample(50, random_state=7))
     generator.save(tmp_path / "model.json")
-    loaded = NeuralSynthesizer.load(tmp_path / "model.json")
+    loaded = NeuralGenerator.load(tmp_path / "model.json")
     pd.testing.assert_frame_equal(first, loaded.sample(50, random_state=7))
     assert loaded.get_params() == generator.get_params()
 
@@ -126,11 +126,11 @@ def test_same_seed_same_rows_and_save_load_round_trips(fitted, tmp_path):
 def test_bad_parameters_are_named():
     pytest.importorskip("torch")
     from dpsynth.errors import DataError
-    from dpsynth.generators.neural import NeuralSynthesizer
+    from dpsynth.generators.neural import NeuralGenerator
 
     table, _, _ = mixed_table({"neural": 1.0})
     with pytest.raises(DataError, match="batch_size"):
-        NeuralSynthesizer(batch_size=0).fit(table)
+        NeuralGenerator(batch_size=0).fit(table)
 
 
 @pytest.mark.parametrize("share, halved", [(0.18, True), (0.9, False)])

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from dpsynth.data import PrivateTable
 from dpsynth.data.counting import contingency
-from dpsynth.errors import BudgetError, DataError, NotFittedError
 from dpsynth.data.scores import R_SCORE_SENSITIVITY, r_score
+from dpsynth.errors import BudgetError, DataError, NotFittedError
 from dpsynth.generators.privbayes import PrivBayes, maximal_parent_sets
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import Budget

@@ -50,7 +50,7 @@ def with_record(frame: pd.DataFrame, column: str, value: str | None) -> pd.DataF
 def seeded_release(frame: pd.DataFrame, out: Path, **options) -> dict:
     """The record of a seeded release (reproducible noise: a test, never a publication)."""
     options = {
-        "epsilon": 1.0, "delta": 1e-9, "seed": 7, "audit": "off",
+        "epsilon": 1.0, "delta": 1e-9, "random_state": 7, "audit": "off",
         "ledger": out.parent / f"{out.name}.ledger.sqlite", **options,
     }
     with warnings.catch_warnings():

@@ -106,7 +106,7 @@ def released_sample(frame: pd.DataFrame, epsilon: float, seed: int, folder) -> p
         warnings.simplefilter("ignore", PrivacyWarning)
         result = release(
             frame, epsilon=epsilon, delta=DELTA, out=folder / f"release-{seed}", schema=SCHEMA, method="mst",
-            n_rows=N_SYNTHETIC, audit="off", ledger=folder / "ledger.sqlite", seed=seed,
+            n_rows=N_SYNTHETIC, audit="off", ledger=folder / "ledger.sqlite", random_state=seed,
         )
     return result.synthetic
 

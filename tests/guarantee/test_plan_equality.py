@@ -102,7 +102,7 @@ def test_the_record_holds_no_digest_of_the_data(discovered_d, base, tmp_path):
     assert "fingerprint" not in text
     digests = set(re.findall(r"[0-9a-f]{64}", text))
     assert digests == {value.split(":")[1] for value in discovered_d["outputs"].values()}
-    again = seeded_release(base, tmp_path / "again", seed=8)
+    again = seeded_release(base, tmp_path / "again", random_state=8)
     assert again["input"] == discovered_d["input"]
 
 

@@ -14,9 +14,9 @@ import pytest
 from dpsynth.errors import LedgerError, PrivacyWarning, SchemaError
 from dpsynth.privacy.budget import PrivacyUnit
 from dpsynth.privacy.ledger import Ledger
-from dpsynth.workflows.release import HOLDOUT_SHARE, release, split_holdout
 from dpsynth.schema import Categorical, Identifier, Schema
 from dpsynth.schema.infer import infer_schema
+from dpsynth.workflows.release import HOLDOUT_SHARE, release, split_holdout
 from tests.guarantee.neighbours import CANARY, base_table, seeded_release, with_record
 
 
@@ -60,7 +60,7 @@ def test_rows_naming_no_person_are_left_out_not_refused(tmp_path):
 def test_a_small_holdout_skips_the_audit_instead_of_refusing(tmp_path, caplog):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PrivacyWarning)
-        result = release(small(600), epsilon=1, delta=1e-9, out=tmp_path / "out", schema=SMALL_SCHEMA, seed=1,
+        result = release(small(600), epsilon=1, delta=1e-9, out=tmp_path / "out", schema=SMALL_SCHEMA, random_state=1,
                          audit="quick")
     assert result.certificate is None and "audit was skipped" in caplog.text
     assert result.record["audit"]["level"] == "quick"
@@ -100,7 +100,7 @@ def test_a_schema_drafted_without_noise_needs_a_statement_and_qualifies_the_rele
 def _run(tmp_path, frame, **options):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PrivacyWarning)
-        return release(frame, epsilon=1, delta=1e-9, out=tmp_path / "out", seed=1, audit="off",
+        return release(frame, epsilon=1, delta=1e-9, out=tmp_path / "out", random_state=1, audit="off",
                        ledger=tmp_path / "ledger.sqlite", **options)
 
 

@@ -89,7 +89,10 @@ def test_warm_start_continues_from_the_given_potentials(tree_distribution):
     first = estimate(domain, measurements, max_iters=400)
     warm = estimate(domain, measurements, warm_start=first, max_iters=1)
     cold = estimate(domain, measurements, max_iters=1)
-    gap = lambda model: max(np.abs(model.marginal(m.clique) - m.values).max() for m in measurements)
+
+    def gap(model):
+        return max(np.abs(model.marginal(m.clique) - m.values).max() for m in measurements)
+
     assert gap(warm) <= gap(first) < 0.01 * gap(cold)
 
     # A warm start may come from a model on other cliques: the new model covers both sets.

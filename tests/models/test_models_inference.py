@@ -45,7 +45,9 @@ def test_overlapping_marginals_are_consistent(loopy_model):
         mu_first, mu_second = model.marginal(first), model.marginal(second)
         assert mu_first.sum() == pytest.approx(1234.0) and mu_second.sum() == pytest.approx(1234.0)
         if shared:
-            onto = lambda mu, clique, shared=shared: mu.sum(axis=tuple(i for i, a in enumerate(clique) if a not in shared))
+            def onto(mu, clique, shared=shared):
+                return mu.sum(axis=tuple(i for i, a in enumerate(clique) if a not in shared))
+
             np.testing.assert_allclose(onto(mu_first, first), onto(mu_second, second), rtol=1e-10)
 
 

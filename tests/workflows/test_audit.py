@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from dpsynth.datasets import example_path
+from dpsynth.digest import sha256_file
 from dpsynth.errors import DataError
 from dpsynth.privacy.budget import PrivacyUnit
 from dpsynth.workflows.audit import audit, count_overlap
-from dpsynth.digest import sha256_file
 from dpsynth.workflows.release import HOLDOUT_MAX, release, split_holdout
 from tests.conftest import example_adult
 

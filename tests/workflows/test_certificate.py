@@ -9,8 +9,6 @@ import pandas as pd
 import pytest
 
 from dpsynth.attacks.suite import run_attacks
-from dpsynth.datasets import example_path
-from dpsynth.digest import sha256_file
 from dpsynth.certificate.document import (
     DISCLAIMER,
     NOT_A_RELEASE,
@@ -19,6 +17,8 @@ from dpsynth.certificate.document import (
 )
 from dpsynth.certificate.page import PLAIN_DISCLAIMER, render_certificate
 from dpsynth.certificate.policy import load_policy
+from dpsynth.datasets import example_path
+from dpsynth.digest import sha256_file
 from dpsynth.schema import Schema
 from tests.conftest import example_adult
 

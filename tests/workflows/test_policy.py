@@ -5,7 +5,6 @@ import math
 
 import pytest
 
-from dpsynth.errors import DataError
 from dpsynth.certificate.policy import (
     FAIL,
     IMPLEMENTATION_AT_FAULT,
@@ -13,6 +12,7 @@ from dpsynth.certificate.policy import (
     evaluate_policy,
     load_policy,
 )
+from dpsynth.errors import DataError
 
 CLEAN = {
     "membership_auc": 0.51,

@@ -6,16 +6,15 @@ from functools import partial
 import pandas as pd
 import pytest
 
+from dpsynth.digest import sha256_file
 from dpsynth.errors import LedgerCapExceeded
 from dpsynth.generators.mst import MST
 from dpsynth.privacy.ledger import Ledger
 from dpsynth.workflows import release as pipeline
-from dpsynth.digest import sha256_file
-
-# These tests are about the release itself; its audit is tested in tests/release/test_audit.py.
-release = partial(pipeline.release, audit="off")
-
 from tests.conftest import adult_uci, pums_dup_like
+
+# These tests are about the release itself; its audit is tested in tests/workflows/test_audit.py.
+release = partial(pipeline.release, audit="off")
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +122,7 @@ def test_seeded_release_is_marked_not_for_publication(adult_pgm_sample, adult_do
 
     with pytest.warns(PrivacyWarning):
         result = release(adult_pgm_sample, epsilon=1.0, delta=1e-9, out=tmp_path / "out",
-                         schema=adult_domain, seed=3)
+                         schema=adult_domain, random_state=3)
     assert result.record["noise_source"] == "seeded: not for publication"
     assert "must not be published" in result.record["statement"]
 
