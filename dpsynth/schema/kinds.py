@@ -40,9 +40,15 @@ def parse_numbers(series: pd.Series) -> np.ndarray:
     if ptypes.is_numeric_dtype(dtype):
         values = series.to_numpy(dtype=float, na_value=np.nan)
     else:
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+        # A bool is no number, whatever column holds it: one missing cell turns a bool column
+        # into an object one, and its other cells must not become 0 and 1 because of it.
+        values[_is_bool(series.to_numpy(dtype=object)).astype(bool)] = np.nan
     # inf parses as a number but has no place in bounds or bins: it is read as not a number.
     return np.where(np.isfinite(values), values, np.nan)
+
+
+_is_bool = np.frompyfunc(lambda value: isinstance(value, (bool, np.bool_)), 1, 1)
 
 
 def value_classes(series: pd.Series) -> np.ndarray:

@@ -10,6 +10,7 @@ that turned a column non-integer, an exact count behind a decision, a hash of th
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -130,3 +131,14 @@ def test_a_crafted_record_changes_no_plan_of_the_dpsgd_generators(method, params
     d = seeded_release(base, tmp_path / "d", **options)
     d_prime = seeded_release(with_record(base, column, value), tmp_path / "d2", **options)
     assert plan_view(d_prime, False) == plan_view(d, False)
+
+
+def test_a_missing_cell_in_a_bool_column_changes_no_kind(tmp_path):
+    """One None turns a bool column into an object one; its other cells must stay non-numbers."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"flag": rng.random(3000) < 0.3, "colour": rng.choice(["red", "blue"], 3000)})
+    neighbour = pd.concat([frame, pd.DataFrame({"flag": [None], "colour": ["red"]})], ignore_index=True)
+    assert frame["flag"].dtype == bool and neighbour["flag"].dtype == object
+    d, d_prime = seeded_release(frame, tmp_path / "d"), seeded_release(neighbour, tmp_path / "d2")
+    assert plan_view(d_prime, False) == plan_view(d, False)
+    assert plan_view(d, False)["kinds"][0] == ("flag", "categorical", None)
