@@ -204,8 +204,7 @@ class Synthesizer:
     def n_rows_estimate(self) -> int:
         """The fitted model's DP estimate of the number of records (never the exact count)."""
         self._check_fitted()
-        estimate = getattr(self.generator_, "n_rows_estimate", None)
-        return int(estimate if estimate is not None else self.generator_.n_rows_estimate_)
+        return int(self.generator_.n_rows_estimate)
 
     def sample(
         self,

@@ -53,7 +53,5 @@ def create(name: str, **params: Any) -> Generator:
     """
     check_params(name, params)
     cls = generator_class(name)
-    check_extra = getattr(cls, "check_extra", None)
-    if check_extra is not None:
-        check_extra()
+    cls.check_extra()
     return cls(**params)

@@ -364,10 +364,16 @@ class NeuralGenerator(Params):
         if not hasattr(self, "network_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")
 
+    @property
+    def n_rows_estimate(self) -> int:
+        """The DP row count measured by the fit (never the exact count)."""
+        self._check_fitted()
+        return int(self.n_rows_estimate_)
+
     def sample(self, n_rows: int | None = None, random_state: None | int | np.random.Generator = None) -> pd.DataFrame:
         """``n_rows`` synthetic rows (default: the DP row count); post-processing only."""
         self._check_fitted()
-        n_rows = self.n_rows_estimate_ if n_rows is None else n_rows
+        n_rows = self.n_rows_estimate if n_rows is None else n_rows
         integer("n_rows", n_rows)
         rng = self._rng if random_state is None else check_random_state(random_state)
         tokens = self.network_.sample(np.zeros((int(n_rows), len(self.network_.vocab)), np.int64), rng)

@@ -35,7 +35,15 @@ class Generator(Protocol):
 
     def sample(self, n_rows: int | None = None, random_state: RandomState = None, **options: Any) -> pd.DataFrame: ...
 
+    @property
+    def n_rows_estimate(self) -> int:
+        """The fitted model's DP estimate of the number of records (never the exact count)."""
+        ...
+
     def get_params(self) -> dict[str, Any]: ...
+
+    @staticmethod
+    def check_extra() -> None: ...
 
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -54,7 +62,12 @@ def parameter_names(cls: type) -> tuple[str, ...]:
 
 
 class Params:
-    """``get_params`` from the constructor's signature, so it cannot drift from the constructor."""
+    """``get_params`` from the constructor's signature, so it cannot drift from the constructor;
+    and ``check_extra``, which a generator that needs an optional extra overrides."""
+
+    @staticmethod
+    def check_extra() -> None:
+        """Raise MissingExtraError naming the extra this generator needs, if it is missing."""
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters as given (scikit-learn style)."""

@@ -45,6 +45,7 @@ from dpsynth.data.split import cap_units, unit_coins
 from dpsynth.digest import sha256_file
 from dpsynth.errors import DataError, LedgerError, PrivacyWarning
 from dpsynth.generators import create
+from dpsynth.generators.protocol import Generator
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import Allocation, Budget, PrivacyUnit
 from dpsynth.privacy.ledger import Ledger
@@ -291,12 +292,9 @@ def progress_steps(audit: str) -> int:
     return 5 if audit == "off" else 6
 
 
-def _warn_delta(generator: Any, delta: float) -> None:
+def _warn_delta(generator: Generator, delta: float) -> None:
     """Warn when delta is not below 1/n, judged on the model's DP estimate of n (post-processing)."""
-    estimate = getattr(generator, "n_rows_estimate", None)
-    if estimate is None:
-        estimate = getattr(generator, "n_rows_estimate_", None)
-    if estimate is not None and delta * float(estimate) >= 1.0:
+    if delta * float(generator.n_rows_estimate) >= 1.0:
         logger.warning(
             "delta=%g is not below 1/n for the DP estimate of the number of records: a delta this large "
             "allows releasing a record outright with non-negligible probability", delta,
