@@ -44,17 +44,31 @@ class EncodedTable:
 
 
 def string_forms(values: pd.Index) -> np.ndarray:
-    """The string form of each value, by which data matches categories.
+    """The string form of each value, by which data matches categories, decided value by value.
 
     Whole floats lose their ``.0``: pandas reads an integer column with missing cells as floats.
+    A float in an object column gets the same form as in a float column, so one other cell that
+    turns the column's dtype to object changes no value's form.
     """
     if ptypes.is_float_dtype(values.dtype):
-        numbers = values.to_numpy(dtype=float)
-        whole = np.isfinite(numbers) & (numbers == np.round(numbers)) & (np.abs(numbers) < 2.0**63)
-        forms = numbers.astype(str).astype(object)
-        forms[whole] = numbers[whole].astype(np.int64).astype(str)
-        return forms
-    return values.astype(str).to_numpy(dtype=object)
+        return _float_forms(values.to_numpy(dtype=float))
+    forms = values.astype(str).to_numpy(dtype=object, copy=True)
+    if values.dtype == object:
+        raw = values.to_numpy(dtype=object)
+        floats = _is_float(raw).astype(bool)
+        if floats.any():
+            forms[floats] = _float_forms(raw[floats].astype(float))
+    return forms
+
+
+_is_float = np.frompyfunc(lambda value: isinstance(value, (float, np.floating)), 1, 1)
+
+
+def _float_forms(numbers: np.ndarray) -> np.ndarray:
+    whole = np.isfinite(numbers) & (numbers == np.round(numbers)) & (np.abs(numbers) < 2.0**63)
+    forms = numbers.astype(str).astype(object)
+    forms[whole] = numbers[whole].astype(np.int64).astype(str)
+    return forms
 
 
 # ----------------------------------------------------------------------------- encoding

@@ -142,3 +142,18 @@ def test_a_missing_cell_in_a_bool_column_changes_no_kind(tmp_path):
     d, d_prime = seeded_release(frame, tmp_path / "d"), seeded_release(neighbour, tmp_path / "d2")
     assert plan_view(d_prime, False) == plan_view(d, False)
     assert plan_view(d, False)["kinds"][0] == ("flag", "categorical", None)
+
+
+def test_a_text_cell_in_a_float_column_changes_no_category(tmp_path):
+    """One text cell turns a float column of codes into an object one; the other cells' forms
+    (3.0 reads as "3") must not change with it."""
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"code": rng.choice([1.0, 2.0, 3.0, np.nan], 3000), "colour": rng.choice(["r", "b"], 3000)})
+    neighbour = pd.concat([frame, pd.DataFrame({"code": [CANARY], "colour": ["r"]})], ignore_index=True)
+    assert neighbour["code"].dtype == object
+    kinds = {"code": "categorical", "colour": "categorical"}
+    d = seeded_release(frame, tmp_path / "d", schema=kinds)
+    d_prime = seeded_release(neighbour, tmp_path / "d2", schema=kinds)
+    codes = [c for c in d["schema"]["definition"]["columns"] if c["name"] == "code"][0]["categories"]
+    codes_prime = [c for c in d_prime["schema"]["definition"]["columns"] if c["name"] == "code"][0]["categories"]
+    assert codes == codes_prime == ["1", "2", "3"]
