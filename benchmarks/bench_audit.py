@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dpsynth.workflows.runs import peak_memory_mb as peak_mb
+
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "adult" / "adult_uci.csv"
 SUMMARY = (
     "membership_auc",
@@ -56,12 +58,6 @@ def jitter(train: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return out
 
 
-def peak_mb() -> float:
-    """Peak resident memory of this process in MiB (VmHWM)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def cpu_seconds() -> float:

@@ -16,13 +16,14 @@ import argparse
 import json
 import multiprocessing
 import platform
-import resource
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from dpsynth.workflows.runs import peak_memory_mb as peak_mb
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "adult" / "private-pgm"
 TARGET = "income>50K"
@@ -55,18 +56,6 @@ def fidelity(train: pd.DataFrame, synthetic: pd.DataFrame, sizes: list[int]) -> 
     return {f"tvd_{k}way": mean_kway_tvd(real, synth, sizes, k) for k in (1, 2, 3)}
 
 
-def peak_mb() -> float:
-    """Peak resident memory of this process in MiB.
-
-    /proc's VmHWM belongs to this process's own address space; ru_maxrss would not do in a
-    spawned child, as Linux carries the parent's peak over fork and exec into it.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            line = next(line for line in status if line.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_dpsynth(epsilon: float, seed: int, queue) -> None:

@@ -120,3 +120,12 @@ def private_ledger(tmp_path, monkeypatch):
     path = tmp_path / "ledger.sqlite"
     monkeypatch.setenv("DPSYNTH_LEDGER", str(path))
     return path
+
+
+def jittered(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """A leaky non-DP generator: the training rows with small noise on numeric columns."""
+    out = frame.copy()
+    for name in ("age", "hours-per-week", "education-num"):
+        out[name] = np.clip(out[name] + rng.integers(-1, 2, len(out)), 1, 99)
+    out["fnlwgt"] = (out["fnlwgt"] * rng.uniform(0.97, 1.03, len(out))).round().astype(int)
+    return out

@@ -26,7 +26,7 @@ from dpsynth.attacks.membership import (
 from dpsynth.datasets import example_path
 from dpsynth.errors import DataError, SchemaError
 from dpsynth.schema import Categorical, Datetime, Numeric, Ordinal, Schema
-from tests.conftest import example_adult
+from tests.conftest import example_adult, jittered
 
 
 # ------------------------------------------------------------------------------ data
@@ -50,15 +50,6 @@ def adult_split(seed: int, sizes: tuple[int, ...]) -> list[pd.DataFrame]:
 def independent_marginals(frame: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
     """Rows drawn column by column from ``frame``'s marginals: a generator that copies no row."""
     return pd.DataFrame({name: rng.choice(frame[name].to_numpy(), size=n) for name in frame.columns})
-
-
-def jittered(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """A leaky non-DP generator: the training rows with small noise on numeric columns."""
-    out = frame.copy()
-    for name in ("age", "hours-per-week", "education-num"):
-        out[name] = np.clip(out[name] + rng.integers(-1, 2, len(out)), 1, 99)
-    out["fnlwgt"] = (out["fnlwgt"] * rng.uniform(0.97, 1.03, len(out))).round().astype(int)
-    return out
 
 
 # ------------------------------------------------------------------------------ encoding and distance

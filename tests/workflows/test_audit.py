@@ -18,7 +18,7 @@ from dpsynth.errors import DataError
 from dpsynth.privacy.budget import PrivacyUnit
 from dpsynth.workflows.audit import audit, count_overlap
 from dpsynth.workflows.release import HOLDOUT_MAX, release, split_holdout
-from tests.conftest import example_adult
+from tests.conftest import example_adult, jittered
 
 SCHEMA = example_path("adult")[1]
 
@@ -32,15 +32,6 @@ def split(seed: int, n_train: int, n_holdout: int) -> tuple[pd.DataFrame, pd.Dat
     order = np.random.default_rng(seed).permutation(len(adult()))
     rows = adult().iloc[order[: n_train + n_holdout]].reset_index(drop=True)
     return rows.iloc[:n_train].reset_index(drop=True), rows.iloc[n_train:].reset_index(drop=True)
-
-
-def jittered(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """A leaky non-DP generator: the training rows with small noise on numeric columns."""
-    out = frame.copy()
-    for name in ("age", "hours-per-week", "education-num"):
-        out[name] = np.clip(out[name] + rng.integers(-1, 2, len(out)), 1, 99)
-    out["fnlwgt"] = (out["fnlwgt"] * rng.uniform(0.97, 1.03, len(out))).round().astype(int)
-    return out
 
 
 # ------------------------------------------------------------------------------ audit of any tool
