@@ -5,7 +5,7 @@ The public API, imported lazily so ``import dpsynth`` stays light (no torch, no 
 - :func:`release` — fit, sample, attack and write a release bundle with its record;
 - :func:`audit` — attack a synthetic table (from dpsynth or another tool) and judge it;
 - :func:`compare` — sweep methods and epsilons and tabulate utility and attack results;
-- :class:`Synthesizer` — ``Synthesizer.create("aim", epsilon=1.0).fit(df).sample(1000)``;
+- :class:`Synthesizer` — ``Synthesizer("aim", epsilon=1.0).fit(df).sample(1000)``;
 - ``ledger`` — the budget ledger's functions (``dpsynth.ledger.show()``, ``cap``, ``export``,
   ``reservations``, ``resolve``);
 - ``MST``, ``AIM``, ``PrivBayes`` — the generator classes, for use with a

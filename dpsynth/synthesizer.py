@@ -1,6 +1,6 @@
 """The public Python API: one object that plans a budget, fits a generator privately and samples.
 
-``Synthesizer.create("aim", epsilon=1.0).fit(df).sample(1000)`` does what ``dpsynth release``
+``Synthesizer("aim", epsilon=1.0).fit(df).sample(1000)`` does what ``dpsynth release``
 does without writing a bundle: it takes the release's steps from the composition root
 (:mod:`dpsynth.workflows.root`: budget, ledger, accountant, noise, door, schema), charges the
 ledger for the dataset, and keeps the fitted model.
@@ -17,21 +17,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from dpsynth._version import __version__
 from dpsynth.errors import DataError, NotFittedError
-from dpsynth.generators import available, create, generator_class
+from dpsynth.generators import create, generator_class
+from dpsynth.generators.protocol import parameter_names
 from dpsynth.privacy.budget import Allocation
 from dpsynth.privacy.ledger import Ledger
 from dpsynth.privacy.noise import NoiseSource
+from dpsynth.random_state import RandomState
 from dpsynth.schema import Schema
 from dpsynth.workflows.root import charged, jsonable, open_door, plan_fit
 
-FORMAT_VERSION = 1
-
-RandomState = None | int | np.random.Generator
+# 2: the ledger's name for the dataset is saved as "dataset" (was "dataset_label").
+FORMAT_VERSION = 2
 
 
 class Synthesizer:
@@ -53,16 +53,18 @@ class Synthesizer:
     ledger : the budget ledger to charge (default :meth:`Ledger.default_path`), or ``False`` to
         charge none. Without a ledger, repeated fits on the same data are not added up for
         you: use ``False`` only for experiments whose outputs stay with you.
-    dataset_label : a name for the dataset in the ledger (public text). The ledger knows the
-        dataset by this name when it is given (so the cap follows the data, not its encoding),
-        else by a digest of its content keyed with the ledger's secret.
+    dataset : a name for the dataset in the ledger (public text), as for :func:`dpsynth.release`.
+        The ledger knows the dataset by this name when it is given (so the cap follows the data,
+        not its encoding), else by a digest of its content keyed with the ledger's secret.
     schema_public : state that a schema drafted from the data without noise (``schema infer``)
         is public knowledge; without it such a schema is refused.
     public_dtypes : state that the DataFrame's dtypes are public (typed by you, not guessed by a
         parser from the private cells): column kinds are then read from them. Otherwise kinds
         come from ``schema`` (a schema or a kinds declaration) or are decided under DP.
     binning : "uniform" or "quantile" bins for numeric columns when the schema is discovered.
-    **params : the generator's own parameters (``max_iters``, ``degree``, ...).
+    method_params : the generator's own parameters (``{"max_iters": 500}``), as for
+        :func:`dpsynth.release` and :func:`dpsynth.compare`; with a generator object they are
+        its constructor's instead.
     """
 
     def __init__(
@@ -77,11 +79,11 @@ class Synthesizer:
         max_rows_per_unit: int = 1,
         random_state: RandomState = None,
         ledger: Ledger | str | os.PathLike | bool | None = None,
-        dataset_label: str = "",
+        dataset: str | None = None,
         schema_public: bool = False,
         public_dtypes: bool = False,
         binning: str = "uniform",
-        **params: Any,
+        method_params: Mapping[str, Any] | None = None,
     ) -> None:
         self.method = method
         self.epsilon = epsilon
@@ -92,56 +94,21 @@ class Synthesizer:
         self.max_rows_per_unit = max_rows_per_unit
         self.random_state = random_state
         self.ledger = ledger
-        self.dataset_label = dataset_label
+        self.dataset = dataset
         self.schema_public = schema_public
         self.public_dtypes = public_dtypes
         self.binning = binning
-        self.params = params
-
-    @classmethod
-    def create(
-        cls,
-        name: str,
-        *,
-        epsilon: float,
-        delta: float = 1e-9,
-        schema: Schema | str | os.PathLike | None = None,
-        allocation: Allocation | Mapping[str, float] | str | None = None,
-        privacy_unit: str | None = None,
-        max_rows_per_unit: int = 1,
-        random_state: RandomState = None,
-        **params: Any,
-    ) -> Synthesizer:
-        """A synthesizer for the generator registered as ``name`` (``"mst"``, ``"aim"``, ...).
-
-        Other keyword arguments (``ledger``, ``dataset_label``, ``binning`` and the generator's
-        own parameters) are passed on as for the constructor.
-        """
-        if name not in available():
-            raise DataError(f"unknown method {name!r}; choose one of {available()}")
-        return cls(
-            name, epsilon=epsilon, delta=delta, schema=schema, allocation=allocation,
-            privacy_unit=privacy_unit, max_rows_per_unit=max_rows_per_unit,
-            random_state=random_state, **params,
-        )
+        self.method_params = method_params
 
     def get_params(self) -> dict[str, Any]:
-        """The constructor's arguments (scikit-learn style)."""
-        return {
-            "method": self.method, "epsilon": self.epsilon, "delta": self.delta, "schema": self.schema,
-            "allocation": self.allocation, "privacy_unit": self.privacy_unit,
-            "max_rows_per_unit": self.max_rows_per_unit, "random_state": self.random_state,
-            "ledger": self.ledger, "dataset_label": self.dataset_label, "schema_public": self.schema_public,
-            "public_dtypes": self.public_dtypes,
-            "binning": self.binning,
-            **self.params,
-        }
+        """The constructor's arguments (scikit-learn style), read from its signature."""
+        return {"method": self.method, **{name: getattr(self, name) for name in parameter_names(Synthesizer)}}
 
     # ------------------------------------------------------------------------------ fitting
     def _new_generator(self) -> Any:
         if isinstance(self.method, str):
-            return create(self.method, **self.params)
-        if self.params:
+            return create(self.method, **dict(self.method_params or {}))
+        if self.method_params:
             raise DataError("generator parameters go to the generator object itself when method is an object")
         if hasattr(self.method, "model_"):
             raise DataError("method must be an unfitted generator; this one is already fitted")
@@ -171,8 +138,8 @@ class Synthesizer:
             generator_parts=generator.parts,
         )
         ledger = self._ledger()
-        key = None if ledger is None else ledger.dataset_key(data, name=self.dataset_label or None)
-        with charged(ledger, key, self.epsilon, self.delta, self.dataset_label) as reservation:
+        key = None if ledger is None else ledger.dataset_key(data, name=self.dataset)
+        with charged(ledger, key, self.epsilon, self.delta, self.dataset or "") as reservation:
             noise = NoiseSource.from_random_state(self.random_state)
             on_measure = None if reservation is None else reservation.mark_spent
             table, accountant = open_door(data, plan, noise, binning=self.binning, on_measure=on_measure)
@@ -243,7 +210,7 @@ class Synthesizer:
             "method": self.generator_.name,
             "epsilon": self.epsilon,
             "delta": self.delta,
-            "dataset_label": self.dataset_label,
+            "dataset": self.dataset,
             "release_id": self.release_id_,
             "record": self.record_,
             "model": self.generator_.to_dict(),
@@ -266,7 +233,7 @@ class Synthesizer:
         params = {name: value for name, value in generator.get_params().items() if name != "random_state"}
         synthesizer = cls(
             document["method"], epsilon=document["epsilon"], delta=document["delta"], ledger=False,
-            dataset_label=document["dataset_label"], **params,
+            dataset=document["dataset"], method_params=params,
         )
         synthesizer.generator_ = generator
         synthesizer.schema_ = generator.schema_

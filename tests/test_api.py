@@ -31,11 +31,11 @@ def adult():
 
 def fitted(adult, method="privbayes", **kwargs):
     frame, schema = adult
-    return Synthesizer.create(method, epsilon=kwargs.pop("epsilon", 1.0), schema=schema, **kwargs).fit(frame)
+    return Synthesizer(method, epsilon=kwargs.pop("epsilon", 1.0), schema=schema, **kwargs).fit(frame)
 
 
 def test_fit_returns_self_and_spends_within_the_budget(adult):
-    synthesizer = Synthesizer.create("privbayes", epsilon=0.5, delta=1e-8, schema=adult[1])
+    synthesizer = Synthesizer("privbayes", epsilon=0.5, delta=1e-8, schema=adult[1])
     assert synthesizer.fit(adult[0]) is synthesizer
     report = synthesizer.privacy_report()
     assert report["budget"]["epsilon"] == 0.5 and report["budget"]["delta"] == 1e-8
@@ -48,7 +48,7 @@ def test_fit_returns_self_and_spends_within_the_budget(adult):
 
 def test_more_epsilon_means_less_noise(adult):
     def sigmas(epsilon):
-        report = fitted(adult, "mst", epsilon=epsilon, ledger=False, max_iters=50).privacy_report()
+        report = fitted(adult, "mst", epsilon=epsilon, ledger=False, method_params={"max_iters": 50}).privacy_report()
         return [e["sigma"] for e in report["parts"]["marginal"]["events"] if "sigma" in e]
 
     low, high = sigmas(0.5), sigmas(2.0)
@@ -56,7 +56,7 @@ def test_more_epsilon_means_less_noise(adult):
 
 
 def test_fit_charges_the_ledger_once_for_the_dataset(adult, private_ledger):
-    synthesizer = fitted(adult, dataset_label="adult sample")
+    synthesizer = fitted(adult, dataset="adult sample")
     ledger = Ledger(private_ledger)
     fingerprint = ledger.dataset_key(name="adult sample")
     assert not hasattr(synthesizer, "fingerprint_")
@@ -77,7 +77,7 @@ def test_ledger_false_charges_nothing(adult, private_ledger):
 def test_a_cap_refuses_the_fit_before_anything_is_measured(adult, private_ledger):
     ledger = Ledger(private_ledger)
     ledger.set_cap(ledger.dataset_key(adult[0]), 0.5)
-    synthesizer = Synthesizer.create("privbayes", epsilon=1.0, schema=adult[1])
+    synthesizer = Synthesizer("privbayes", epsilon=1.0, schema=adult[1])
     with pytest.raises(LedgerCapExceeded):
         synthesizer.fit(adult[0])
     assert not hasattr(synthesizer, "generator_")
@@ -109,7 +109,7 @@ def test_a_fit_that_failed_before_measuring_cancels_its_reservation(adult, priva
 
 
 def test_without_a_schema_it_is_discovered_under_dp_and_charged(adult):
-    synthesizer = Synthesizer.create("privbayes", epsilon=1.0, ledger=False).fit(adult[0])
+    synthesizer = Synthesizer("privbayes", epsilon=1.0, ledger=False).fit(adult[0])
     report = synthesizer.privacy_report()
     assert set(report["parts"]) == {"domain", "marginal"}
     assert report["parts"]["domain"]["events"]  # discovery was charged
@@ -124,8 +124,8 @@ def test_a_person_unit_scales_the_noise_with_the_rows_kept_per_person(adult):
     with_unit = Schema([*schema.columns, Identifier("pid", role="unit")])
 
     def fit(max_rows):
-        return Synthesizer.create("mst", epsilon=1.0, schema=with_unit, max_rows_per_unit=max_rows,
-                                  ledger=False, max_iters=50).fit(people)
+        return Synthesizer("mst", epsilon=1.0, schema=with_unit, max_rows_per_unit=max_rows,
+                           ledger=False, method_params={"max_iters": 50}).fit(people)
 
     one, two = fit(1), fit(2)
     assert two.privacy_report()["budget"]["unit"] == {
@@ -171,7 +171,7 @@ def test_a_seed_warns_and_reproduces(adult):
     frame, schema = adult
     samples = []
     for _ in range(2):
-        synthesizer = Synthesizer.create("privbayes", epsilon=1.0, schema=schema, random_state=3, ledger=False)
+        synthesizer = Synthesizer("privbayes", epsilon=1.0, schema=schema, random_state=3, ledger=False)
         with pytest.warns(PrivacyWarning, match="must not be published"):
             synthesizer.fit(frame)
         samples.append(synthesizer.sample(100))
@@ -187,14 +187,14 @@ def test_generator_objects_are_usable_directly(adult):
     assert not hasattr(configured, "model_")  # the caller's object is a template, left unfitted
     assert dpsynth.PrivBayes is PrivBayes
     with pytest.raises(DataError, match="generator object itself"):
-        Synthesizer(PrivBayes(), epsilon=1.0, degree=2).fit(frame)
+        Synthesizer(PrivBayes(), epsilon=1.0, method_params={"degree": 2}).fit(frame)
 
 
 @pytest.mark.slow
 def test_hybrid_spends_both_parts_within_the_budget(adult):
     pytest.importorskip("opacus")
     frame, schema = adult
-    synthesizer = Synthesizer.create("hybrid", epsilon=2.0, schema=schema, ledger=False).fit(frame)
+    synthesizer = Synthesizer("hybrid", epsilon=2.0, schema=schema, ledger=False).fit(frame)
     report = synthesizer.privacy_report()
     assert set(report["parts"]) == {"marginal", "neural"}
     assert all(report["parts"][p]["events"] for p in ("marginal", "neural"))
@@ -206,11 +206,11 @@ def test_hybrid_spends_both_parts_within_the_budget(adult):
 
 def test_errors_name_the_problem(adult):
     with pytest.raises(DataError, match="unknown method 'gan'"):
-        Synthesizer.create("gan", epsilon=1.0)
+        Synthesizer("gan", epsilon=1.0, ledger=False).fit(adult[0])
     with pytest.raises(NotFittedError):
-        Synthesizer.create("mst", epsilon=1.0).sample(10)
+        Synthesizer("mst", epsilon=1.0).sample(10)
     with pytest.raises(DataError, match="pandas DataFrame"):
-        Synthesizer.create("mst", epsilon=1.0).fit(np.zeros((3, 3)))
+        Synthesizer("mst", epsilon=1.0).fit(np.zeros((3, 3)))
 
 
 def test_import_dpsynth_is_light():
