@@ -57,6 +57,7 @@ the holdout must be real rows the generator never saw; exit 1 when the policy FA
 SCHEMA_EXAMPLES = """examples:
   dpsynth schema infer data.csv --out schema.json          (not DP: review before use)
   dpsynth schema infer data.csv --dp --epsilon 0.1 --out schema.json
+  dpsynth schema export schema.json --format sdv --out metadata.json   (SDV metadata: kinds only)
 """
 
 
@@ -178,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--delta", type=float, default=1e-9, help="total delta (default 1e-9)")
     release.add_argument("--out", required=True, help="new folder to write the release into")
     release.add_argument("--schema", help="public schema: dpsynth JSON/YAML, an mbi domain file, or a "
-                         "kinds-only file ({\"dpsynth_kinds\": 1, \"columns\": {\"age\": \"integer\"}})")
+                         "kinds-only file ({\"dpsynth_kinds\": 1, \"columns\": {\"age\": \"integer\"}}, "
+                         "or SDV metadata JSON)")
     release.add_argument("--schema-public", action="store_true",
                          help="state that a schema drafted by 'schema infer' (not DP) is public knowledge")
     release.add_argument("--dataset", help="name of the dataset in the ledger (its cap follows the name)")
@@ -247,6 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
     infer.add_argument("--na-values", action="append", default=[], help="extra string read as missing")
     infer.add_argument("--json", action="store_true", help="print the written path and provenance as JSON")
     infer.set_defaults(handler=_schema_infer)
+    export = schema_commands.add_parser(
+        "export",
+        help="write a schema in another tool's format (SDV metadata JSON: kinds only)",
+        epilog=SCHEMA_EXAMPLES + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("schema", help="schema file (dpsynth JSON/YAML, or an mbi domain file)")
+    export.add_argument("--format", choices=["sdv"], default="sdv", help="format to write (default sdv)")
+    export.add_argument("--out", required=True, help="file to write (.json)")
+    export.set_defaults(handler=_schema_export)
 
     ledger = commands.add_parser(
         "ledger", help="privacy spent per dataset, lifetime caps, and the budget history",
@@ -406,6 +418,13 @@ def _schema_infer(args: argparse.Namespace) -> int:
         print(json.dumps({"schema": str(path), "provenance": "dp" if args.dp else "inferred-not-dp"}))
     else:
         print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _schema_export(args: argparse.Namespace) -> int:
+    from dpsynth.workflows.schema import export_schema
+
+    print(f"wrote {export_schema(args.schema, out=args.out, format=args.format)}")
     return EXIT_OK
 
 

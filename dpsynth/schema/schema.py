@@ -125,11 +125,12 @@ class Schema:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Schema:
-        """Read a schema file (JSON or YAML), or a private-pgm/mbi domain file.
+        """Read a schema file (JSON or YAML), a private-pgm/mbi domain file, or SDV metadata.
 
         A domain file maps each column to its number of codes; each column becomes a
         Categorical over the codes ``0..size-1`` with no "other" and no missing code, and the
-        schema is public (its sizes are published with the data).
+        schema is public (its sizes are published with the data). SDV metadata gives kinds
+        only: see :mod:`dpsynth.schema.sdv` for when it makes a whole schema.
         """
         path = Path(path)
         suffix = _format_of(path)
@@ -148,9 +149,18 @@ class Schema:
                 raise SchemaError(f"schema file '{path}': {error}") from None
         if isinstance(document, Mapping) and document and all(_is_number(size) for size in document.values()):
             return _from_domain(path, document)
+        # Imported here: dpsynth.schema.sdv builds on this module.
+        from dpsynth.schema.sdv import is_sdv_metadata, schema_from_sdv
+
+        if is_sdv_metadata(document):
+            try:
+                return schema_from_sdv(document)
+            except SchemaError as error:
+                raise SchemaError(f"schema file '{path}': {error}") from None
         raise SchemaError(
             f"schema file '{path}' is neither a dpsynth schema (a mapping with '{FORMAT_KEY}', "
-            "'provenance' and 'columns') nor a domain file (a mapping of each column to its number of codes)"
+            "'provenance' and 'columns'), a domain file (a mapping of each column to its number of codes) "
+            "nor SDV metadata"
         )
 
 

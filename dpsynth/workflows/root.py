@@ -37,6 +37,7 @@ from dpsynth.privacy.noise import NoiseSource
 from dpsynth.schema import Schema, suspect_identifiers, validate
 from dpsynth.schema.encoding import check_columns
 from dpsynth.schema.kinds import check_kinds, is_kinds_document, kinds_from_document, kinds_from_dtypes, load_kinds
+from dpsynth.schema.sdv import is_sdv_metadata, kinds_from_sdv, read_sdv_kinds
 
 logger = logging.getLogger(__name__)
 
@@ -63,16 +64,20 @@ def load_schema(schema: SchemaLike) -> Schema | dict[str, str] | None:
     """A Schema or a kinds declaration from a Schema, a mapping of kinds, a file, or None.
 
     A file is a dpsynth schema (JSON/YAML), a private-pgm domain file, or a kinds-only
-    declaration (``{"dpsynth_kinds": 1, "columns": {"age": "integer", ...}}``).
+    declaration (``{"dpsynth_kinds": 1, "columns": {"age": "integer", ...}}``, or SDV metadata).
     """
     if schema is None or isinstance(schema, Schema):
         return schema
     if isinstance(schema, Mapping):
+        if is_sdv_metadata(schema):
+            return kinds_from_sdv(schema)
         return kinds_from_document(schema) if is_kinds_document(schema) else check_kinds(schema)
     try:
         return load_kinds(schema)
     except SchemaError:
-        return Schema.load(schema)
+        pass
+    sdv_kinds = read_sdv_kinds(schema)
+    return sdv_kinds if sdv_kinds is not None else Schema.load(schema)
 
 
 def privacy_unit(schema: Schema | None, column: str | None, max_rows: int) -> PrivacyUnit:

@@ -1,7 +1,9 @@
-"""``dpsynth schema infer``: write a schema file, read for review or discovered under DP."""
+"""``dpsynth schema infer`` and ``export``: write a schema file, read for review or discovered under
+DP, or a schema in another tool's format."""
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Sequence
@@ -10,12 +12,13 @@ from typing import Literal
 
 from dpsynth.data.discover import DOMAIN_DELTA_RESERVE
 from dpsynth.data.load import read_table
-from dpsynth.errors import DataError
+from dpsynth.errors import DataError, SchemaError
 from dpsynth.privacy.budget import DOMAIN, Allocation, Budget
 from dpsynth.privacy.ledger import Ledger
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.random_state import RandomState
-from dpsynth.schema import infer_schema
+from dpsynth.schema import Schema, infer_schema
+from dpsynth.schema.sdv import to_sdv
 from dpsynth.workflows.root import Plan, ledger_of, open_door, reserved
 
 
@@ -65,4 +68,25 @@ def write_schema(
                 out.unlink()
             raise
         reservation.commit({"kind": "schema discovery", "privacy": accountant.report()})
+    return out
+
+
+EXPORT_FORMATS = ("sdv",)
+
+
+def export_schema(schema: Schema | str | os.PathLike, *, out: str | os.PathLike, format: str = "sdv") -> Path:
+    """Write ``schema`` (a Schema or a schema file) to ``out`` in another tool's format.
+
+    ``sdv``: SDV single-table metadata JSON (kinds only: SDV has no place for bounds or
+    categories, see :mod:`dpsynth.schema.sdv`).
+    """
+    if format not in EXPORT_FORMATS:
+        raise SchemaError(f"format must be one of {list(EXPORT_FORMATS)}; got {format!r}")
+    out = Path(out)
+    if out.exists():
+        raise DataError(f"file '{out}' already exists")
+    if out.suffix.lower() != ".json":
+        raise SchemaError(f"SDV metadata is JSON: out must end in .json; got '{out.name}'")
+    loaded = schema if isinstance(schema, Schema) else Schema.load(schema)
+    out.write_text(json.dumps(to_sdv(loaded), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
