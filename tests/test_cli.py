@@ -98,7 +98,7 @@ def test_missing_and_unreadable_files(capsys, tmp_path):
     binary = tmp_path / "binary.csv"
     binary.write_bytes(b"\xff\xfe\x00\x81" * 100 + SECRET.encode())
     code, _, err = run(capsys, "release", binary, "--epsilon", 1, "--out", tmp_path / "out")
-    assert_clean_error(code, err, "not a readable CSV")
+    assert_clean_error(code, err, "is not UTF-16 text: give its encoding")
     code, _, err = run(capsys, "release", tmp_path, "--epsilon", 1, "--out", tmp_path / "out")
     assert_clean_error(code, err, "not a file")
 
@@ -147,6 +147,7 @@ def test_value_of_the_wrong_type(capsys, caplog, tmp_path, good_schema):
 
 @pytest.mark.parametrize("flag,value,needle", [
     ("--epsilon", 0, "epsilon"), ("--epsilon", -1, "epsilon"), ("--epsilon", "nan", "epsilon"),
+    ("--epsilon", "inf", "epsilon"), ("--epsilon", "1e307", "epsilon"), ("--epsilon", "1e308", "epsilon"),
     ("--delta", 1, "delta"), ("--delta", -0.1, "delta"),
 ])
 def test_budget_out_of_range(capsys, good_csv, good_schema, tmp_path, flag, value, needle):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -25,6 +24,7 @@ import yaml
 
 from dpsynth.attacks.suite import AuditResult
 from dpsynth.errors import DataError
+from dpsynth.validation import number
 
 VERSION_KEY = "dpsynth_policy"
 VERSION = 1
@@ -77,9 +77,7 @@ def _read(path: Path) -> Any:
 
 
 def _check_level(key: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= float(value) <= high:
-        raise DataError(f"policy key '{key}' must be a number from {low:g} to {high:g}; got {value!r}")
-    return float(value)
+    return number(f"policy key '{key}'", value, low=low, high=high, error=DataError)
 
 
 def load_policy(path: str | os.PathLike | None = None) -> Policy:
@@ -135,10 +133,8 @@ def evaluate_policy(
     """
     policy = policy or load_policy()
     summary = audit.summary() if isinstance(audit, AuditResult) else dict(audit)
-    if stated_epsilon is not None and (
-        isinstance(stated_epsilon, bool) or not isinstance(stated_epsilon, numbers.Real) or not stated_epsilon > 0
-    ):
-        raise DataError(f"stated_epsilon must be a positive number or None; got {stated_epsilon!r}")
+    if stated_epsilon is not None:
+        number("stated_epsilon", stated_epsilon, low=0.0, low_open=True, error=DataError)
     checks, reasons = [], []
     if stated_epsilon is not None and policy.epsilon_bound_below_stated:
         bound, ceiling = summary["epsilon_lower_bound"], summary["max_certifiable_epsilon"]

@@ -51,6 +51,7 @@ from dpsynth.privacy.events import (
     LaplaceMechanism,
     SubsampledGaussianMechanism,
 )
+from dpsynth.validation import integer, number
 
 # The zCDP budget is computed for (1 - _EPSILON_MARGIN) * epsilon, so that float rounding in
 # sums of many rhos can never carry the release past its stated epsilon.
@@ -273,9 +274,7 @@ class Accountant:
 
     @staticmethod
     def _count(count: int) -> int:
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise BudgetError(f"count must be a positive integer; got {count!r}")
-        return count
+        return integer("count", count, error=BudgetError)
 
     def charge(self, part: str, event: Event, count: int = 1) -> None:
         """Record ``count`` runs of ``event`` against ``part``, or raise before any change.
@@ -321,17 +320,14 @@ class Accountant:
             raise BudgetError("plan must contain at least one measurement")
         for item in plan:
             for name in ("sensitivity", "weight"):
-                value = getattr(item, name)
-                if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                    raise BudgetError(f"plan {name} must be positive and finite; got {value!r}")
+                number(f"plan {name}", getattr(item, name), low=0.0, low_open=True, error=BudgetError)
         exponent = _NOISE_EXPONENT[mechanism]
         unit = [item.sensitivity / item.weight**exponent for item in plan]
 
         if rho is not None:
             if exponent != 0.5:
                 raise BudgetError("rho applies only to Gaussian mechanisms")
-            if not (math.isfinite(rho) and rho > 0):
-                raise BudgetError(f"rho must be positive and finite; got {rho!r}")
+            number("rho", rho, low=0.0, low_open=True, error=BudgetError)
 
         def accepted(s: float) -> bool:
             charges = [

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from dpsynth.errors import BudgetError
+from dpsynth.validation import integer, number
 
 DOMAIN = "domain"
 MARGINAL = "marginal"
@@ -39,15 +40,19 @@ DOMAIN_DEFAULT_FRACTION = 0.1
 NEURAL_DEFAULT_FRACTION = 0.2
 """Share of the non-domain budget the ``neural`` part gets beside a ``marginal`` part."""
 _FRACTION_TOLERANCE = 1e-9
+# Above this an epsilon protects nothing, and the zCDP conversions' floating point (rho grows as
+# epsilon squared) would overflow: such a budget is refused, not accounted.
+MAX_EPSILON = 1e6
 
 
-def _finite(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BudgetError(f"{name} must be a number; got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise BudgetError(f"{name} must be finite; got {value!r}")
-    return value
+def check_epsilon(value: object) -> float:
+    """A release's or a cap's epsilon: a finite number in (0, MAX_EPSILON]."""
+    return number("epsilon", value, low=0.0, low_open=True, high=MAX_EPSILON, error=BudgetError)
+
+
+def check_delta(value: object) -> float:
+    """A release's or a cap's delta: a number in [0, 1)."""
+    return number("delta", value, low=0.0, high=1.0, high_open=True, error=BudgetError)
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,7 @@ class PrivacyUnit:
     max_rows: int = 1
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_rows, bool) or not isinstance(self.max_rows, int) or self.max_rows < 1:
-            raise BudgetError(f"max_rows must be a positive integer; got {self.max_rows!r}")
+        integer("max_rows_per_unit", self.max_rows, error=BudgetError)
         if self.column is None and self.max_rows != 1:
             raise BudgetError("max_rows applies only when a privacy unit column is named")
         if self.column is not None and (not isinstance(self.column, str) or not self.column):
@@ -97,10 +101,7 @@ class Allocation:
         for part, value in self.fractions.items():
             if not isinstance(part, str) or not part:
                 raise BudgetError("allocation part names must be non-empty strings")
-            value = _finite(f"allocation[{part!r}]", value)
-            if not 0.0 <= value <= 1.0:
-                raise BudgetError(f"allocation[{part!r}] must be in [0, 1]; got {value!r}")
-            clean[part] = value
+            clean[part] = number(f"allocation[{part!r}]", value, low=0.0, high=1.0, error=BudgetError)
         total = math.fsum(clean.values())
         if abs(total - 1.0) > _FRACTION_TOLERANCE:
             raise BudgetError(f"allocation fractions must sum to 1; they sum to {total!r}")
@@ -166,29 +167,25 @@ class Budget:
     delta_reserve: float = 0.0
 
     def __post_init__(self) -> None:
-        epsilon = _finite("epsilon", self.epsilon)
-        if epsilon <= 0:
-            raise BudgetError(f"epsilon must be positive; got {epsilon!r}")
-        delta = _finite("delta", self.delta)
-        if not 0.0 <= delta < 1.0:
-            raise BudgetError(f"delta must be in [0, 1); got {delta!r}")
+        epsilon = check_epsilon(self.epsilon)
+        delta = check_delta(self.delta)
         if not isinstance(self.allocation, Allocation):
             raise BudgetError("allocation must be an Allocation")
         if not isinstance(self.unit, PrivacyUnit):
             raise BudgetError("unit must be a PrivacyUnit")
         if self.n_records is not None:
-            if isinstance(self.n_records, bool) or not isinstance(self.n_records, int) or self.n_records < 1:
-                raise BudgetError("n_records must be a positive integer")
+            integer("n_records", self.n_records, error=BudgetError)
             if delta * self.n_records >= 1.0:
                 raise BudgetError(
                     "delta must be smaller than 1/n, the inverse of the number of records "
                     f"(units) in the data; got delta={delta!r}"
                 )
-        reserve = _finite("delta_reserve", self.delta_reserve)
-        if not 0.0 <= reserve < 1.0:
-            raise BudgetError(f"delta_reserve must be in [0, 1); got {reserve!r}")
+        reserve = number("delta_reserve", self.delta_reserve, low=0.0, high=1.0, high_open=True, error=BudgetError)
         if reserve > 0 and delta == 0:
-            raise BudgetError("delta_reserve needs a positive delta")
+            raise BudgetError(
+                "delta is 0, but discovering category sets under DP needs a positive delta: "
+                "give a delta above 0 or declare a public schema"
+            )
         object.__setattr__(self, "delta_reserve", reserve)
         object.__setattr__(self, "epsilon", epsilon)
         object.__setattr__(self, "delta", delta)

@@ -37,6 +37,13 @@ RDP_ORDERS = np.unique(
 _BISECTION_STEPS = 200
 
 
+def _doubled(bound: float) -> float:
+    """The next upper bracket of a bisection; an overflow would loop forever, so it raises."""
+    if not bound < 1e300:
+        raise OverflowError("the privacy parameters are too large to convert")
+    return 2.0 * bound
+
+
 def zcdp_delta(rho: float, epsilon: float) -> float:
     """Smallest delta such that rho-zCDP implies (epsilon, delta)-DP (CKS 2020, Cor. 13).
 
@@ -76,7 +83,7 @@ def zcdp_epsilon(rho: float, delta: float) -> float:
         return 0.0
     lo, hi = 0.0, rho + 2.0 * math.sqrt(rho * math.log(1.0 / delta)) + 1.0
     while zcdp_delta(rho, hi) > delta:
-        hi *= 2.0
+        hi = _doubled(hi)
     for _ in range(_BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
         if zcdp_delta(rho, mid) <= delta:
@@ -94,7 +101,7 @@ def epsilon_to_zcdp(epsilon: float, delta: float) -> float:
         return 0.0
     lo, hi = 0.0, epsilon + 1.0
     while zcdp_epsilon(hi, delta) <= epsilon:
-        hi *= 2.0
+        hi = _doubled(hi)
     for _ in range(_BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
         if zcdp_epsilon(mid, delta) <= epsilon:

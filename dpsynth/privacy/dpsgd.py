@@ -70,6 +70,7 @@ from dpsynth.privacy.events import (
     SubsampledGaussianMechanism,
 )
 from dpsynth.privacy.noise import discrete_gaussian
+from dpsynth.validation import integer, number
 
 _CLIP_MARGIN = 1e-6
 _CHUNK = 64
@@ -93,11 +94,8 @@ class DpsgdPlan:
     def __post_init__(self) -> None:
         SubsampledGaussianMechanism(self.sampling_rate, self.noise_multiplier, self.steps)
         for name in ("clipping_norm", "grid_fraction"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise BudgetError(f"{name} must be positive and finite; got {value!r}")
-        if isinstance(self.dimension, bool) or not isinstance(self.dimension, int) or self.dimension < 1:
-            raise BudgetError(f"dimension must be a positive integer; got {self.dimension!r}")
+            number(name, getattr(self, name), low=0.0, low_open=True, error=BudgetError)
+        integer("dimension", self.dimension, error=BudgetError)
 
     @property
     def grid(self) -> float:

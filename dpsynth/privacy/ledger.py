@@ -50,6 +50,7 @@ from typing import Any
 import pandas as pd
 
 from dpsynth.errors import BudgetError, DataError, LedgerCapExceeded, LedgerError
+from dpsynth.privacy.budget import check_delta, check_epsilon
 from dpsynth.privacy.identity import content_signature, legacy_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -117,24 +118,6 @@ class LifetimeSpend:
     epsilon: float
     delta: float
     n_releases: int
-
-
-def _epsilon(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BudgetError(f"epsilon must be a number; got {type(value).__name__}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise BudgetError(f"epsilon must be positive and finite; got {value!r}")
-    return value
-
-
-def _delta(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BudgetError(f"delta must be a number; got {type(value).__name__}")
-    value = float(value)
-    if not 0 <= value < 1:
-        raise BudgetError(f"delta must be in [0, 1); got {value!r}")
-    return value
 
 
 def _text(name: str, value: object, *, allow_empty: bool) -> str:
@@ -368,7 +351,7 @@ class Ledger:
     def set_cap(self, dataset: str, epsilon: float, delta: float | None = None) -> None:
         """Set (or replace) the dataset's lifetime cap; refused if it is below what is spent."""
         dataset = _text("dataset", dataset, allow_empty=False)
-        cap = Cap(epsilon=_epsilon(epsilon), delta=None if delta is None else _delta(delta))
+        cap = Cap(epsilon=check_epsilon(epsilon), delta=None if delta is None else check_delta(delta))
         with self._write("set_cap") as conn:
             spent = _total(_amounts(conn, dataset))
             if not _within(spent, cap):
@@ -403,7 +386,7 @@ class Ledger:
         pass the dataset's cap (epsilon always, delta when the cap has one).
         """
         dataset = _text("dataset", dataset, allow_empty=False)
-        epsilon, delta = _epsilon(epsilon), _delta(delta)
+        epsilon, delta = check_epsilon(epsilon), check_delta(delta)
         dataset_label = _text("dataset_label", dataset_label, allow_empty=True)
         release_id = uuid.uuid4().hex
         with self._write("reserve") as conn:

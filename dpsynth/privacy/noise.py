@@ -27,6 +27,7 @@ import numpy as np
 import randomgen
 
 from dpsynth.errors import BudgetError, PrivacyWarning
+from dpsynth.validation import integer, number
 
 MAX_NOISE = 1e9
 """Largest sigma or scale accepted: beyond it the integer arithmetic would leave int64."""
@@ -419,25 +420,15 @@ def _fill(shape: tuple[int, ...], runs) -> np.ndarray:
 
 
 def _check_positive(value, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise BudgetError(f"{name} must be a positive number; got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise BudgetError(f"{name} must be positive and finite; got {value!r}")
-    return value
+    return number(name, value, low=0.0, low_open=True, error=BudgetError)
 
 
 def _check_noise(value, name: str) -> float:
-    value = _check_positive(value, name)
-    if value > MAX_NOISE:
-        raise BudgetError(f"{name} must be at most {MAX_NOISE:g}; got {value!r}")
-    return value
+    return number(name, value, low=0.0, low_open=True, high=MAX_NOISE, error=BudgetError)
 
 
 def _check_seed(seed, name: str) -> int:
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise BudgetError(f"{name} must be a non-negative int; got {seed!r}")
-    return int(seed)
+    return integer(name, seed, low=0, error=BudgetError)
 
 
 def _shape(size) -> tuple[int, ...]:

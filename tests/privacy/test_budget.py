@@ -17,6 +17,7 @@ from dpsynth.privacy.budget import Allocation, Budget, PrivacyUnit
         ({"epsilon": math.nan, "delta": 1e-9}, "epsilon"),
         ({"epsilon": "1", "delta": 1e-9}, "epsilon"),
         ({"epsilon": True, "delta": 1e-9}, "epsilon"),
+        ({"epsilon": 1e307, "delta": 1e-9}, "epsilon"),
         ({"epsilon": 1.0, "delta": 1.0}, "delta"),
         ({"epsilon": 1.0, "delta": -1e-9}, "delta"),
         ({"epsilon": 1.0, "delta": math.nan}, "delta"),
@@ -83,3 +84,13 @@ def test_privacy_unit_relation():
         PrivacyUnit("pid", max_rows=0)
     with pytest.raises(BudgetError, match="max_rows"):
         PrivacyUnit(None, max_rows=2)
+
+
+def test_the_largest_epsilon_is_accounted_and_the_next_refused():
+    """An epsilon of 1e307 once looped forever in the zCDP conversion; the cap refuses it first."""
+    from dpsynth.privacy.accountant import Accountant
+    from dpsynth.privacy.budget import MAX_EPSILON
+
+    assert Accountant(Budget(MAX_EPSILON, 1e-9)).report()["budget"]["epsilon"] == MAX_EPSILON
+    with pytest.raises(BudgetError, match=r"epsilon must be a number in \(0, 1e\+06\]"):
+        Budget(MAX_EPSILON * 1.01, 1e-9)

@@ -222,3 +222,8 @@ def test_discrete_dpsgd_curve_takes_the_next_integer_and_bounds_the_continuous_o
     expected = 300 * poisson_subsampled_rdp(0.02, gaussian_base(1.2), np.unique(ceiling))
     assert discrete == pytest.approx(expected[np.searchsorted(np.unique(ceiling), ceiling)], rel=1e-12)
     assert not DiscreteSubsampledGaussianMechanism(0.02, 1.2, 300).pld_supported
+
+
+def test_a_conversion_out_of_floating_point_range_raises_instead_of_looping():
+    with pytest.raises(OverflowError):
+        epsilon_to_zcdp(1e307, 1e-9)

@@ -95,7 +95,7 @@ def test_a_user_policy_overrides_the_defaults(tmp_path):
     "document, message",
     [
         ({"dpsynth_policy": 1, "linkage_max": 0.1}, r"unknown key\(s\) \['linkage_max'\]"),
-        ({"dpsynth_policy": 1, "linkage_risk_max": 1.5}, "'linkage_risk_max' must be a number from 0 to 1"),
+        ({"dpsynth_policy": 1, "linkage_risk_max": 1.5}, r"'linkage_risk_max' must be a number in \[0, 1\]"),
         ({"dpsynth_policy": 1, "membership_auc_max": "high"}, "'membership_auc_max' must be a number"),
         ({"dpsynth_policy": 1, "epsilon_bound_below_stated": "yes"}, "'epsilon_bound_below_stated' must be true"),
         ({"linkage_risk_max": 0.1}, "'dpsynth_policy' must be 1"),
@@ -116,5 +116,5 @@ def test_unreadable_policy_files_are_refused(tmp_path):
     broken.write_text("{not json")
     with pytest.raises(DataError, match="not valid JSON"):
         load_policy(broken)
-    with pytest.raises(DataError, match="stated_epsilon must be a positive number"):
+    with pytest.raises(DataError, match="stated_epsilon must be a positive finite number"):
         evaluate_policy(CLEAN, -1.0)
