@@ -23,6 +23,8 @@ from dpsynth.attacks.suite import AuditResult
 from dpsynth.certificate.policy import Policy, evaluate_policy
 from dpsynth.digest import sha256_file
 from dpsynth.evaluate.fidelity import mean_kway_tvd
+from dpsynth.evaluate.quality import mean_score, pair_trends
+from dpsynth.evaluate.views import column_views
 from dpsynth.schema import Schema, encode
 
 CERTIFICATE_VERSION = "1"
@@ -44,6 +46,10 @@ COMPOSITION = (
     "delta) once, for the whole release"
 )
 FIDELITY_WAYS = (1, 2, 3)
+# The certificate may be published with the data, so its per-column views show no real share
+# of a bar that holds fewer real rows than this (synthetic shares, DP outputs, are all shown).
+# Ten is the smallest cell count common in statistical disclosure control rules for tables.
+SMALL_COUNT = 10
 
 
 def privacy_statement(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -74,17 +80,34 @@ def privacy_statement(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _figure(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
 def fidelity(train: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema) -> dict[str, Any]:
-    """Mean 1-, 2- and 3-way TVD of ``synthetic`` against ``train`` on the schema's codes."""
+    """Fidelity of ``synthetic`` against ``train``: mean 1-, 2- and 3-way TVD on the schema's codes,
+    the column-shape and pair-trend scores (:mod:`dpsynth.evaluate.quality`), and a view per column.
+
+    The views' bars are the schema's (public) bins and categories; a real share below
+    :data:`SMALL_COUNT` rows is suppressed, and no spike is read from the data.
+    """
     real, fake = encode(train, schema).codes, encode(synthetic, schema).codes
     sizes = list(schema.domain_sizes().values())
     figures: dict[str, Any] = {}
     for k in FIDELITY_WAYS:
-        value = mean_kway_tvd(real, fake, sizes, k) if real.shape[1] >= k else float("nan")
-        figures[f"tvd_{k}way"] = None if np.isnan(value) else float(value)
+        figures[f"tvd_{k}way"] = _figure(mean_kway_tvd(real, fake, sizes, k) if real.shape[1] >= k else np.nan)
+    views = column_views(train, synthetic, schema, min_count=SMALL_COUNT)
+    pairs = pair_trends(train, synthetic, schema)
+    figures["column_shape"] = _figure(mean_score([view.shape for view in views]))
+    figures["pair_trend"] = _figure(mean_score(list(pairs.values())))
+    figures["columns"] = [view.to_dict() for view in views]
+    figures["pairs"] = [{"columns": list(pair), "score": _figure(score)} for pair, score in pairs.items()]
+    figures["suppressed_below"] = SMALL_COUNT
     figures["note"] = (
         "mean total variation distance between the marginals of the synthetic and training rows "
-        "on the schema's codes (0: identical, 1: disjoint); read from the real data, not DP"
+        "on the schema's codes (0: identical, 1: disjoint); column shape (1 - KS statistic or 1 - TVD "
+        "per column) and pair trend (correlation or contingency similarity per pair) as SDMetrics' "
+        "QualityReport defines them (1: identical); read from the real data, not DP"
     )
     return figures
 
@@ -108,7 +131,8 @@ def build_certificate(
     epsilon is stated and the policy's non-DP checks apply, unless the caller gives
     ``stated_epsilon``: the epsilon another tool claims, checked but not verified). ``files`` maps names to the audited
     files, hashed with sha256. ``holdout_rule`` states how the control rows were chosen and
-    ``schema_source`` where the schema came from.
+    ``schema_source`` where the schema came from. The record's ``schema_warnings`` (columns DP
+    discovery represented poorly, each with its problem and fix) are copied when there are any.
     """
     if record is not None:
         stated_epsilon = float(record["privacy"]["budget"]["epsilon"])
@@ -118,7 +142,7 @@ def build_certificate(
     else:
         note = NOT_A_RELEASE
     verdict, reasons, checks = evaluate_policy(audit, stated_epsilon, policy)
-    return {
+    document: dict[str, Any] = {
         "dpsynth_certificate": CERTIFICATE_VERSION,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "library": {"name": "dpsynth", "version": __version__},
@@ -146,3 +170,9 @@ def build_certificate(
         "fidelity": fidelity(train, synthetic, schema),
         "disclaimer": DISCLAIMER,
     }
+    warned = [] if record is None else list(record.get("schema_warnings") or [])
+    if warned:
+        document["schema_warnings"] = [
+            {"column": str(w["column"]), "problem": str(w["problem"]), "fix": str(w["fix"])} for w in warned
+        ]
+    return document

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dpsynth.report.axes import format_number
+from dpsynth.report.columns import real_and_synthetic_chart
 from dpsynth.report.html import escape, page, paragraph, table
 from dpsynth.report.svg import bar_chart, line_chart
 
@@ -212,11 +213,51 @@ def _data(cert: Mapping[str, Any]) -> str:
         {"item": "mean 1-way TVD", "value": fidelity["tvd_1way"]},
         {"item": "mean 2-way TVD", "value": fidelity["tvd_2way"]},
         {"item": "mean 3-way TVD", "value": fidelity["tvd_3way"]},
+        {"item": "mean column shape", "value": fidelity.get("column_shape")},
+        {"item": "mean pair trend", "value": fidelity.get("pair_trend")},
     ]
     rows += [{"item": f"sha256 of {name}", "value": digest} for name, digest in cert["files"].items()]
     skipped = [f"{name}: {reason}" for name, reason in cert["audit"]["skipped"].items()]
     text = paragraph("Fidelity: " + fidelity["note"] + ".")
     return table(rows, ["item", "value"]) + text + (paragraph("Attacks not run:") + _list(skipped) if skipped else "")
+
+
+# The pairs whose trends the synthetic data keeps worst, listed on the page (all are in the JSON).
+WORST_PAIRS = 10
+
+
+def _columns(cert: Mapping[str, Any]) -> str:
+    """A chart per column, real beside synthetic, and the pairs whose trends are kept worst."""
+    fidelity = cert["fidelity"]
+    views = fidelity.get("columns", [])
+    if not views:
+        return paragraph("No column view was recorded.")
+    text = paragraph(
+        "Each chart shows the share of rows in each bin or category of one column, in the real "
+        "training rows and in the synthetic rows, with missing cells, values outside the schema's "
+        "bounds and values outside its categories as bars of their own. The column shape is 1 minus "
+        "the Kolmogorov-Smirnov statistic (numbers, dates) or 1 minus the total variation distance "
+        "(categories): 1 means the same distribution. A real share of a bar holding fewer than "
+        f"{fidelity.get('suppressed_below')} real rows is not shown (n/a)."
+    )
+    charts = "".join(real_and_synthetic_chart(view) for view in views)
+    scored = sorted((p for p in fidelity.get("pairs", []) if p["score"] is not None), key=lambda p: p["score"])
+    rows = [{"columns": " and ".join(p["columns"]), "pair trend": p["score"]} for p in scored[:WORST_PAIRS]]
+    pairs = paragraph(
+        "Pair trend: for two numeric columns 1 minus half the change in their correlation, otherwise "
+        "1 minus the total variation distance of their two-way table (1: the relation is kept). "
+        f"The {len(rows)} pairs kept worst:"
+    ) + table(rows, ["columns", "pair trend"]) if rows else ""
+    return text + charts + pairs
+
+
+def _schema_warnings(cert: Mapping[str, Any]) -> str:
+    rows = [{"column": w["column"], "problem": w["problem"], "fix": w["fix"]} for w in cert["schema_warnings"]]
+    text = paragraph(
+        "Schema discovery under DP found these columns poorly represented; the synthetic data is less "
+        "faithful there. The fix says what to change for the next release."
+    )
+    return text + table(rows, ["column", "problem", "fix"])
 
 
 def render_certificate(cert: Mapping[str, Any]) -> str:
@@ -228,7 +269,10 @@ def render_certificate(cert: Mapping[str, Any]) -> str:
         ("Singling out, linkage and inference", _risks(cert)),
         ("Policy checks", _checks(cert)),
         ("Data, files and fidelity", _data(cert)),
+        ("Fidelity, column by column", _columns(cert)),
         ("What the attack results mean", paragraph(cert["disclaimer"])),
     ]
+    if cert.get("schema_warnings"):
+        sections.insert(2, ("Schema warnings", _schema_warnings(cert)))
     lead = f"{cert['subject']}, certificate version {cert['dpsynth_certificate']}, made {cert['created_at']}"
     return page(f"Release certificate: {cert['verdict']}", sections, lead=lead)
