@@ -175,8 +175,8 @@ def evaluate_threshold(
 ) -> EpsilonAudit:
     """The epsilon bound of guessing "member" when score >= ``threshold`` on these (evaluation) data."""
     scores, labels = _scores_and_labels(scores, labels)
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or math.isnan(threshold):
-        raise DataError(f"threshold must be a number; got {threshold!r}")
+    if not (isinstance(threshold, numbers.Real) and math.isinf(threshold)):  # +-inf: guess all or none
+        number("threshold", threshold)
     guessed = scores >= threshold
     tp, fp = int(np.count_nonzero(guessed & labels)), int(np.count_nonzero(guessed & ~labels))
     fn, tn = int(np.count_nonzero(labels)) - tp, int(np.count_nonzero(~labels)) - fp

@@ -33,6 +33,7 @@ from pandas.api import types as ptypes
 
 from dpsynth.errors import DataError, SchemaError
 from dpsynth.schema import Categorical, Datetime, Numeric, Ordinal, Schema, encode
+from dpsynth.validation import integer
 
 MISSING_VALUE = 2.0
 BLOCK_ROWS = 512
@@ -218,8 +219,7 @@ def nearest_neighbours(queries: EncodedRows, candidates: EncodedRows, k: int = 1
 
     Ties are broken by the order in which blocks are searched, not at random.
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= len(candidates):
-        raise DataError(f"k must be an integer from 1 to the number of candidates ({len(candidates)}); got {k!r}")
+    integer("k", k, high=len(candidates))
     best = np.full((len(queries), k), np.inf, dtype=np.float32)
     best_index = np.zeros((len(queries), k), dtype=np.int64)
     for rows, columns, distances in iter_distance_blocks(queries, candidates):

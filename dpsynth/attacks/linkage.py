@@ -27,6 +27,7 @@ from dpsynth.attacks.risk import RiskResult, check_attacks, sample_targets, sub_
 from dpsynth.errors import DataError
 from dpsynth.random_state import check_random_state
 from dpsynth.schema import Schema
+from dpsynth.validation import integer
 
 
 def random_link_probability(n_synthetic: int, n_neighbors: int) -> float:
@@ -84,12 +85,7 @@ def linkage(
         raise DataError(f"aux_cols: column(s) {sorted(set(aux_cols[0]) & set(aux_cols[1]))} are in both halves")
     if not isinstance(synthetic, pd.DataFrame) or len(synthetic) == 0:
         raise DataError("synthetic must be a pandas DataFrame with rows")
-    if (
-        isinstance(n_neighbors, bool)
-        or not isinstance(n_neighbors, (int, np.integer))
-        or not 1 <= n_neighbors <= len(synthetic)
-    ):
-        raise DataError(f"n_neighbors must be an integer from 1 to the number of synthetic rows; got {n_neighbors!r}")
+    integer("n_neighbors", n_neighbors, high=len(synthetic))
     for argument, frame in (("train", train), ("control", control)):
         if not isinstance(frame, pd.DataFrame):
             raise DataError(f"{argument} must be a pandas DataFrame; got {type(frame).__name__}")

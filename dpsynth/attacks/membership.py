@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import numbers
 import pickle
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -58,6 +57,7 @@ from sklearn.metrics import roc_curve
 from dpsynth.attacks.empirical_epsilon import EpsilonAudit, audit_epsilon, clopper_pearson
 from dpsynth.attacks.features import AttackEncoding, EncodedRows, iter_distance_blocks, nearest_neighbours
 from dpsynth.errors import DataError
+from dpsynth.validation import integer, number
 
 FPR_LEVELS = (0.01, 0.001)
 ROC_POINTS = 200
@@ -137,7 +137,9 @@ def _delong(members: np.ndarray, nonmembers: np.ndarray) -> tuple[float, float]:
     return float(placement_members.mean()), float(variance)
 
 
-def _tpr_at_fpr(members: np.ndarray, nonmembers: np.ndarray, level: float, confidence: float) -> tuple[float, ...]:
+def _tpr_at_fpr(
+    members: np.ndarray, nonmembers: np.ndarray, level: float, confidence: float
+) -> tuple[float, float, float]:
     """Largest TPR with at most floor(level * n_nonmembers) false positives, with its CP interval."""
     allowed = math.floor(level * len(nonmembers) + 1e-9)
     descending = np.sort(nonmembers)[::-1]
@@ -199,8 +201,7 @@ def evaluate_scores(
     nonmembers = _check_scores("nonmember_scores", nonmember_scores)
     if not isinstance(rng, np.random.Generator):
         raise DataError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
-    if isinstance(n_permutations, bool) or not isinstance(n_permutations, numbers.Integral) or n_permutations < 1:
-        raise DataError(f"n_permutations must be a positive integer; got {n_permutations!r}")
+    integer("n_permutations", n_permutations)
     auc, variance = _delong(members, nonmembers)
     half_width = stats.norm.ppf((1 + confidence) / 2) * math.sqrt(variance)
     labels = np.concatenate([np.ones(len(members), dtype=bool), np.zeros(len(nonmembers), dtype=bool)])
@@ -319,8 +320,8 @@ def density_ratio(
     bandwidth_given = bandwidth is not None
     if bandwidth is None:
         bandwidth = default_bandwidth(reference_rows, synthetic_rows, rng)
-    elif isinstance(bandwidth, bool) or not isinstance(bandwidth, numbers.Real) or not bandwidth > 0:
-        raise DataError(f"bandwidth must be a positive number or None; got {bandwidth!r}")
+    else:
+        number("bandwidth", bandwidth, low=0.0, low_open=True)
 
     def scores(frame: pd.DataFrame) -> np.ndarray:
         rows = encoding.transform(frame)
@@ -352,8 +353,7 @@ def select_outlier_targets(
     generator is most likely to leak (Stadler et al. 2022; Meeus et al. 2023 rank targets by
     the same kind of neighbour distance).
     """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= len(frame):
-        raise DataError(f"n must be an integer from 1 to the number of rows ({len(frame)}); got {n!r}")
+    integer("n", n, high=len(frame))
     if len(frame) <= OUTLIER_NEIGHBOURS:
         raise DataError(f"select_outlier_targets needs more than {OUTLIER_NEIGHBOURS} rows")
     rows = encoding.transform(frame)
@@ -478,8 +478,7 @@ def _check_shadow_arguments(
     if not callable(fit_sample):
         raise DataError("fit_sample must be a callable (train: DataFrame, seed: int) -> DataFrame")
     for name, value, least in (("n_shadows", n_shadows, 4), ("shadow_size", shadow_size, 1), ("n_jobs", n_jobs, 1)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-            raise DataError(f"{name} must be an integer of at least {least}; got {value!r}")
+        integer(name, value, low=least)
     if shadow_size > len(population):
         raise DataError(f"shadow_size ({shadow_size}) must not exceed the population's rows ({len(population)})")
     if in_training.shape != (len(targets),):

@@ -27,6 +27,7 @@ from scipy.stats import norm
 
 from dpsynth.errors import DataError
 from dpsynth.schema import Datetime, Numeric, Schema, encode
+from dpsynth.validation import integer
 
 logger = logging.getLogger(__name__)
 
@@ -262,9 +263,7 @@ def sample_targets(n_rows: int, n_attacks: int, rng: np.random.Generator) -> np.
 
 def check_attacks(n_attacks: Any, *limits: tuple[str, int]) -> int:
     """``n_attacks`` as an int, capped by each ``(argument, n_rows)`` limit (logged when capped)."""
-    if isinstance(n_attacks, bool) or not isinstance(n_attacks, (int, np.integer)) or n_attacks < 1:
-        raise DataError(f"n_attacks must be a positive integer; got {n_attacks!r}")
-    capped = int(n_attacks)
+    capped = integer("n_attacks", n_attacks)
     for argument, n_rows in limits:
         if n_rows < capped:
             logger.warning("n_attacks=%d is more than the rows of %s; attacking each of its rows", capped, argument)

@@ -282,12 +282,8 @@ def singling_out(
     if mode not in MODES:
         raise DataError(f"mode must be one of {MODES}; got {mode!r}")
     columns = AttackColumns.of(schema, schema.encoded_columns)
-    if mode == "multivariate" and (
-        isinstance(n_cols, bool) or not isinstance(n_cols, (int, np.integer)) or not 1 <= n_cols <= len(columns.names)
-    ):
-        raise DataError(
-            f"n_cols must be an integer from 1 to the number of columns ({len(columns.names)}); got {n_cols!r}"
-        )
+    if mode == "multivariate":
+        integer("n_cols", n_cols, high=len(columns.names))
     integer("n_attacks", n_attacks)
     if max_attempts is None:
         max_attempts = 1000 * int(n_attacks)

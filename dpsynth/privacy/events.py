@@ -19,15 +19,11 @@ import dp_accounting
 
 from dpsynth.errors import BudgetError
 from dpsynth.privacy.noise import discrete_gaussian_sigma_used
+from dpsynth.validation import number
 
 
 def _check_positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BudgetError(f"{name} must be a positive number; got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise BudgetError(f"{name} must be positive and finite; got {value!r}")
-    return value
+    return number(name, value, low=0.0, low_open=True, error=BudgetError)
 
 
 def _check_integer_sensitivity(value: float) -> int:
