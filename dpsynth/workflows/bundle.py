@@ -1,8 +1,15 @@
-"""All-or-nothing release folders: written beside the target, moved into place at the end."""
+"""All-or-nothing release folders: written beside the target, moved into place at the end.
+
+A staging folder's name carries the writing process's id (``.OUT.partial-PID-XXXX``), so a
+later write to the same place can tell a folder left by a killed run (its process is gone) from
+one a live run is still writing, and remove only the first.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -10,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dpsynth.errors import DataError
+
+logger = logging.getLogger(__name__)
 
 
 def check_out_dir(out: str | os.PathLike) -> Path:
@@ -28,7 +37,8 @@ def staged_folder(out: Path) -> Iterator[Path]:
     """
     out = Path(out).absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    remove_abandoned_staging(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent))
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)
@@ -41,3 +51,26 @@ def staged_folder(out: Path) -> Iterator[Path]:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # gone, or an id no process can have
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_abandoned_staging(out: Path) -> list[Path]:
+    """Remove the staging folders of ``out`` whose writing process is gone; return them."""
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.partial-(\d+)-")
+    removed = []
+    for candidate in out.parent.glob(f".{out.name}.partial-*"):
+        match = pattern.match(candidate.name)
+        if candidate.is_dir() and match and not _alive(int(match.group(1))):
+            shutil.rmtree(candidate, ignore_errors=True)
+            removed.append(candidate)
+            logger.warning("removed '%s', left by an interrupted run that released nothing there", candidate.name)
+    return removed
