@@ -17,6 +17,7 @@ import pandas as pd
 from dpsynth.data.counting import contingency, flat_index
 from dpsynth.evaluate.association import correlation_difference
 from dpsynth.evaluate.distances import mean_scaled_wasserstein
+from dpsynth.evaluate.quality import quality_scores
 from dpsynth.evaluate.tstr import tstr_auc
 from dpsynth.schema import Categorical, Schema, encode
 
@@ -103,9 +104,10 @@ def evaluate_fidelity(
 
     On the schema's codes: mean TVD of the 1-, 2- and 3-way marginals (3-way sampled above
     :data:`MAX_MARGINALS`) and the correlation difference; on values: the mean range-scaled
-    Wasserstein distance of numeric columns. With ``target`` and ``test``: ROC AUC on ``test``
-    of a fixed model trained on ``synthetic`` (``tstr_auc``) and on ``train`` (``real_auc``).
-    Lower is better for every figure except the AUCs; a figure that does not apply is NaN.
+    Wasserstein distance of numeric columns; the mean column-shape and pair-trend scores
+    (:mod:`dpsynth.evaluate.quality`). With ``target`` and ``test``: ROC AUC on ``test`` of a fixed
+    model trained on ``synthetic`` (``tstr_auc``) and on ``train`` (``real_auc``). Lower is better
+    for every figure except the scores and the AUCs; a figure that does not apply is NaN.
     """
     real = encode(train, schema)
     synth = encode(synthetic, schema).codes
@@ -114,6 +116,8 @@ def evaluate_fidelity(
     }
     figures["wasserstein"] = mean_scaled_wasserstein(train, synthetic, schema)
     figures["correlation_difference"] = correlation_difference(train, synthetic, schema)
+    scores = quality_scores(train, synthetic, schema)
+    figures["column_shape"], figures["pair_trend"] = scores["column_shape"], scores["pair_trend"]
     if target is not None and test is not None:
         figures["tstr_auc"] = tstr_auc(synthetic, test, schema, target)
         figures["real_auc"] = tstr_auc(train, test, schema, target)

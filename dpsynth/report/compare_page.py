@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpsynth.report.columns import view_chart
 from dpsynth.report.html import escape, page, paragraph, table
 from dpsynth.report.svg import bar_chart, line_chart, scatter_chart
 
@@ -28,6 +29,11 @@ UTILITY = [
     ("wasserstein", "numeric distance", "how far numeric values moved, as a share of each column's range"),
     ("correlation_difference", "correlation difference",
      "how much the relationships between columns changed (0 = unchanged)"),
+    ("column_shape", "column shape",
+     "how alike each column's distribution is, 1 minus the KS statistic or the TVD (1 = the same), as SDMetrics "
+     "defines it"),
+    ("pair_trend", "pair trend",
+     "how well the relation of each pair of columns is kept (1 = kept), as SDMetrics defines it"),
     ("tstr_auc", "model accuracy (train on synthetic)",
      "ROC AUC on real test rows of a model trained on the synthetic data"),
 ]
@@ -50,6 +56,8 @@ SUMMARY_COLUMNS = {
     "tvd_3way": "3-way distance",
     "wasserstein": "numeric distance",
     "correlation_difference": "correlation difference",
+    "column_shape": "column shape",
+    "pair_trend": "pair trend",
     "tstr_auc": "model AUC",
     "membership_auc": "attack AUC",
     "epsilon_lower_bound": "measured epsilon bound",
@@ -191,8 +199,78 @@ def _share(value: Any) -> str:
     return "not measured" if value is None else f"{100 * float(value):.1f}%"
 
 
-def compare_page(results: pd.DataFrame, settings: Mapping[str, Any]) -> str:
-    """The comparison report of a sweep's tidy ``results`` table and its ``settings`` as HTML."""
+# A run's key in the views given to the page: (method, epsilon, seed).
+RunKey = tuple[str, float, int]
+
+
+def _shown_runs(results: pd.DataFrame, views: Mapping[RunKey, Sequence[Mapping[str, Any]]]) -> dict[str, RunKey]:
+    """Per method, the successful run drawn in the column charts: the largest epsilon, its first seed."""
+    shown: dict[str, RunKey] = {}
+    ok = _ok(results).sort_values(["method", "epsilon", "seed"], ascending=[True, False, True])
+    for row in ok.itertuples():
+        key = (str(row.method), float(row.epsilon), int(row.seed))  # type: ignore[arg-type]
+        if key in views and key[0] not in shown:
+            shown[key[0]] = key
+    return shown
+
+
+def _union(label_lists: Sequence[Sequence[str]]) -> list[str]:
+    """Every bar of the views in axis order: a bar one view lacks goes after the bar it follows elsewhere."""
+    union: list[str] = []
+    for labels in label_lists:
+        for i, label in enumerate(labels):
+            if label not in union:
+                union.insert(union.index(labels[i - 1]) + 1 if i else 0, label)
+    return union
+
+
+def _aligned(view: Mapping[str, Any], labels: Sequence[str]) -> list[float]:
+    """A view's synthetic shares on ``labels`` (0 where it has no such bar)."""
+    shares = dict(zip(view["labels"], view["synthetic"], strict=True))
+    return [shares.get(label, 0.0) for label in labels]
+
+
+def _columns(results: pd.DataFrame, views: Mapping[RunKey, Sequence[Mapping[str, Any]]]) -> str:
+    """Column shapes per method and epsilon, and a chart per column: real beside each method's synthetic."""
+    shown = _shown_runs(results, views)
+    if not shown:
+        return paragraph("No successful run recorded per-column views.")
+    shapes: dict[str, dict[str, list[float]]] = {}
+    for (method, epsilon, _), run in views.items():
+        for view in run:
+            if view["shape"] is not None:
+                shapes.setdefault(view["column"], {}).setdefault(f"{method} ε={epsilon:g}", []).append(view["shape"])
+    headers = sorted({h for by_run in shapes.values() for h in by_run})
+    rows = [{"column": column, **{h: float(np.mean(by_run[h])) for h in by_run}} for column, by_run in shapes.items()]
+    text = paragraph(
+        "Column shape per column (mean over seeds), then one chart per column: the share of rows in each "
+        "bin or category in the real training rows and in each method's synthetic rows at "
+        + ", ".join(f"{method} ε={key[1]:g}" for method, key in shown.items())
+        + " (first seed). Values that hold a large share of the real rows (spikes), missing cells, values "
+        "outside the schema's bounds and values outside its categories have bars of their own."
+    )
+    charts = []
+    for position, reference in enumerate(views[next(iter(shown.values()))]):
+        columns = [views[key][position] for key in shown.values()]
+        labels = _union([view["labels"] for view in columns])
+        # The real shares are the same in every run's view; a bar only some runs have is 0 in the rest.
+        real: dict[str, Any] = {}
+        for view in columns:
+            real.update(zip(view["labels"], view["real"], strict=True))
+        series = {"real": [real[label] for label in labels],
+                  **{method: _aligned(views[key][position], labels) for method, key in shown.items()}}
+        charts.append(view_chart(reference["column"], reference["kind"], reference["axis"], labels, series, None))
+    body = table(rows, ["column", *headers])
+    return text + f'<div style="overflow-x: auto">{body}</div>' + "".join(charts)
+
+
+def compare_page(
+    results: pd.DataFrame,
+    settings: Mapping[str, Any],
+    views: Mapping[RunKey, Sequence[Mapping[str, Any]]] | None = None,
+) -> str:
+    """The comparison report of a sweep's tidy ``results`` table and its ``settings`` as HTML;
+    ``views`` adds each run's per-column views (:mod:`dpsynth.evaluate.views`), by run key."""
     warning = settings.get("warning", "")
     columns = list(results.columns)
     reference = None
@@ -237,6 +315,7 @@ def compare_page(results: pd.DataFrame, settings: Mapping[str, Any]) -> str:
         ("Not for publication", f'<p style="{WARNING_STYLE}">{escape(warning)}</p>'),
         ("What was compared", _overview(results, settings)),
         ("How close the synthetic data is to the real data", closeness),
+        ("Column by column", _columns(results, views or {})),
         ("What the attacks found", attacks),
         ("Closeness against attack success", _tradeoff_chart(results, "membership_auc", "tvd_2way")),
         ("Time and memory", paragraph(
@@ -257,9 +336,14 @@ def compare_page(results: pd.DataFrame, settings: Mapping[str, Any]) -> str:
     return page(f"{TITLE} (exploration, not for publication)", sections, lead=lead)
 
 
-def write_compare_report(results: pd.DataFrame, settings: Mapping[str, Any], path: str | os.PathLike) -> Path:
+def write_compare_report(
+    results: pd.DataFrame,
+    settings: Mapping[str, Any],
+    path: str | os.PathLike,
+    views: Mapping[RunKey, Sequence[Mapping[str, Any]]] | None = None,
+) -> Path:
     """Write :func:`compare_page` to ``path`` (UTF-8) and return the path."""
     path = Path(path)
-    path.write_text(compare_page(results, settings), encoding="utf-8")
+    path.write_text(compare_page(results, settings, views), encoding="utf-8")
     return path
 

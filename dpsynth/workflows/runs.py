@@ -25,6 +25,7 @@ import pandas as pd
 from dpsynth.errors import DataError, DpsynthError, PrivacyWarning
 from dpsynth.evaluate.fidelity import evaluate_fidelity
 from dpsynth.evaluate.tstr import tstr_auc
+from dpsynth.evaluate.views import column_views
 from dpsynth.generators import create
 from dpsynth.privacy import events
 from dpsynth.privacy.accountant import Accountant, Charge
@@ -36,6 +37,8 @@ from dpsynth.workflows.root import Plan, open_door
 logger = logging.getLogger(__name__)
 
 OK, FAILED = "ok", "failed"
+# The key of a run record's per-column views (a list of view dicts, kept out of the results table).
+VIEWS = "column_views"
 WITHHELD = "message withheld: an unexpected error's text may quote data"
 
 
@@ -203,6 +206,8 @@ def execute(spec: RunSpec, data: SweepData, reserve: float) -> dict[str, Any]:
         stage = "evaluate"
         start = time.perf_counter()
         record.update(evaluate_fidelity(data.fit, None, synthetic, data.schema))
+        # Spikes are read from the fit rows: the sweep's report stays with the custodian.
+        record[VIEWS] = [view.to_dict() for view in column_views(data.fit, synthetic, data.schema, find_spikes=True)]
         if spec.target is not None:
             record["tstr_auc"] = tstr_auc(synthetic, data.test, data.schema, spec.target)
         record["evaluate_seconds"] = time.perf_counter() - start

@@ -84,3 +84,27 @@ def test_report_renders_in_headless_chromium(tmp_path):
     assert (width, height) == (1000, 3000)
     # A blank page of this size compresses to about 10 KB; text and charts make it far larger.
     assert len(data) > 100_000
+
+
+def views() -> dict:
+    """Per-column views of two runs at epsilon 10, in the form dpsynth.evaluate.views writes."""
+    def view(synthetic, shape):
+        return {"column": "age", "kind": "integer", "axis": "value", "labels": ["0 to 49", "= 40", "50 to 99", "missing"],
+                "real": [0.2, 0.5, 0.2, 0.1], "synthetic": synthetic, "shape": shape}
+    return {("mst", 10.0, 0): [view([0.3, 0.4, 0.3, 0.0], 0.9)],
+            ("aim", 10.0, 0): [dict(view([0.2, 0.4, 0.3, 0.0, 0.1], 0.8), real=[0.2, 0.5, 0.2, 0.0, 0.1],
+                                    labels=["0 to 49", "= 40", "50 to 99", "above the upper bound", "missing"])]}
+
+
+def test_columns_are_drawn_real_beside_each_method_with_their_shapes():
+    html = compare_page(results(), SETTINGS, views())
+    parse(html)
+    section = html[html.index("Column by column"):html.index("What the attacks found")]
+    assert "age: integer" in section and "= 40" in section and "missing" in section
+    assert "above the upper bound" in section
+    assert "mst ε=10" in section and "aim ε=10" in section
+    assert "0.9" in section and "0.8" in section
+
+
+def test_without_views_the_column_section_says_so():
+    assert "No successful run recorded per-column views." in compare_page(results(), SETTINGS)

@@ -63,8 +63,10 @@ def test_sweep_records_runs_and_a_failure_then_resumes(pums, tmp_path, caplog):
     assert "max_cells" in failed["message"]
     assert ok["status"] == "ok"
     assert 0 < ok["epsilon_spent"] <= 1.0
-    for key in ("tvd_1way", "tvd_2way", "tvd_3way", "wasserstein", "correlation_difference"):
+    for key in ("tvd_1way", "tvd_2way", "tvd_3way", "wasserstein", "correlation_difference", "column_shape",
+                "pair_trend"):
         assert 0 <= ok[key] <= 1, key
+    assert "column_views" not in first.columns
     assert 0 <= ok["membership_auc"] <= 1 and ok["audit"] == "quick"
     assert ok["peak_memory_mb"] > 10 and ok["fit_seconds"] > 0
     assert (first["release_status"] == RELEASE_STATUS).all()
@@ -74,7 +76,9 @@ def test_sweep_records_runs_and_a_failure_then_resumes(pums, tmp_path, caplog):
     assert document["warning"] == WARNING and len(document["rows"]) == 2
     assert document["settings"]["schema"]["provenance"] == "dp" and document["settings"]["schema"]["charges"]
     assert (pd.read_csv(out / "results.csv")["release_status"] == RELEASE_STATUS).all()
-    assert "not for publication" in (out / "report.html").read_text()
+    report = (out / "report.html").read_text()
+    assert "not for publication" in report and "Column by column" in report
+    assert [view["column"] for view in lines(out / "runs.jsonl")[1]["column_views"]] == list(pums.columns)
     assert len(lines(out / "runs.jsonl")) == 2
 
     # A crash tore the last line; then resume with one more epsilon: the finished runs are
