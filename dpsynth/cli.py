@@ -12,10 +12,9 @@ import argparse
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Sequence
-from typing import Any, Literal, NoReturn
+from typing import Literal
 
 from dpsynth._version import __version__
 from dpsynth.errors import DpsynthError
@@ -69,6 +68,13 @@ def _add_header_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the first row is the header even though it looks like a record (numbers)")
 
 
+def _add_csv_arguments(parser: argparse.ArgumentParser) -> None:
+    """--sep and --encoding: how a CSV's text is split and decoded (both found when not given)."""
+    parser.add_argument("--sep", help="a CSV's field separator (default: the one of , ; tab | the header holds most)")
+    parser.add_argument("--encoding",
+                        help="a CSV's text encoding, e.g. latin-1 (default: its byte-order mark's, else UTF-8)")
+
+
 def _names(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",")]
     if not all(names):
@@ -87,13 +93,6 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be a positive integer")
-    return value
-
-
-def _seed(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("a seed must be a non-negative integer")
     return value
 
 
@@ -166,23 +165,11 @@ def _takes_workload(method: str) -> bool:
     return bool({"workload", "backbone_params"} & set(parameters(method)))
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors and negative numbers in any notation read as values."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # argparse reads "-1e-9" as an option (its number pattern has no exponent); then
-        # "--delta -1e-9" fails as a missing argument instead of as a negative delta.
-        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
-
-    def error(self, message: str) -> NoReturn:
-        """One line on stderr and exit 2, not the 13-line usage (``--help`` shows that)."""
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="dpsynth", description=__doc__.splitlines()[0], epilog=EXIT_CODES,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    from dpsynth.data.write import FORMATS
+
+    parser = argparse.ArgumentParser(prog="dpsynth", description=__doc__.splitlines()[0], epilog=EXIT_CODES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"dpsynth {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
     parser.add_argument("--debug", action="store_true",
@@ -195,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=RELEASE_EXAMPLES + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    release.add_argument("data", nargs="?", help="private CSV file with a header row")
+    release.add_argument("data", nargs="?", help="private data file: CSV with a header row, Parquet, Arrow or Excel")
     release.add_argument("--example", choices=["adult"], help="use a public example shipped with dpsynth")
     release.add_argument("--epsilon", type=float, required=True, help="total epsilon of the release")
     release.add_argument("--delta", type=float, default=1e-9, help="total delta (default 1e-9)")
@@ -207,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="state that a schema drafted by 'schema infer' (not DP) is public knowledge")
     release.add_argument("--dataset", help="name of the dataset in the ledger (its cap follows the name)")
     _add_header_arguments(release)
+    _add_csv_arguments(release)
+    release.add_argument("--format", choices=list(FORMATS),
+                         help="format of the synthetic file (default: the input file's)")
     release.add_argument("--method", default="mst", help="generator (default mst)")
     release.add_argument("--workload", type=_workload,
                          help="AIM's workload: a degree (default 3) or column sets, e.g. 'age,sex;race,income'")
@@ -219,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--allocation", help="budget split, e.g. domain=0.1,marginal=0.9")
     release.add_argument("--binning", choices=["uniform", "quantile"], default="uniform",
                          help="numeric bins when the schema is discovered under DP (default uniform)")
-    release.add_argument("--seed", type=_seed, help="seed the noise (reproducible: NOT for publication)")
+    release.add_argument("--seed", type=int, help="seed the noise (reproducible: NOT for publication)")
     release.add_argument("--ledger", help="budget ledger file (default $DPSYNTH_LEDGER or "
                          "$XDG_DATA_HOME/dpsynth/ledger.sqlite)")
     release.add_argument("--na-values", action="append", default=[], help="extra string read as missing")
@@ -246,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how hard to attack (default standard)")
     audit.add_argument("--policy", help="policy file (JSON/YAML; default: the shipped policy)")
     audit.add_argument("--epsilon", type=float, help="the epsilon the producing tool claims, checked not verified")
-    audit.add_argument("--seed", type=_seed, help="seed the attacks' random choices (reproducible audits)")
+    audit.add_argument("--seed", type=int, help="seed the attacks' random choices (reproducible audits)")
     audit.add_argument("--na-values", action="append", default=[], help="extra string read as missing")
     audit.add_argument("--json", action="store_true", help="print the certificate as JSON")
     audit.set_defaults(handler=_audit)
@@ -267,7 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     infer.add_argument("--ledger", help="budget ledger file charged by --dp")
     infer.add_argument("--dataset", help="name of the dataset in the ledger, for --dp")
     _add_header_arguments(infer)
-    infer.add_argument("--seed", type=_seed, help="seed the noise (NOT for publication)")
+    _add_csv_arguments(infer)
+    infer.add_argument("--seed", type=int, help="seed the noise (NOT for publication)")
     infer.add_argument("--na-values", action="append", default=[], help="extra string read as missing")
     infer.add_argument("--json", action="store_true", help="print the written path and provenance as JSON")
     infer.set_defaults(handler=_schema_infer)
@@ -374,6 +365,9 @@ def _release(args: argparse.Namespace) -> int:
         na_values=na_values,
         header=_header(args),
         names=args.names,
+        sep=args.sep,
+        encoding=args.encoding,
+        format=args.format,
         binning=args.binning,
         progress=Progress(progress_steps(args.audit)),
         audit=args.audit,
@@ -385,7 +379,7 @@ def _release(args: argparse.Namespace) -> int:
         print(json.dumps(result.record, indent=2))
     else:
         print(result.record["statement"])
-        print(f"wrote {result.out}/synthetic.csv ({len(result.synthetic)} rows) and release.json")
+        print(f"wrote {result.synthetic_file} ({len(result.synthetic)} rows) and release.json")
         if result.certificate is not None:
             _print_verdict(result.certificate, result.out)
         elif args.audit != "off":
@@ -435,6 +429,8 @@ def _schema_infer(args: argparse.Namespace) -> int:
         na_values=args.na_values,
         header=_header(args),
         names=args.names,
+        sep=args.sep,
+        encoding=args.encoding,
     )
     if args.json:
         print(json.dumps({"schema": str(path), "provenance": "dp" if args.dp else "inferred-not-dp"}))
@@ -572,7 +568,7 @@ def _add_compare(commands) -> None:
     compare.add_argument("--audit", choices=["off", "quick", "standard", "thorough"], default="quick",
                          help="attack suite level per run (default quick)")
     compare.add_argument("--jobs", type=_positive_int, help="parallel worker processes (default: CPU count)")
-    compare.add_argument("--seed", type=_seed, help="seed the split and the noise (reproducible)")
+    compare.add_argument("--seed", type=int, help="seed the split and the noise (reproducible)")
     compare.add_argument("--retry-failed", action="store_true", help="when resuming, run failed runs again")
     compare.add_argument("--na-values", action="append", default=[], help="extra string read as missing")
     compare.add_argument("--json", action="store_true", help="print the results (and the warning) as JSON")

@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from dpsynth._version import __version__
+from dpsynth.data.frames import PANDAS, like
+from dpsynth.data.load import read_input
+from dpsynth.data.types_out import OutputTypes
 from dpsynth.errors import DataError, NotFittedError
 from dpsynth.generators import create, generator_class
 from dpsynth.generators.protocol import parameter_names
@@ -121,14 +122,19 @@ class Synthesizer:
             return Ledger(Ledger.default_path())
         return self.ledger if isinstance(self.ledger, Ledger) else Ledger(self.ledger)
 
-    def fit(self, data: pd.DataFrame, schema: Schema | str | os.PathLike | None = None) -> Synthesizer:
+    def fit(self, data: Any, schema: Schema | str | os.PathLike | None = None) -> Synthesizer:
         """Fit the generator to the private ``data`` within (epsilon, delta); returns ``self``.
+
+        ``data`` is a pandas, polars or pyarrow table (or a file, read as
+        :func:`dpsynth.data.load.read_data` reads it); :meth:`sample` gives the same kind back.
 
         ``schema`` here replaces the constructor's. The ledger is charged the whole budget
         before anything is measured; if the fit fails before its first measurement the charge
         is cancelled, after it the charge stays (a noisy answer may have left). Nothing about
         ``data`` is kept except the fitted model.
         """
+        given = read_input(data)
+        data = given.frame
         generator = self._new_generator()
         plan = plan_fit(
             data, epsilon=self.epsilon, delta=self.delta,
@@ -160,6 +166,8 @@ class Synthesizer:
         self.schema_ = table.require_schema()
         self.record_ = record
         self.release_id_ = None if reservation is None else reservation.id
+        self.output_types_ = OutputTypes.of(data, self.public_dtypes)
+        self.library_ = given.library
         return self
 
     def _check_fitted(self) -> None:
@@ -179,8 +187,11 @@ class Synthesizer:
         conditions: Mapping[str, Any] | None = None,
         rebalance: Mapping[str, Sequence[float] | Mapping[Any, float]] | None = None,
         random_state: RandomState = None,
-    ) -> pd.DataFrame:
+    ) -> Any:
         """``n_rows`` synthetic rows (default: the DP estimate of the row count); costs no privacy.
+
+        The table is of the kind ``fit`` was given (pandas, polars or pyarrow), its dtypes
+        decided by :mod:`dpsynth.data.types_out` from public facts only.
 
         ``conditions`` fixes columns to values or ranges and ``rebalance`` sets target
         distributions; both are explained in
@@ -192,7 +203,8 @@ class Synthesizer:
         for name in extra:
             if name not in self.generator_.capabilities:
                 raise DataError(f"{name}: method {self.generator_.name!r} cannot sample with {name}")
-        return self.generator_.sample(n_rows, random_state=random_state, **extra)
+        synthetic = self.generator_.sample(n_rows, random_state=random_state, **extra)
+        return like(self.output_types_.apply(synthetic, self.schema_), self.library_)
 
     def privacy_report(self) -> dict[str, Any]:
         """The accountant's report of the fit: budget, allocation, every mechanism, joint spend."""
@@ -239,6 +251,8 @@ class Synthesizer:
         synthesizer.schema_ = generator.schema_
         synthesizer.record_ = document["record"]
         synthesizer.release_id_ = document["release_id"]
+        synthesizer.output_types_ = OutputTypes()  # dtypes from the schema: a saved model keeps no input dtypes
+        synthesizer.library_ = PANDAS
         return synthesizer
 
     def __repr__(self) -> str:

@@ -1,117 +1,284 @@
-"""Reading a private CSV as text, with errors that say what is wrong and never show a value.
+"""Reading a private table (CSV, Parquet, Arrow IPC, Excel) with errors that never show a value.
 
-Every cell is read as text: pandas' type guessing works chunk by chunk on large files, so one
-cell could change how a whole chunk of other rows reads. Numbers are parsed per value
-downstream, by the schema. Column names are public metadata only when the user says so: a
-first row that looks like a record is refused (see :func:`read_table`).
+A CSV is read with every cell as text: pandas' type guessing works chunk by chunk on large
+files, so one cell could change how a whole chunk of other rows reads. Numbers are parsed per
+value downstream, by the schema. Parquet and Arrow files carry their types in the file, cell by
+cell, and Excel cells are typed one by one in the workbook, so no cell there changes how another
+reads. Column kinds are never read from those types unless the user states they are public
+(``public_dtypes``). Column names are public metadata only when the user says so: a first row
+that looks like a record is refused (see :func:`read_table`).
+
+Missing cells are decided by the cell alone: a null, an empty text cell, and the user's
+``na_values`` (public: the user typed them). pandas' default tokens (``NA``, ``None``, ``null``,
+``N/A``, ...) are values: a hospital's ``None`` ("test not performed") is a category. List a
+token in ``na_values`` to read it as missing.
 """
 
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import lzma
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
+import numpy as np
 import pandas as pd
 
+from dpsynth.data.frames import PANDAS, arrow_to_pandas, library_of, optional, to_pandas
 from dpsynth.errors import DataError
 
-# pandas' default missing-value strings (pandas 3.1), frozen here so an upgrade cannot change them.
-MISSING_TOKENS = frozenset({
+# pandas' default missing-value strings (pandas 3.1), frozen here so an upgrade cannot change
+# them. They are values in the data; a header cell that is one of them looks like a record.
+NULL_LIKE = frozenset({
     "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
     "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 })
 SEPARATORS = (",", ";", "\t", "|")
+CSV, PARQUET, ARROW, EXCEL = "csv", "parquet", "arrow", "excel"
+# A file's format from its suffix (after a compression suffix); any other file is read as CSV.
+_FORMATS = {".parquet": PARQUET, ".pq": PARQUET, ".arrow": ARROW, ".feather": ARROW, ".ipc": ARROW,
+            ".xlsx": EXCEL, ".xlsm": EXCEL}
+# Byte-order marks, longest first (UTF-32 LE's begins with UTF-16 LE's).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_QUOTED = re.compile(r'"[^"]*"')
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _DATE_OR_TIME = re.compile(r"\d{1,4}([-/.])\d{1,2}\1\d{1,4}([T ].*)?|\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
 _HINT = ("if the file has no header row, give the names (--names a,b,c; header=False, names=[...] in Python), "
          "or confirm this row is the header (--confirm-header; header='confirmed')")
+Header = bool | Literal["confirmed"]
+
+
+@dataclass(frozen=True)
+class Input:
+    """The private table as pandas, and what the caller gave: ``library`` (pandas, polars or
+    pyarrow: the kind of table to give back), the file's ``format`` (None for a table in
+    memory) and a ``label`` naming it in the record (the file name, or the table's kind)."""
+
+    frame: pd.DataFrame
+    library: str
+    format: str | None
+    label: str
+
+
+def read_input(
+    data: object, na_values: Sequence[str] = (), *, header: Header = True, names: Sequence[str] | None = None,
+    sep: str | None = None, encoding: str | None = None,
+) -> Input:
+    """A pandas, polars or pyarrow table as it is, or a file read by :func:`read_data`."""
+    if not isinstance(data, (str, os.PathLike)):
+        frame = to_pandas(data)  # refuses what is neither a table nor a path
+        library = library_of(data) or PANDAS
+        return Input(frame, library, None, "DataFrame" if library == PANDAS else f"{library} table")
+    path = Path(data)
+    frame = read_data(path, na_values, header=header, names=names, sep=sep, encoding=encoding)
+    return Input(frame, PANDAS, file_format(path), path.name)
+
+
+def file_format(path: str | os.PathLike) -> str:
+    """The format a file is read in, from its suffix: csv, parquet, arrow or excel."""
+    suffixes = [suffix.lower() for suffix in Path(path).suffixes]
+    return _FORMATS.get(suffixes[-1], CSV) if suffixes else CSV
+
+
+def read_data(
+    path: str | os.PathLike, na_values: Sequence[str] = (), *, header: Header = True,
+    names: Sequence[str] | None = None, sep: str | None = None, encoding: str | None = None,
+) -> pd.DataFrame:
+    """Read a CSV (:func:`read_table`), Parquet, Arrow IPC (Feather) or Excel file, by its suffix.
+
+    In every format a text cell is stripped, and it is missing when empty or one of
+    ``na_values``. A Parquet or Arrow file's column names and types come from its schema (Arrow
+    types kept: see :func:`dpsynth.data.frames.arrow_to_pandas`); an Excel sheet's names come
+    from its first row, checked as a CSV header is.
+    """
+    path = Path(path)
+    fmt = file_format(path)
+    if fmt == CSV:
+        return read_table(path, na_values, header=header, names=names, sep=sep, encoding=encoding)
+    if sep is not None or encoding is not None:
+        raise DataError(f"data file '{path}' is read as {fmt}: sep and encoding are for CSV files")
+    _check_file(path)
+    missing = _missing(na_values)
+    if fmt == EXCEL:
+        frame = _read_excel(path, header, names, missing)
+    else:
+        if header is not True or names is not None:
+            raise DataError(f"data file '{path}' is read as {fmt}: its column names come from the file")
+        with _reading(path, fmt):
+            frame = _read_arrow(path, fmt)
+        frame.columns = pd.Index(_check_names([str(name) for name in frame.columns], f"data file '{path}'"))
+    _check_rows(path, len(frame))
+    for column in frame.columns:
+        frame[column] = _text_missing(frame[column], missing)
+    return frame
 
 
 def read_table(path: str | os.PathLike, na_values: Sequence[str] = (), *,
-               header: bool | Literal["confirmed"] = True, names: Sequence[str] | None = None,
-               sep: str | None = None) -> pd.DataFrame:
+               header: Header = True, names: Sequence[str] | None = None,
+               sep: str | None = None, encoding: str | None = None) -> pd.DataFrame:
     """Read a CSV with every cell as stripped text or missing; refuse files that cannot make a release.
 
     Each cell's value depends on that cell alone: surrounding whitespace is stripped, and the
-    empty cell, pandas' default missing tokens (:data:`MISSING_TOKENS`) and ``na_values`` become
-    missing (NaN, seen by ``isna()``). Columns have pandas' text dtype ("str" in pandas 3).
+    empty cell and ``na_values`` become missing (NaN, seen by ``isna()``); pandas' default
+    tokens stay text (module docstring). Columns have pandas' text dtype ("str" in pandas 3).
 
     ``header=True``: the first row holds the column names, unless it looks like a record, which
     raises :class:`DataError` before the rest is read. It looks like a record when a cell is empty,
-    a missing token, a number (39, 2.5, -1e3), a date or time (2020-01-31, 31/01/2020, 10:30),
-    repeats an earlier cell, or holds a digit and has the shape of the cell below it (digit runs
-    as 9, letters as a/A: A11 over A12). ``header="confirmed"``: the user vouches for the first row
-    as names, and only empty or repeated names are refused. ``header=False``: the file has no
-    header row and ``names`` (public metadata from the user) name its columns.
+    a null-like token (:data:`NULL_LIKE`) or one of ``na_values``, a number (39, 2.5, -1e3), a date
+    or time (2020-01-31, 31/01/2020, 10:30), repeats an earlier cell, or holds a digit and has the
+    shape of the cell below it (digit runs as 9, letters as a/A: A11 over A12).
+    ``header="confirmed"``: the user vouches for the first row as names, and only empty or
+    repeated names are refused. ``header=False``: the file has no header row and ``names``
+    (public metadata from the user) name its columns.
 
     ``sep`` is the field separator; by default the one of , ; tab | that the header line holds
     most often outside quotes (',' on a tie), and ',' without a header, since a record must not
-    choose how the other rows are split. A file that is missing, unreadable, empty, a header
-    only, or one row also raises :class:`DataError`.
+    choose how the other rows are split. A read that gives one column while the first line holds
+    another separator is refused (give ``sep``). ``encoding`` is the file's text encoding; by
+    default its byte-order mark's (UTF-8, UTF-16, UTF-32), else UTF-8, and a file that is not
+    valid in it is refused (give ``encoding``, e.g. latin-1): the encoding is never guessed from
+    the cells. A file that is missing, unreadable, empty, a header only, or one row also raises
+    :class:`DataError`.
     """
     path = Path(path)
-    if header not in (True, False, "confirmed"):
-        raise DataError(f"header must be True, False or 'confirmed'; got {header!r}")
-    if header is False and names is None:
-        raise DataError(f"data file '{path}' is read without a header row: give its column names")
-    if header is not False and names is not None:
-        raise DataError("names are given only for a file without a header row (header=False)")
-    if not path.exists():
-        raise DataError(f"data file '{path}' does not exist")
-    if not path.is_file():
-        raise DataError(f"data path '{path}' is not a file")
-    if path.stat().st_size == 0:
-        raise DataError(f"data file '{path}' is empty")
-    missing = MISSING_TOKENS | {token.strip() for token in ([na_values] if isinstance(na_values, str) else na_values)}
-    with _reading(path):
-        sep = sep if sep is not None else _sniff_separator(path) if header else ","
-        first = _read(path, sep, header=None, nrows=2)
+    _check_header_options(path, header, names)
+    _check_file(path)
+    missing = _missing(na_values)
+    encoding = _encoding(path, encoding)
+    with _reading(path, CSV, encoding):
+        line = _first_line(path, encoding)
+        sep = sep if sep is not None else _sniff_separator(line) if header else ","
+        first = _read(path, sep, encoding, header=None, nrows=2)
     top = [_strip(cell) for cell in first.iloc[0]]
-    if header is False:
-        assert names is not None  # refused above when header is False
-        names = _check_names(names)
-        if len(names) != len(top):
-            raise DataError(f"data file '{path}' has {len(top)} columns but {len(names)} names were given")
-    else:
-        below = [_strip(cell) for cell in first.iloc[1]] if len(first) > 1 else None
-        if header is True and (sign := _record_sign(top, below, missing)):
-            raise DataError(f"data file '{path}': its first row looks like a record, not column names "
-                            f"({sign}); {_HINT}")
-        if "" in top:
-            raise DataError(f"data file '{path}' has a column without a name in its header")
-        if len(set(top)) < len(top):
-            raise DataError(f"data file '{path}' names a column more than once in its header")
-        names = top
-    with _reading(path):
-        frame = _read(path, sep, header=0 if header else None, names=names)
-    if len(frame) == 0:
-        raise DataError(f"data file '{path}' has a header but no rows")
-    if len(frame) == 1:
-        raise DataError(f"data file '{path}' has one row: a release needs many records")
+    below = [_strip(cell) for cell in first.iloc[1]] if len(first) > 1 else None
+    names = _column_names(path, top, below, header, names, missing)
+    if len(names) == 1 and (held := [s for s in SEPARATORS if s != sep and s in _QUOTED.sub("", line)]):
+        raise DataError(
+            f"data file '{path}' reads as one column with separator {sep!r} but its first line holds {held[0]!r}: "
+            f"give the separator (--sep {held[0]!r}; sep={held[0]!r} in Python)"
+        )
+    with _reading(path, CSV, encoding):
+        frame = _read(path, sep, encoding, header=0 if header else None, names=names)
+    _check_rows(path, len(frame))
     for column in frame.columns:
         values = frame[column].str.strip()
         frame[column] = values.where(~values.isin(missing))
     return frame
 
 
-def _read(path: Path, sep: str, **options) -> pd.DataFrame:
+def _check_header_options(path: Path, header: Header, names: Sequence[str] | None) -> None:
+    if header not in (True, False, "confirmed"):
+        raise DataError(f"header must be True, False or 'confirmed'; got {header!r}")
+    if header is False and names is None:
+        raise DataError(f"data file '{path}' is read without a header row: give its column names")
+    if header is not False and names is not None:
+        raise DataError("names are given only for a file without a header row (header=False)")
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise DataError(f"data file '{path}' does not exist")
+    if not path.is_file():
+        raise DataError(f"data path '{path}' is not a file")
+    if path.stat().st_size == 0:
+        raise DataError(f"data file '{path}' is empty")
+
+
+def _check_rows(path: Path, rows: int) -> None:
+    if rows == 0:
+        raise DataError(f"data file '{path}' has a header but no rows")
+    if rows == 1:
+        raise DataError(f"data file '{path}' has one row: a release needs many records")
+
+
+def _missing(na_values: Sequence[str]) -> frozenset[str]:
+    """The text cells read as missing: the empty cell and the user's tokens (stripped)."""
+    tokens = [na_values] if isinstance(na_values, str) else na_values
+    return frozenset({""} | {token.strip() for token in tokens})
+
+
+def _column_names(path: Path, top: list[str], below: list[str] | None, header: Header,
+                  names: Sequence[str] | None, missing: frozenset[str]) -> list[str]:
+    """The column names: the user's (``header=False``) or the first row ``top``, checked."""
+    if header is False:
+        assert names is not None  # refused by _check_header_options
+        names = _check_names(names)
+        if len(names) != len(top):
+            raise DataError(f"data file '{path}' has {len(top)} columns but {len(names)} names were given")
+        return names
+    if header is True and (sign := _record_sign(top, below, NULL_LIKE | missing)):
+        raise DataError(f"data file '{path}': its first row looks like a record, not column names ({sign}); {_HINT}")
+    return _check_names(top, f"data file '{path}'")
+
+
+def _read(path: Path, sep: str, encoding: str, **options) -> pd.DataFrame:
     """``pd.read_csv`` (C engine) with every cell as raw text: no type or missing-value guessing."""
-    return pd.read_csv(path, sep=sep, dtype=str, na_filter=False, index_col=False,
+    return pd.read_csv(path, sep=sep, encoding=encoding, dtype=str, na_filter=False, index_col=False,
                        skipinitialspace=True, **options)
 
 
+def _read_arrow(path: Path, fmt: str) -> pd.DataFrame:
+    if fmt == PARQUET:
+        table = optional("pyarrow.parquet", "reading a Parquet file").read_table(path)
+    else:
+        table = optional("pyarrow.feather", "reading an Arrow file").read_table(path)
+    return arrow_to_pandas(table)
+
+
+def _read_excel(path: Path, header: Header, names: Sequence[str] | None, missing: frozenset[str]) -> pd.DataFrame:
+    """The first sheet, each cell as the workbook types it (object columns); names as for a CSV."""
+    optional("openpyxl", "reading an Excel file")
+    with _reading(path, EXCEL):
+        rows = pd.read_excel(path, header=None, dtype=object, na_filter=False, engine="openpyxl")
+    if rows.empty:
+        raise DataError(f"data file '{path}' is empty")
+    top = [_strip(_cell_text(cell)) for cell in rows.iloc[0]]
+    below = [_strip(_cell_text(cell)) for cell in rows.iloc[1]] if len(rows) > 1 else None
+    frame = rows.iloc[1:] if header else rows
+    frame = frame.reset_index(drop=True)
+    frame.columns = pd.Index(_column_names(path, top, below, header, names, missing))
+    return frame
+
+
+def _cell_text(cell: object) -> str:
+    """A header cell as text (a workbook may type it as a number); an empty cell is ''."""
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return ""
+    return str(int(cell)) if isinstance(cell, float) and cell.is_integer() else str(cell)
+
+
+_is_text = np.frompyfunc(lambda value: isinstance(value, str), 1, 1)
+
+
+def _text_missing(values: pd.Series, missing: frozenset[str]) -> pd.Series:
+    """A typed column with its text cells stripped, and missing where empty or a user's token."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.where(~values.astype(object).isin(missing))
+    if not (pd.api.types.is_string_dtype(values.dtype) or values.dtype == object):
+        return values
+    text = _is_text(values.to_numpy(dtype=object)).astype(bool)
+    if not text.any():
+        return values
+    stripped = values.where(~text, values.str.strip())
+    return stripped.where(~(text & stripped.isin(missing)))
+
+
 @contextmanager
-def _reading(path: Path) -> Iterator[None]:
+def _reading(path: Path, fmt: str, encoding: str | None = None) -> Iterator[None]:
     """Turn the ways reading a file fails into one-line DataErrors that quote no value."""
+    kind = {CSV: "CSV", PARQUET: "Parquet", ARROW: "Arrow", EXCEL: "Excel"}[fmt]
     try:
         yield
+    except DataError:
+        raise
     except PermissionError:
         raise DataError(f"data file '{path}' cannot be read (permission denied)") from None
     except pd.errors.EmptyDataError:
@@ -120,20 +287,44 @@ def _reading(path: Path) -> Iterator[None]:
         fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
         detail = f": line {fields[2]} has {fields[3]} fields, the first row {fields[1]}" if fields else ""
         raise DataError(f"data file '{path}' is not a readable CSV file{detail}") from None
-    except (UnicodeDecodeError, ValueError):
-        raise DataError(f"data file '{path}' is not a readable CSV file") from None
+    except UnicodeError:
+        raise DataError(
+            f"data file '{path}' is not {_ENCODING_NAMES.get(encoding or '', encoding)} text: "
+            "give its encoding (--encoding latin-1; encoding='latin-1' in Python)"
+        ) from None
+    except Exception:  # pyarrow's and openpyxl's errors have no common base; none may quote a cell
+        raise DataError(f"data file '{path}' is not a readable {kind} file") from None
 
 
+_ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-32": "UTF-32"}
 # Compressed CSVs that pandas reads by their suffix; the header line is sniffed through the same.
-_OPENERS: dict[str, Callable[..., IO[str]]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_OPENERS: dict[str, Callable[..., IO]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
-def _sniff_separator(path: Path) -> str:
-    """The one of :data:`SEPARATORS` that the first non-blank line holds most often outside quotes."""
+def _encoding(path: Path, given: str | None) -> str:
+    """The encoding given (UTF-8 read past a BOM), else the byte-order mark's, else UTF-8."""
+    if given is not None:
+        try:
+            name = codecs.lookup(given).name
+        except LookupError:
+            raise DataError(f"encoding {given!r} is not a known text encoding") from None
+        return "utf-8-sig" if name == "utf-8" else name
     opener = _OPENERS.get(path.suffix.lower(), open)
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as file:
-        line = next((line for line in file if line.strip()), "")
-    counts = [re.sub(r'"[^"]*"', "", line).count(sep) for sep in SEPARATORS]
+    with _reading(path, CSV, "utf-8"), opener(path, "rb") as file:
+        head = file.read(4)
+    return next((name for bom, name in _BOMS if head.startswith(bom)), "utf-8-sig")
+
+
+def _first_line(path: Path, encoding: str) -> str:
+    """The first non-blank line of the file (the header, or the first record)."""
+    opener = _OPENERS.get(path.suffix.lower(), open)
+    with opener(path, "rt", encoding=encoding, newline="") as file:
+        return next((line for line in file if line.strip()), "")
+
+
+def _sniff_separator(line: str) -> str:
+    """The one of :data:`SEPARATORS` that ``line`` holds most often outside quotes."""
+    counts = [_QUOTED.sub("", line).count(sep) for sep in SEPARATORS]
     return SEPARATORS[counts.index(max(counts))]
 
 
@@ -165,8 +356,14 @@ def _record_sign(cells: list[str], below: list[str] | None, missing: frozenset[s
     return None
 
 
-def _check_names(names: Sequence[str]) -> list[str]:
-    """User-given column names, stripped; refuse missing or repeated ones."""
+def _check_names(names: Sequence[str], where: str | None = None) -> list[str]:
+    """Column names, stripped; refuse missing or repeated ones (``where``: the file's header)."""
+    if where is not None:
+        if "" in [str(name).strip() for name in names]:
+            raise DataError(f"{where} has a column without a name in its header")
+        if len({str(name).strip() for name in names}) < len(names):
+            raise DataError(f"{where} names a column more than once in its header")
+        return [str(name).strip() for name in names]
     if isinstance(names, str) or not all(isinstance(name, str) and name.strip() for name in names):
         raise DataError("names must be a sequence of non-empty column names")
     names = [name.strip() for name in names]

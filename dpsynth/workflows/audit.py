@@ -24,7 +24,7 @@ from dpsynth.attacks.suite import AuditResult, run_attacks
 from dpsynth.certificate.document import CERTIFICATE_FILE, PAGE_FILE, build_certificate
 from dpsynth.certificate.page import render_certificate
 from dpsynth.certificate.policy import Policy, load_policy
-from dpsynth.data.load import read_table
+from dpsynth.data.load import read_input
 from dpsynth.errors import DataError, PrivacyWarning
 from dpsynth.schema import Schema, infer_schema
 from dpsynth.workflows.bundle import check_out_dir, staged_folder
@@ -51,14 +51,14 @@ class AuditOutcome:
         return self.certificate["verdict"]
 
 
-def _frame(argument: str, data: pd.DataFrame | str | os.PathLike, na_values: Sequence[str]) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        if len(data) == 0:
-            raise DataError(f"{argument} has no rows")
-        return data
-    if not isinstance(data, (str, os.PathLike)):
-        raise DataError(f"{argument} must be a DataFrame or a CSV path; got {type(data).__name__}")
-    return read_table(data, na_values=na_values)
+def _frame(argument: str, data: Any, na_values: Sequence[str]) -> pd.DataFrame:
+    try:
+        frame = read_input(data, na_values).frame
+    except DataError as error:
+        raise DataError(f"{argument}: {error}") from None
+    if len(frame) == 0:
+        raise DataError(f"{argument} has no rows")
+    return frame
 
 
 def _check_columns(real: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema | None) -> None:
@@ -115,9 +115,9 @@ def _schema(schema: Schema | str | os.PathLike | None, frames: Sequence[pd.DataF
 
 
 def audit(
-    real: pd.DataFrame | str | os.PathLike,
-    holdout: pd.DataFrame | str | os.PathLike,
-    synthetic: pd.DataFrame | str | os.PathLike,
+    real: Any,
+    holdout: Any,
+    synthetic: Any,
     *,
     out: str | os.PathLike,
     schema: Schema | str | os.PathLike | None = None,
@@ -129,8 +129,9 @@ def audit(
 ) -> AuditOutcome:
     """Attack ``synthetic`` (trained on ``real``; ``holdout`` never seen) and certify it into ``out``.
 
-    Tables are DataFrames or CSV paths. ``stated_epsilon`` is the epsilon the producing tool
-    claims, if any: then the empirical epsilon bound is checked against it. ``policy`` is a
+    Tables are pandas, polars or pyarrow tables, or files (CSV, Parquet, Arrow, Excel).
+    ``stated_epsilon`` is the epsilon the producing tool claims, if any: then the empirical
+    epsilon bound is checked against it. ``policy`` is a
     :class:`Policy`, a policy file, or None for the default.
     """
     if stated_epsilon is not None and (
@@ -154,7 +155,7 @@ def audit(
     files = {
         argument: path
         for argument, path in (("real", real), ("holdout", holdout), ("synthetic", synthetic))
-        if not isinstance(path, pd.DataFrame)
+        if isinstance(path, (str, os.PathLike))
     }
     certificate = build_certificate(
         result,

@@ -34,7 +34,7 @@ import pandas as pd
 
 from dpsynth._version import __version__
 from dpsynth.data.discover import DOMAIN_DELTA_RESERVE
-from dpsynth.data.load import read_table
+from dpsynth.data.load import read_input
 from dpsynth.data.split import cap_units, coins
 from dpsynth.errors import DataError, SchemaError
 from dpsynth.evaluate.fidelity import schema_coverage
@@ -370,7 +370,7 @@ def _write(folder: SweepFolder, table: pd.DataFrame, settings: Mapping[str, Any]
 
 
 def compare(
-    data: pd.DataFrame | str | os.PathLike,
+    data: Any,
     *,
     methods: str | Sequence[str],
     epsilons: str | Sequence[float],
@@ -416,10 +416,8 @@ def compare(
         raise DataError(f"method_params names method(s) {unknown} that are not in methods {methods}")
     for method, params in (method_params or {}).items():
         check_params(method, dict(params))
-    if isinstance(data, pd.DataFrame):
-        frame, source = data, "DataFrame"
-    else:
-        frame, source = read_table(data, na_values=na_values), Path(data).name
+    given = read_input(data, na_values)
+    frame, source = given.frame, given.label
     if target is not None and target not in frame.columns:
         raise DataError(f"target {target!r} is not a column of the data")
 

@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from dpsynth.data.load import read_table
+from dpsynth.data.load import read_data
 from dpsynth.errors import BudgetError, DataError
 from dpsynth.privacy.ledger import Ledger
 
@@ -63,7 +63,7 @@ def cap(
     if data is None:
         key = ledger.dataset_key(name=dataset)
     else:
-        key = ledger.dataset_key(read_table(data, na_values=na_values))
+        key = ledger.dataset_key(read_data(data, na_values))
     ledger.set_cap(key, epsilon, delta)
     return key
 

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,8 +40,11 @@ from dpsynth._version import __version__
 from dpsynth.attacks.suite import LEVELS, run_attacks
 from dpsynth.certificate.document import build_certificate
 from dpsynth.certificate.policy import Policy, load_policy
-from dpsynth.data.load import read_table
+from dpsynth.data.frames import like
+from dpsynth.data.load import Header, read_input
 from dpsynth.data.split import cap_units, unit_coins
+from dpsynth.data.types_out import OutputTypes
+from dpsynth.data.write import file_name, null_token, output_format, write_table
 from dpsynth.digest import sha256_file
 from dpsynth.errors import DataError, LedgerError, PrivacyWarning
 from dpsynth.generators import create
@@ -55,13 +58,12 @@ from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Schema
 from dpsynth.workflows.audit import write_certificate
 from dpsynth.workflows.bundle import check_out_dir, staged_folder
-from dpsynth.workflows.capacity import check_sample_size
 from dpsynth.workflows.root import Plan, SchemaLike, ledger_of, open_door, plan_fit, reserved
 
 logger = logging.getLogger(__name__)
 
 RECORD_VERSION = 2
-SYNTHETIC_FILE = "synthetic.csv"
+SYNTHETIC_STEM = "synthetic"  # synthetic.csv, synthetic.parquet, ...: the suffix follows the format
 RECORD_FILE = "release.json"
 MODEL_FILE = "model.json"
 AUDIT_LEVELS = (*LEVELS, "off")
@@ -85,12 +87,18 @@ def holdout_rule(share: float) -> str:
 
 @dataclass(frozen=True)
 class ReleaseResult:
-    """What a release wrote: its folder, the synthetic table, the record and the certificate."""
+    """What a release wrote: its folder, the synthetic table (the same kind of table as the input:
+    pandas, polars or pyarrow), the record and the certificate."""
 
     out: Path
-    synthetic: pd.DataFrame
+    synthetic: Any
     record: dict[str, Any]
     certificate: dict[str, Any] | None = None
+
+    @property
+    def synthetic_file(self) -> Path:
+        """The synthetic table's file in the release folder (its name follows the format)."""
+        return self.out / self.record["synthetic"]["file"]
 
     @property
     def verdict(self) -> str | None:
@@ -154,7 +162,7 @@ class ReleaseRefit:
 
 
 def release(
-    data: pd.DataFrame | str | os.PathLike,
+    data: Any,
     *,
     epsilon: float,
     delta: float,
@@ -172,8 +180,11 @@ def release(
     ledger: Ledger | str | os.PathLike | None = None,
     dataset: str | None = None,
     na_values: Sequence[str] = (),
-    header: bool | Literal["confirmed"] = True,
+    header: Header = True,
     names: Sequence[str] | None = None,
+    sep: str | None = None,
+    encoding: str | None = None,
+    format: str | None = None,
     binning: str = "uniform",
     progress: Progress | None = None,
     audit: str = "standard",
@@ -181,8 +192,14 @@ def release(
     holdout_share: float = HOLDOUT_SHARE,
     n_jobs: int = 1,
 ) -> ReleaseResult:
-    """Make a DP synthetic release of ``data`` and write ``out/synthetic.csv`` and its record.
+    """Make a DP synthetic release of ``data`` and write ``out/synthetic.<format>`` and its record.
 
+    ``data`` is a pandas, polars or pyarrow table, or a CSV, Parquet, Arrow (Feather) or Excel
+    file (:func:`dpsynth.data.load.read_data`; ``sep`` and ``encoding`` are a CSV's). The
+    synthetic table is written in ``format`` ("csv", "parquet", "arrow" or "excel"; default the
+    input file's, CSV for a table in memory), nulls as the first of ``na_values`` in CSV and
+    Excel, and the result holds the same kind of table as ``data``; its dtypes follow
+    :mod:`dpsynth.data.types_out` (from the schema, or copied from ``data`` with ``public_dtypes``).
     ``schema`` (a Schema, a schema file, or a kinds declaration: a mapping or file of column
     kinds) is declared public by the caller; without a full schema, bounds and categories (and
     the kinds not declared) are discovered under DP and charged to the ``domain`` part. A
@@ -207,12 +224,12 @@ def release(
         raise DataError(f"audit must be one of {list(AUDIT_LEVELS)}; got {audit!r}")
     policy = None if audit == "off" else (policy if isinstance(policy, Policy) else load_policy(policy))
     out_dir = check_out_dir(out)
-    if isinstance(data, pd.DataFrame):
-        frame, source = data, "DataFrame"
-    else:
-        frame, source = read_table(data, na_values=na_values, header=header, names=names), Path(data).name
+    source = read_input(data, na_values, header=header, names=names, sep=sep, encoding=encoding)
+    frame = source.frame
+    out_format = output_format(format, source.format)
+    synthetic_file = file_name(SYNTHETIC_STEM, out_format)
+    output_types = OutputTypes.of(frame, public_dtypes)
     generator = create(method, **dict(method_params or {}))
-    n_rows = check_sample_size(n_rows, len(frame.columns))
     generator_parts = generator.parts
     plan = plan_fit(
         frame, epsilon=epsilon, delta=delta, schema=schema, schema_public=schema_public, public_dtypes=public_dtypes,
@@ -227,7 +244,7 @@ def release(
 
     ledger = ledger_of(ledger)
     key = ledger.dataset_key(frame, name=dataset)
-    label = dataset or source
+    label = dataset or source.label
     with reserved(ledger, key, epsilon, delta, label) as reservation:
         noise = NoiseSource.from_random_state(random_state)
         progress.step("discovering the schema under DP" if plan.schema is None else "encoding the data")
@@ -236,9 +253,10 @@ def release(
         progress.step(f"fitting {method}")
         generator.fit(table)
         progress.step("sampling")
-        synthetic = generator.sample(n_rows)
+        synthetic = output_types.apply(generator.sample(n_rows), used_schema)
         _warn_delta(generator, delta)
         record = _record(accountant, used_schema, noise, generator, n_rows, label, reservation.id, schema_note)
+        record["synthetic"] = {"file": synthetic_file, "format": out_format, "null_token": null_token(na_values)}
         if audit != "off":
             record["audit"] = {"level": audit, "holdout_rule": holdout_rule(holdout_share)}
         attacks = None
@@ -260,9 +278,9 @@ def release(
         progress.step("writing the release")
         certificate = None
         with staged_folder(out_dir) as staging:
-            synthetic.to_csv(staging / SYNTHETIC_FILE, index=False)
+            write_table(synthetic, staging / synthetic_file, out_format, null_token(na_values))
             generator.save(staging / MODEL_FILE)
-            record["outputs"] = {name: sha256_file(staging / name) for name in (SYNTHETIC_FILE, MODEL_FILE)}
+            record["outputs"] = {name: sha256_file(staging / name) for name in (synthetic_file, MODEL_FILE)}
             text = _to_json(record)
             (staging / RECORD_FILE).write_text(text, encoding="utf-8")
             if attacks is not None:
@@ -274,7 +292,7 @@ def release(
                         "declared public by the custodian" if plan.schema is not None else "discovered under DP"
                     ),
                     record=record,
-                    files={name: staging / name for name in (SYNTHETIC_FILE, MODEL_FILE, RECORD_FILE)},
+                    files={name: staging / name for name in (synthetic_file, MODEL_FILE, RECORD_FILE)},
                 )
                 write_certificate(staging, certificate)
         try:
@@ -286,7 +304,7 @@ def release(
             ) from None
     progress.step("done")
     progress.close()
-    return ReleaseResult(out_dir, synthetic, record, certificate)
+    return ReleaseResult(out_dir, like(synthetic, source.library), record, certificate)
 
 
 def progress_steps(audit: str) -> int:

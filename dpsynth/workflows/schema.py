@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from dpsynth.data.discover import DOMAIN_DELTA_RESERVE
-from dpsynth.data.load import read_table
+from dpsynth.data.load import read_data
 from dpsynth.errors import DataError, SchemaError
 from dpsynth.privacy.budget import DOMAIN, Allocation, Budget
 from dpsynth.privacy.ledger import Ledger
@@ -35,6 +35,8 @@ def write_schema(
     na_values: Sequence[str] = (),
     header: bool | Literal["confirmed"] = True,
     names: Sequence[str] | None = None,
+    sep: str | None = None,
+    encoding: str | None = None,
 ) -> Path:
     """Write a schema for ``data`` to ``out`` (.json or .yaml).
 
@@ -46,7 +48,7 @@ def write_schema(
     out = Path(out)
     if out.exists():
         raise DataError(f"schema file '{out}' already exists")
-    frame = read_table(data, na_values=na_values, header=header, names=names)
+    frame = read_data(data, na_values, header=header, names=names, sep=sep, encoding=encoding)
     if not dp:
         with warnings.catch_warnings():
             warnings.simplefilter("default")

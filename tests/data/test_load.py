@@ -106,9 +106,17 @@ def test_missing_tokens_and_whitespace(tmp_path):
     path = write(tmp_path, ' a ,b,c\n NA , x ,""\n ? ,null,-\n 7 ,N/A,y\n')
     frame = read_table(path, na_values=["?", "-"])
     assert frame.columns.tolist() == ["a", "b", "c"]
-    assert frame.isna().values.tolist() == [[True, False, True], [True, True, True], [False, True, False]]
+    assert frame.isna().values.tolist() == [[False, False, True], [True, False, True], [False, False, False]]
     assert frame["a"][2] == "7" and frame["b"][0] == "x"
     assert all(isinstance(value, str) for value in frame.stack().dropna())
+
+
+@pytest.mark.parametrize("token", ["None", "NA", "N/A", "null", "NULL", "nan"])
+def test_pandas_null_words_are_categories_unless_listed(tmp_path, token):
+    # A hospital's "None" (test not performed) is a value; the user lists a token to make it missing.
+    path = write(tmp_path, f"test,age\n{token},40\nPositive,51\n{token},33\n")
+    assert read_table(path)["test"].tolist() == [token, "Positive", token]
+    assert read_table(path, na_values=[token])["test"].isna().tolist() == [True, False, True]
 
 
 @pytest.mark.parametrize("sep", [";", "\t", "|"])
@@ -168,7 +176,7 @@ def test_missing_folder_and_binary_paths(tmp_path):
     with pytest.raises(DataError, match="is not a file"):
         read_table(tmp_path)
     binary = tmp_path / "binary.csv"
-    binary.write_bytes(b"\xff\xfe\x00\x81" * 100 + SECRET.encode())
-    with pytest.raises(DataError, match="not a readable CSV") as caught:
+    binary.write_bytes(b"\x00\x81\xff\xfe" * 100 + SECRET.encode())
+    with pytest.raises(DataError, match="is not UTF-8 text: give its encoding") as caught:
         read_table(binary)
     assert SECRET not in str(caught.value)

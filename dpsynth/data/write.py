@@ -1,0 +1,60 @@
+"""Writing a synthetic table as CSV, Parquet, Arrow IPC (Feather) or Excel.
+
+The format is the caller's choice, else the input file's (a table given in memory is written as
+CSV). Nulls are written with the user's null token (the first of their ``na_values``: public,
+they typed it) in CSV and Excel; Parquet and Arrow keep nulls as nulls and every dtype as it is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from dpsynth.data.frames import optional, pandas_to_arrow
+from dpsynth.data.load import ARROW, CSV, EXCEL, PARQUET
+from dpsynth.errors import DataError
+
+SUFFIXES = {CSV: ".csv", PARQUET: ".parquet", ARROW: ".arrow", EXCEL: ".xlsx"}
+FORMATS = tuple(SUFFIXES)
+
+
+def output_format(requested: str | None, source: str | None) -> str:
+    """The format to write: the one requested, else the input file's, else CSV."""
+    if requested is None:
+        return source or CSV
+    if requested not in SUFFIXES:
+        raise DataError(f"format must be one of {list(FORMATS)}; got {requested!r}")
+    return requested
+
+
+def file_name(stem: str, fmt: str) -> str:
+    """``stem`` with the format's suffix (synthetic.csv, synthetic.parquet, ...)."""
+    return stem + SUFFIXES[fmt]
+
+
+def null_token(na_values: Sequence[str]) -> str:
+    """The token written for a null in text formats: the user's first ``na_values``, else empty."""
+    tokens = [na_values] if isinstance(na_values, str) else list(na_values)
+    return tokens[0].strip() if tokens else ""
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike, fmt: str, na_token: str = "") -> None:
+    """Write ``frame`` (no index) to ``path`` in ``fmt``."""
+    path = Path(path)
+    if fmt == CSV:
+        frame.to_csv(path, index=False, na_rep=na_token)
+    elif fmt == PARQUET:
+        optional("pyarrow.parquet", "writing a Parquet file").write_table(pandas_to_arrow(frame), path)
+    elif fmt == ARROW:
+        optional("pyarrow.feather", "writing an Arrow file").write_feather(pandas_to_arrow(frame), path)
+    elif fmt == EXCEL:
+        optional("openpyxl", "writing an Excel file")
+        # Excel has no time zones: times are written as wall-clock times in their own zone.
+        naive = {name: frame[name].dt.tz_localize(None) for name in frame.columns
+                 if isinstance(frame[name].dtype, pd.DatetimeTZDtype)}
+        frame.assign(**naive).to_excel(path, index=False, na_rep=na_token, engine="openpyxl")
+    else:
+        raise DataError(f"format must be one of {list(FORMATS)}; got {fmt!r}")
