@@ -12,9 +12,10 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal, NoReturn
 
 from dpsynth._version import __version__
 from dpsynth.errors import DpsynthError
@@ -96,6 +97,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("a seed must be a non-negative integer")
+    return value
+
+
 def _workload(text: str) -> int | list[list[str]]:
     """--workload: a degree ("3"), column sets ("age,sex;race,income") or a JSON list of lists."""
     text = text.strip()
@@ -165,11 +173,25 @@ def _takes_workload(method: str) -> bool:
     return bool({"workload", "backbone_params"} & set(parameters(method)))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and negative numbers in any notation read as values."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse reads "-1e-9" as an option (its number pattern has no exponent); then
+        # "--delta -1e-9" fails as a missing argument instead of as a negative delta.
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+    def error(self, message: str) -> NoReturn:
+        """One line on stderr and exit 2, not the 13-line usage (``--help`` shows that)."""
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from dpsynth.data.write import FORMATS
 
-    parser = argparse.ArgumentParser(prog="dpsynth", description=__doc__.splitlines()[0], epilog=EXIT_CODES,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="dpsynth", description=__doc__.splitlines()[0], epilog=EXIT_CODES,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"dpsynth {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
     parser.add_argument("--debug", action="store_true",
@@ -209,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--allocation", help="budget split, e.g. domain=0.1,marginal=0.9")
     release.add_argument("--binning", choices=["uniform", "quantile"], default="uniform",
                          help="numeric bins when the schema is discovered under DP (default uniform)")
-    release.add_argument("--seed", type=int, help="seed the noise (reproducible: NOT for publication)")
+    release.add_argument("--seed", type=_seed, help="seed the noise (reproducible: NOT for publication)")
     release.add_argument("--ledger", help="budget ledger file (default $DPSYNTH_LEDGER or "
                          "$XDG_DATA_HOME/dpsynth/ledger.sqlite)")
     release.add_argument("--na-values", action="append", default=[], help="extra string read as missing")
@@ -236,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how hard to attack (default standard)")
     audit.add_argument("--policy", help="policy file (JSON/YAML; default: the shipped policy)")
     audit.add_argument("--epsilon", type=float, help="the epsilon the producing tool claims, checked not verified")
-    audit.add_argument("--seed", type=int, help="seed the attacks' random choices (reproducible audits)")
+    audit.add_argument("--seed", type=_seed, help="seed the attacks' random choices (reproducible audits)")
     audit.add_argument("--na-values", action="append", default=[], help="extra string read as missing")
     audit.add_argument("--json", action="store_true", help="print the certificate as JSON")
     audit.set_defaults(handler=_audit)
@@ -258,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     infer.add_argument("--dataset", help="name of the dataset in the ledger, for --dp")
     _add_header_arguments(infer)
     _add_csv_arguments(infer)
-    infer.add_argument("--seed", type=int, help="seed the noise (NOT for publication)")
+    infer.add_argument("--seed", type=_seed, help="seed the noise (NOT for publication)")
     infer.add_argument("--na-values", action="append", default=[], help="extra string read as missing")
     infer.add_argument("--json", action="store_true", help="print the written path and provenance as JSON")
     infer.set_defaults(handler=_schema_infer)
@@ -568,7 +590,7 @@ def _add_compare(commands) -> None:
     compare.add_argument("--audit", choices=["off", "quick", "standard", "thorough"], default="quick",
                          help="attack suite level per run (default quick)")
     compare.add_argument("--jobs", type=_positive_int, help="parallel worker processes (default: CPU count)")
-    compare.add_argument("--seed", type=int, help="seed the split and the noise (reproducible)")
+    compare.add_argument("--seed", type=_seed, help="seed the split and the noise (reproducible)")
     compare.add_argument("--retry-failed", action="store_true", help="when resuming, run failed runs again")
     compare.add_argument("--na-values", action="append", default=[], help="extra string read as missing")
     compare.add_argument("--json", action="store_true", help="print the results (and the warning) as JSON")

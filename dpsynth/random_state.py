@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dpsynth.errors import DataError
+from dpsynth.errors import ParameterError
 
 RandomState = None | int | np.random.Generator
 
@@ -13,6 +13,12 @@ def check_random_state(random_state: RandomState) -> np.random.Generator:
     """A numpy Generator from None (fresh OS entropy), a seed, or a Generator (used as is)."""
     if isinstance(random_state, np.random.Generator):
         return random_state
-    if random_state is None or (isinstance(random_state, int) and not isinstance(random_state, bool)):
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, int) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ParameterError(f"random_state must be a non-negative integer seed; got {random_state}")
         return np.random.default_rng(random_state)
-    raise DataError(f"random_state must be None, an int or a numpy Generator; got {type(random_state).__name__}")
+    raise ParameterError(
+        f"random_state must be None, an int or a numpy Generator; got {type(random_state).__name__}"
+    )

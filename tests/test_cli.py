@@ -276,3 +276,33 @@ def test_workload_goes_to_the_hybrid_backbone_beside_its_other_parameters():
     params = _method_params("hybrid", [("backbone_params", {"max_model_size": 40}), ("epochs", 2)], 2)
     assert params == {"backbone_params": {"max_model_size": 40, "workload": 2}, "epochs": 2}
     assert _method_params("aim", [], [["age", "sex"]]) == {"workload": [["age", "sex"]]}
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--epsilon", "abc"], "argument --epsilon: invalid float value: 'abc'"),
+    (["--seed", "-5"], "argument --seed: a seed must be a non-negative integer"),
+    (["--rows", "0"], "argument --rows: must be a positive integer"),
+    (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+])
+def test_argument_errors_are_one_line_and_exit_2(capsys, good_csv, tmp_path, argv, needle):
+    base = ["release", str(good_csv), "--epsilon", "1", "--out", str(tmp_path / "o")]
+    with pytest.raises(SystemExit) as exited:
+        main(base + argv)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and needle in err
+    assert len(err.strip().splitlines()) == 1 and "usage:" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_negative_delta_in_exponent_notation_is_read_as_a_number(capsys, good_csv, good_schema, tmp_path):
+    code, _, err = run(capsys, "release", good_csv, "--schema", good_schema, "--out", tmp_path / "o",
+                       "--epsilon", 1, "--delta", "-1e-9")
+    assert_clean_error(code, err, "delta must be a number in [0, 1)")
+
+
+def test_more_synthetic_rows_than_memory_holds_are_refused_before_any_charge(capsys, good_csv, good_schema, tmp_path):
+    ledger = tmp_path / "ledger.db"
+    code, _, err = run(capsys, "release", good_csv, "--schema", good_schema, "--out", tmp_path / "o",
+                       "--epsilon", 1, "--rows", 10**15, "--ledger", ledger)
+    assert_clean_error(code, err, "n_rows", "ask for at most")
+    assert not (tmp_path / "o").exists() and not ledger.exists()
