@@ -7,7 +7,8 @@ that a lost spike, a lost null or a clipped tail shows. A bin of a single value 
 the schema, or an integer bin of width one) is labelled with that value. The views read the real
 data exactly: custodian's side, outside the DP guarantee. ``min_count`` suppresses the real
 share of every bar that holds between 1 and ``min_count - 1`` real rows (a page that may be
-published shows no small count); synthetic shares are never suppressed.
+published shows no small count; where only one bar would be hidden, the smallest shown one is
+hidden too, since the shares add up to one); synthetic shares are never suppressed.
 """
 
 from __future__ import annotations
@@ -169,9 +170,15 @@ def column_view(
             counts[pooled] = sum(counts.get(k, 0) for k in order if k not in kept)
         order = [k for k in order if k in kept] + [pooled]
     n_real, n_synthetic = max(len(real), 1), max(len(synthetic), 1)
-    real_shares = tuple(
-        None if 0 < real_counts.get(k, 0) < min_count else real_counts.get(k, 0) / n_real for k in order
-    )
+    counts = np.array([real_counts.get(k, 0) for k in order])
+    hidden = (counts > 0) & (counts < min_count)
+    if hidden.sum() == 1:
+        # Shares add up to one, so a lone hidden share would follow from the others: hide the
+        # smallest shown one too (secondary suppression).
+        shown = np.flatnonzero(~hidden & (counts > 0))
+        if shown.size:
+            hidden[shown[np.argmin(counts[shown])]] = True
+    real_shares = tuple(None if hide else int(count) / n_real for hide, count in zip(hidden, counts, strict=True))
     axis = "time" if isinstance(column, Datetime) else "value" if isinstance(column, Numeric) else "category"
     kind = "integer" if isinstance(column, Numeric) and column.integer else column.kind
     return ColumnView(

@@ -39,11 +39,18 @@ def test_categories_in_schema_order_then_other_and_missing():
 
 
 def test_small_real_counts_are_suppressed_and_zero_is_not():
-    column = Categorical("c", ("a", "b", "c"), missing=False)
-    real = pd.Series(["a"] * 12 + ["b"] * 3)
+    column = Categorical("c", ("a", "b", "c", "d"), missing=False)
+    real = pd.Series(["a"] * 12 + ["b"] * 3 + ["d"] * 2)
     view = column_view(real, pd.Series(["c"]), column, min_count=10)
-    assert view.real == (12 / 15, None, 0.0)
-    assert view.synthetic == (0.0, 0.0, 1.0)
+    assert view.real == (12 / 17, None, 0.0, None)
+    assert view.synthetic == (0.0, 0.0, 1.0, 0.0)
+
+
+def test_a_lone_small_count_hides_the_smallest_shown_share_too():
+    column = Categorical("c", ("a", "b", "c"), missing=False)
+    real = pd.Series(["a"] * 30 + ["b"] * 3 + ["c"] * 20)
+    # Alone, b's share would be 1 minus the others': c, the smallest shown, is hidden as well.
+    assert column_view(real, real, column, min_count=10).real == (30 / 53, None, None)
 
 
 def test_dates_lie_on_a_time_axis_labelled_by_day():
