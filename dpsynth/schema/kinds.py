@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -49,13 +50,17 @@ def parse_numbers(series: pd.Series) -> np.ndarray:
 
 
 _is_bool = np.frompyfunc(lambda value: isinstance(value, (bool, np.bool_)), 1, 1)
+# A code written with a leading zero (zip 02134, 007): as a number it would lose the zero.
+_LEADING_ZERO = re.compile(r"[+-]?0\d+")
+_is_code = np.frompyfunc(lambda value: isinstance(value, str) and bool(_LEADING_ZERO.fullmatch(value.strip())), 1, 1)
 
 
 def value_classes(series: pd.Series) -> np.ndarray:
     """The class of each cell (:data:`VALUE_CLASSES` index), decided by that cell alone."""
     missing = series.isna().to_numpy()
     numbers = parse_numbers(series)
-    number = ~np.isnan(numbers)
+    # A cell written with a leading zero is text: the kind decision then keeps the zeros.
+    number = ~np.isnan(numbers) & ~_is_code(series.to_numpy(dtype=object)).astype(bool)
     whole = number & (numbers == np.round(numbers))
     classes = np.full(len(series), TEXT, dtype=np.int64)
     classes[number] = FRACTIONAL

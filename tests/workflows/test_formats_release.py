@@ -3,6 +3,7 @@
 import json
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -68,6 +69,20 @@ def test_a_semicolon_latin1_csv_keeps_its_null_token_and_leading_zeros(tmp_path)
     assert set(written["zip"]) <= {"02134", "00501", "90210", "other", "?"} and "02134" in set(written["zip"])
     assert result.record["synthetic"]["null_token"] == "?" and "?" in set(written["workclass"])
     assert ",," not in text and ",\n" not in text  # nulls are written as the user's token, never empty
+
+
+def test_zip_codes_keep_their_leading_zeros_under_dp_discovery(tmp_path):
+    # No schema: the kind is decided under DP from per-cell classes, where 02134 is text.
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"zip": rng.choice(["02134", "02139", "01002", "00501"], 3000),
+                          "age": rng.integers(18, 90, 3000).astype(str)})
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    result = quiet(data=path, out=tmp_path / "r", epsilon=3.0)
+    kinds = {column["name"]: column["kind"] for column in result.record["schema"]["definition"]["columns"]}
+    assert kinds == {"zip": "categorical", "age": "numeric"}
+    written = pd.read_csv(result.synthetic_file, dtype=str, keep_default_na=False)["zip"]
+    assert set(written) <= {"02134", "02139", "01002", "00501", "other", ""} and written.str.startswith("0").mean() > 0.9
 
 
 @pytest.mark.parametrize("library", ["polars", "pyarrow"])
