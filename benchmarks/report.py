@@ -281,6 +281,35 @@ def table_agreement(table: list[dict[str, str]]) -> list[str]:
         f"intervals overlap: {overlap} of {len(table)}."]
 
 
+# Column shapes and pair trends against SDMetrics ------------------------------------------------
+
+QUALITY_TOLERANCE = 0.02
+
+
+def table_quality_agreement(table: list[dict[str, str]]) -> list[str]:
+    """Per table, epsilon and property: both means over the seeds and the largest differences."""
+    groups: dict[tuple[str, str, str], list[dict[str, str]]] = {}
+    for r in table:
+        groups.setdefault((r["table"], r["epsilon"], r["property"]), []).append(r)
+    body, worst = [], 0.0
+    for (name, epsilon, prop), runs in groups.items():
+        gap = max(num(r["difference"]) for r in runs)
+        item = max(num(r["max_item_difference"]) for r in runs)
+        worst = max(worst, gap, item)
+        mean = {side: sum(num(r[side]) for r in runs) / len(runs) for side in ("dpsynth", "sdmetrics")}
+        body.append([
+            name, f"{thousands(runs[0]['rows'])} x {runs[0]['columns']}", f"{num(epsilon):g}",
+            prop.replace("_", " "), str(len(runs)), runs[0]["items"], f"{mean['dpsynth']:.4f}",
+            f"{mean['sdmetrics']:.4f}", f"{gap:.4f}", f"{item:.4f}",
+            "yes" if max(gap, item) <= QUALITY_TOLERANCE else "NO",
+        ])
+    header = ["table", "rows x columns", "epsilon", "score", "seeds", "columns or pairs", "dpsynth (mean)",
+              "SDMetrics (mean)", "largest difference of the score", "largest difference of one column or pair",
+              f"within {QUALITY_TOLERANCE}"]
+    return markdown(header, "lllrrrrrrrl", body) + [
+        "", f"Largest difference anywhere: {worst:.4f} (tolerance {QUALITY_TOLERANCE})."]
+
+
 TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "marginal": table_marginal,
     "samplers": table_samplers,
@@ -290,6 +319,7 @@ TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "neural": table_neural,
     "audit": table_audit,
     "agreement": table_agreement,
+    "quality_agreement": table_quality_agreement,
 }
 
 

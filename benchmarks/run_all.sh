@@ -42,3 +42,5 @@ $py benchmarks/bench_counting.py | tee benchmarks/out/counting.md
 $py benchmarks/bench_audit.py --out benchmarks/out/audit.json | tee benchmarks/out/audit.md
 $py benchmarks/bench_neural.py --out benchmarks/out/neural.json | tee benchmarks/out/neural.md
 $py benchmarks/bench_compare.py --methods mst,aim,privbayes,neural,hybrid --out benchmarks/out/compare | tee benchmarks/out/compare.md
+# dpsynth's column-shape and pair-trend scores beside SDMetrics' QualityReport (issue 20), in its venv.
+$py benchmarks/bench_quality_agreement.py | tee benchmarks/out/quality_agreement.csv

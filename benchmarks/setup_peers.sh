@@ -35,3 +35,7 @@ cp -r .peer-env/pgm/repo/mechanisms .peer-env/pgm/mechanisms
 
 python3 -m venv .peer-env/datasynth
 .peer-env/datasynth/bin/pip install --quiet DataSynthesizer==0.1.13
+
+# SDMetrics, to check dpsynth's column-shape and pair-trend scores (bench_quality_agreement.py).
+python3 -m venv .peer-env/sdmetrics
+.peer-env/sdmetrics/bin/pip install --quiet sdmetrics==0.32.0 "pandas<3"
