@@ -122,3 +122,25 @@ def test_the_readme_python_example_works_on_a_polars_frame(tmp_path, monkeypatch
     assert isinstance(result.synthetic, pl.DataFrame) and isinstance(women, pl.DataFrame)
     assert women["sex"].unique().to_list() == ["Female"] and len(balanced) == 1000
     assert dpsynth.Synthesizer.load("aim.json").sample(10).shape[0] == 10
+
+
+def test_audit_takes_polars_pyarrow_and_parquet_tables(tmp_path):
+    from dpsynth.workflows.audit import audit
+
+    rows = adult(1900).sample(frac=1.0, random_state=4).reset_index(drop=True)
+    train, holdout = rows.iloc[:1500].reset_index(drop=True), rows.iloc[1500:].reset_index(drop=True)
+    holdout_path = tmp_path / "holdout.parquet"
+    pq.write_table(pa.Table.from_pandas(holdout, preserve_index=False), holdout_path)
+    outcome = audit(pl.from_pandas(train), holdout_path, pa.Table.from_pandas(train, preserve_index=False),
+                    out=tmp_path / "a", schema=example_path("adult")[1], level="quick", random_state=2)
+    assert outcome.verdict == "FAIL"  # the synthetic table is the training rows
+    assert list(outcome.certificate["files"]) == ["holdout"]
+
+
+def test_compare_takes_a_polars_frame(tmp_path):
+    from dpsynth.workflows.compare import compare
+    from tests.conftest import pums_like
+
+    frame = pl.from_pandas(pums_like().iloc[:400])
+    table = compare(frame, methods="mst", epsilons="1", out=tmp_path / "sweep", audit="off", n_jobs=1, random_state=0)
+    assert table["status"].tolist() == ["ok"]
