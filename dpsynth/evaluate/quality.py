@@ -139,9 +139,12 @@ def _contingency_tvd(first: _Prepared, second: _Prepared) -> float:
     width = int(max(second.real_codes.max(initial=0), second.synthetic_codes.max(initial=0))) + 1
     real = first.real_codes * width + second.real_codes
     synthetic = first.synthetic_codes * width + second.synthetic_codes
+    size = int(max(real.max(initial=0), synthetic.max(initial=0))) + 1
+    if size <= 4 * (real.size + synthetic.size):
+        return tvd(real, synthetic, size)
+    # Wide domains: count only the cells that occur.
     _, cells = np.unique(np.concatenate([real, synthetic]), return_inverse=True)
-    size = int(cells.max()) + 1
-    return tvd(cells[: real.size], cells[real.size :], size)
+    return tvd(cells[: real.size], cells[real.size :], int(cells.max()) + 1)
 
 
 def _correlation_similarity(first: _Prepared, second: _Prepared) -> float:
@@ -181,7 +184,29 @@ def pair_trends(
     chosen = list(itertools.combinations(names, 2)) if pairs is None else list(pairs)
     used = sorted({*itertools.chain(*chosen)})
     prepared = {name: _prepare(real[name], synthetic[name], schema.encoded(name)) for name in used}
-    return {(a, b): _pair_trend(prepared[a], prepared[b]) for a, b in chosen}
+    continuous = [name for name in used if prepared[name].continuous]
+    fast = _correlation_similarities(prepared, continuous)
+    return {(a, b): fast[(a, b)] if (a, b) in fast else _pair_trend(prepared[a], prepared[b]) for a, b in chosen}
+
+
+def _correlation_similarities(prepared: dict[str, _Prepared], names: list[str]) -> dict[tuple[str, str], float]:
+    """Every pair's correlation similarity from one correlation matrix per table, when no cell of
+    these columns is missing (otherwise each pair drops its own rows, pair by pair)."""
+    if len(names) < 2:
+        return {}
+    matrices = []
+    for side in ("real_values", "synthetic_values"):
+        stacked = np.vstack([getattr(prepared[name], side) for name in names])
+        if np.isnan(stacked).any() or stacked.shape[1] < 2:
+            return {}
+        # A constant column has no correlation: its row of the matrix is NaN, and so are its scores.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            matrices.append(np.corrcoef(stacked))
+    real, synthetic = matrices
+    return {
+        (a, b): 1.0 - abs(float(real[i, j]) - float(synthetic[i, j])) / 2
+        for (i, a), (j, b) in itertools.permutations(enumerate(names), 2)
+    }
 
 
 def mean_score(scores: Sequence[float]) -> float:
