@@ -31,6 +31,11 @@ from dpsynth.validation import integer
 
 logger = logging.getLogger(__name__)
 
+# Fewer attacks than this cannot bound a risk: the residual risk's 95% interval is then wider
+# than +-0.13 whatever the rates (Wilson half-width ~ 1/sqrt(n) for attack and control), wider
+# than the gap between a release's typical risk and the default policy's levels.
+MIN_CONCLUSIVE_ATTACKS = 100
+
 
 def wilson(successes: float, n_attacks: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score estimate of a success rate: ``(centre, half_width)``.
@@ -153,12 +158,18 @@ class RiskResult:
         """Whether the attack's rate is above the baseline's (else the risk is not meaningful)."""
         return self.attack.value > self.baseline.value
 
+    @property
+    def conclusive(self) -> bool:
+        """Whether enough attacks ran to bound the risk (:data:`MIN_CONCLUSIVE_ATTACKS`)."""
+        return self.n_attacks >= MIN_CONCLUSIVE_ATTACKS
+
     def to_dict(self) -> dict[str, Any]:
         """Plain values (JSON-ready)."""
         described = asdict(self)
         described["parameters"] = dict(self.parameters)
         described["risk_interval"] = list(self.risk_interval)
         described["beats_baseline"] = self.beats_baseline
+        described["conclusive"] = self.conclusive
         return described
 
 

@@ -89,6 +89,10 @@ LEVELS = {
 MIN_ROWS = 10
 HEADLINE_RECORDS = 10
 PREDICTABLE_SECRET = 0.8
+# Each summary risk and the prefix of the attacks' names it is the largest of.
+RISK_FAMILIES = {
+    "singling_out_risk": "singling_out", "linkage_risk": "linkage", "inference_risk": "attribute_inference"
+}
 DEFAULT_JOBS = min(2, os.cpu_count() or 1)
 
 
@@ -116,7 +120,8 @@ class AuditResult:
         counts only when its risk interval excludes 0, since (attack - control) / (1 - control)
         divides by a small number there and its interval reaches about 0.5 at 1,000 attacks
         with no leak at all (Adult's capital-gain, capital-loss, education-num). A risk that was
-        not measured is NaN.
+        not measured is NaN. Which of these figures may decide a verdict is
+        :meth:`risk_statuses`' business.
         """
         headline = [r for r in self.membership if min(r.n_members, r.n_nonmembers) >= HEADLINE_RECORDS]
         figures = {
@@ -127,14 +132,46 @@ class AuditResult:
             "epsilon_lower_bound": max(r.epsilon_lower_bound for r in self.membership),
             "max_certifiable_epsilon": max(r.max_certifiable_epsilon for r in self.membership),
         }
-        for key, prefix in (
-            ("singling_out_risk", "singling_out"),
-            ("linkage_risk", "linkage"),
-            ("inference_risk", "attribute_inference"),
-        ):
-            uppers = [r.risk_interval[1] for r in self.risks if r.name.startswith(prefix) and _assessable(r)]
+        for key, prefix in RISK_FAMILIES.items():
+            uppers = [r.risk_interval[1] for r in self._family(prefix)]
             figures[key] = max(uppers) if uppers else float("nan")
         return {key: float(value) for key, value in figures.items()}
+
+    def _family(self, prefix: str) -> list[RiskResult]:
+        return [r for r in self.risks if r.name.startswith(prefix) and _assessable(r)]
+
+    def risk_statuses(self) -> dict[str, dict[str, Any]]:
+        """What stands behind each summary risk, as ``{status, n_attacks, attacks_requested}``.
+
+        ``measured``: some conclusive attack beat its random-guess baseline; ``risk`` is then the
+        largest upper bound among those (the figure a policy judges), with the ``attack`` and
+        secret ``column`` it came from. ``not above baseline``: every conclusive attack did no
+        better than guessing, so the data gave it nothing (this passes a policy). ``inconclusive``:
+        too few attacks could be made to bound the risk (Anonymeter's univariate singling out on
+        small domains, say): the certificate says so and it never decides a verdict alone.
+        ``not run``: no attack of the kind ran.
+        """
+        statuses = {}
+        for key, prefix in RISK_FAMILIES.items():
+            family = self._family(prefix)
+            conclusive = [r for r in family if r.conclusive]
+            if any(_meaningful(r) for r in family):
+                status = "measured"
+            elif conclusive:
+                status = "not above baseline"
+            else:
+                status = "inconclusive" if family else "not run"
+            statuses[key] = {
+                "status": status,
+                "n_attacks": sum(r.n_attacks for r in family),
+                "attacks_requested": sum(int(r.parameters.get("n_attacks_requested", r.n_attacks)) for r in family),
+            }
+            if status == "measured":
+                worst = max((r for r in family if _meaningful(r)), key=lambda r: r.risk_interval[1])
+                statuses[key]["risk"] = worst.risk_interval[1]
+                statuses[key]["attack"] = worst.name
+                statuses[key]["column"] = worst.parameters.get("secret")
+        return statuses
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (NaN in the summary written as null)."""
@@ -142,11 +179,17 @@ class AuditResult:
             "level": self.level,
             "parameters": self.parameters,
             "summary": {k: (None if np.isnan(v) else v) for k, v in self.summary().items()},
+            "risk_statuses": self.risk_statuses(),
             "membership": [result.to_dict() for result in self.membership],
             "risks": [result.to_dict() for result in self.risks],
             "skipped": dict(self.skipped),
             "seconds": dict(self.seconds),
         }
+
+
+def _meaningful(result: RiskResult) -> bool:
+    """A risk result that can count against a release: conclusive and better than guessing."""
+    return _assessable(result) and result.conclusive and result.beats_baseline
 
 
 def _assessable(result: RiskResult) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from dpsynth.attacks.risk import MIN_CONCLUSIVE_ATTACKS
 from dpsynth.attacks.suite import AuditResult
 from dpsynth.errors import DataError
 from dpsynth.validation import number
@@ -163,17 +164,32 @@ def evaluate_policy(
                 f"membership inference: AUC up to {auc:.3f}, not below {policy.membership_auc_max:g}: "
                 "the synthetic data tells training records from held-out ones"
             )
+    statuses = audit.risk_statuses() if isinstance(audit, AuditResult) else {}
     for key, (figure, words) in _RISKS.items():
         value, threshold = summary[figure], getattr(policy, key)
         text = f"upper end of the 95% interval of the {words} below {threshold:g}"
-        if math.isnan(value):
+        status = statuses.get(figure, {"status": "not run" if math.isnan(value) else "measured"})
+        if status["status"] == "not above baseline":
+            checks.append(_check(figure, value, threshold, True, f"{text}: no attack beat its random-guess baseline"))
+        elif status["status"] == "inconclusive":
+            checks.append(_check(figure, value, threshold, None, text))
+            reasons.append(
+                f"the {words} is inconclusive: only {status['n_attacks']} of the {status['attacks_requested']} "
+                f"attacks asked for could be made (at least {MIN_CONCLUSIVE_ATTACKS} bound a risk), so it "
+                "does not decide the verdict"
+            )
+        elif status["status"] == "not run":
             checks.append(_check(figure, value, threshold, None, text))
             reasons.append(f"the {words} could not be measured (see the skipped attacks)")
-            continue
-        passed = value < threshold
-        checks.append(_check(figure, value, threshold, passed, text))
-        if not passed:
-            reasons.append(f"{words} up to {value:.3f}, not below {threshold:g}")
+        else:
+            value = status.get("risk", value)
+            passed = value < threshold
+            checks.append(_check(figure, value, threshold, passed, text))
+            if not passed:
+                culprit = f" ({status['attack']}" if "attack" in status else ""
+                if culprit and status.get("column"):
+                    culprit += f", secret column '{status['column']}'"
+                reasons.append(f"{words} up to {value:.3f}{culprit + ')' if culprit else ''}, not below {threshold:g}")
     verdict = FAIL if any(check["passed"] is False for check in checks) else PASS
     if verdict == PASS:
         reasons.insert(0, "every check of the policy passed")

@@ -199,3 +199,29 @@ def test_exact_values_of_a_near_unique_column_are_caught_by_singling_out_not_by_
     assert univariate.risk_interval[0] > 0.3
     verdict, reasons, _ = evaluate_policy(result, None)
     assert verdict == "FAIL" and any("singling-out" in reason for reason in reasons)
+
+
+def test_only_conclusive_risks_that_beat_guessing_decide_the_verdict():
+    """A DP release once FAILed on 5 singling-out predicates, and on a skewed column where the
+    attack did no better than guessing; neither may decide a verdict, and a FAIL names its source."""
+    train, holdout = adult_split(9, (300, 100))
+    result = run_attacks(train, holdout, train, adult_schema(), level="quick", random_state=0)
+
+    def verdict(*risks):
+        audit = AuditResult(result.level, result.parameters, result.membership, risks, {}, {})
+        return (*evaluate_policy(audit, 10.0)[:2], audit.risk_statuses())  # membership: not judged here
+
+    few = RiskResult.from_counts("singling_out_univariate", {"n_attacks_requested": 2000}, 5, 2, 0, 0)
+    guessing = RiskResult.from_counts("attribute_inference", {"secret": "skewed"}, 1000, 900, 600, 950)
+    assert few.risk_interval[1] > 0.3 and guessing.risk_interval[1] > 0.5 and not guessing.beats_baseline
+    outcome, reasons, statuses = verdict(few, guessing)
+    assert outcome == "PASS", reasons
+    assert statuses["singling_out_risk"] == {"status": "inconclusive", "n_attacks": 5, "attacks_requested": 2000}
+    assert statuses["inference_risk"]["status"] == "not above baseline"
+    assert any("inconclusive: only 5 of the 2000 attacks" in reason for reason in reasons)
+
+    leak = RiskResult.from_counts("attribute_inference", {"secret": "income"}, 1000, 1000, 600, 500)
+    outcome, reasons, statuses = verdict(guessing, leak)
+    assert outcome == "FAIL"
+    assert statuses["inference_risk"]["risk"] == leak.risk_interval[1]
+    assert any("(attribute_inference, secret column 'income')" in reason for reason in reasons)
