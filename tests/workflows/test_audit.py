@@ -155,3 +155,16 @@ def test_mst_at_epsilon_1_passes_the_standard_audit(tmp_path):
     shadow = next(m for m in certificate["audit"]["membership"] if m["name"] == "shadow_model")
     assert shadow["parameters"]["reduced_size"] and shadow["epsilon_lower_bound"] < 1.0
     assert "epsilon=1" in certificate["audit"]["parameters"]["refit"]
+
+
+def test_a_holdout_sharing_value_combinations_by_chance_is_used_with_a_warning(tmp_path, caplog):
+    """Coarse columns make distinct people equal by value: 55 of 400 once refused a true holdout."""
+    rng = np.random.default_rng(3)
+    people = pd.DataFrame({"sex": rng.choice(["F", "M"], 2400), "band": rng.integers(0, 6, 2400).astype(str),
+                           "region": rng.choice(["N", "S", "E"], 2400)})
+    train, holdout = people.iloc[:2000].reset_index(drop=True), people.iloc[2000:].reset_index(drop=True)
+    assert count_overlap(train, holdout, list(people.columns)) == len(holdout)  # every row matches by value
+    result = audit(train, holdout, train.sample(500, random_state=0), out=tmp_path / "a", level="quick",
+                   random_state=0)
+    assert result is not None
+    assert "so the holdout is used" in caplog.text
