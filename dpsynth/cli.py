@@ -249,9 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=AUDIT_EXAMPLES + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    audit.add_argument("--real", required=True, help="CSV of the real rows the generator was trained on")
-    audit.add_argument("--holdout", required=True, help="CSV of real rows the generator never saw (control)")
-    audit.add_argument("--synthetic", required=True, help="CSV of the synthetic rows to audit")
+    audit.add_argument("--real", required=True, help="data file of the real rows the generator was trained on")
+    audit.add_argument("--holdout", required=True, help="file of real rows the generator never saw (control)")
+    audit.add_argument("--synthetic", required=True, help="file of the synthetic rows to audit")
     audit.add_argument("--schema", help="schema file (default: inferred from the real rows, not DP)")
     audit.add_argument("--out", required=True, help="new folder for certificate.json and certificate.html")
     audit.add_argument("--level", choices=["quick", "standard", "thorough"], default="standard",
@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=SCHEMA_EXAMPLES + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    infer.add_argument("data", help="CSV file with a header row")
+    infer.add_argument("data", help="data file: CSV with a header row, Parquet, Arrow or Excel")
     infer.add_argument("--out", required=True, help="schema file to write (.json or .yaml)")
     infer.add_argument("--dp", action="store_true", help="discover bounds and categories under DP")
     infer.add_argument("--epsilon", type=float, help="epsilon for --dp")
@@ -571,7 +571,7 @@ def _add_compare(commands) -> None:
         epilog=COMPARE_EXAMPLES + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    compare.add_argument("data", help="private CSV file with a header row")
+    compare.add_argument("data", help="private data file: CSV with a header row, Parquet, Arrow or Excel")
     compare.add_argument("--methods", default="mst,aim,privbayes",
                          help="comma-separated generators (default mst,aim,privbayes)")
     compare.add_argument("--epsilons", default="0.3,1,3,10",

@@ -19,6 +19,7 @@ from dpsynth.errors import DataError
 
 SUFFIXES = {CSV: ".csv", PARQUET: ".parquet", ARROW: ".arrow", EXCEL: ".xlsx"}
 FORMATS = tuple(SUFFIXES)
+EXCEL_MAX_ROWS = 1_048_576  # rows in a sheet, the header's included
 
 
 def output_format(requested: str | None, source: str | None) -> str:
@@ -52,6 +53,10 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, fmt: str, na_token
         optional("pyarrow.feather", "writing an Arrow file").write_feather(pandas_to_arrow(frame), path)
     elif fmt == EXCEL:
         optional("openpyxl", "writing an Excel file")
+        if len(frame) >= EXCEL_MAX_ROWS:  # the row count is the caller's or a DP estimate: public
+            raise DataError(
+                f"an Excel sheet holds at most {EXCEL_MAX_ROWS - 1} rows under its header; choose another format"
+            )
         # Excel has no time zones: times are written as wall-clock times in their own zone.
         naive = {name: frame[name].dt.tz_localize(None) for name in frame.columns
                  if isinstance(frame[name].dtype, pd.DatetimeTZDtype)}

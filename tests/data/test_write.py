@@ -51,6 +51,13 @@ def test_excel_writes_times_as_wall_clock_and_nulls_as_the_token(tmp_path):
     assert back.isna().sum().tolist() == [1, 1, 1, 1, 1]
 
 
+def test_a_table_too_long_for_a_sheet_is_refused(tmp_path, monkeypatch):
+    pytest.importorskip("openpyxl")
+    monkeypatch.setattr("dpsynth.data.write.EXCEL_MAX_ROWS", 3)
+    with pytest.raises(DataError, match="an Excel sheet holds at most 2 rows under its header"):
+        write_table(table(), tmp_path / "out.xlsx", "excel")
+
+
 def test_the_format_is_the_request_else_the_inputs_else_csv():
     assert output_format(None, "parquet") == "parquet" and output_format(None, None) == "csv"
     assert output_format("excel", "parquet") == "excel" and FORMATS == ("csv", "parquet", "arrow", "excel")

@@ -69,6 +69,7 @@ def test_a_semicolon_latin1_csv_keeps_its_null_token_and_leading_zeros(tmp_path)
     assert set(written["zip"]) <= {"02134", "00501", "90210", "other", "?"} and "02134" in set(written["zip"])
     assert result.record["synthetic"]["null_token"] == "?" and "?" in set(written["workclass"])
     assert ",," not in text and ",\n" not in text  # nulls are written as the user's token, never empty
+    assert written["age"].str.fullmatch(r"\d+|\?").all()  # integers stay integers (no 39.0), nulls the token
 
 
 def test_zip_codes_keep_their_leading_zeros_under_dp_discovery(tmp_path):
