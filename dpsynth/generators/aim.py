@@ -53,6 +53,11 @@ MEASURE_SHARE = 0.9
 BYTES_PER_CELL = 8
 MIB = 2**20
 _BIAS = math.sqrt(2.0 / math.pi)  # E|N(0, 1)|: expected L1 error per cell of a measurement
+#: An int workload k takes every k-way set of columns up to this many (Adult's 15 columns have
+#: 455 3-way sets); beyond, this many drawn uniformly at random. Each round scores every subset
+#: of every workload set and checks the model size each would give, so the number of sets
+#: bounds a round's work: all 3-way sets of 50 columns are 19,600.
+MAX_WORKLOAD = 500
 
 
 class AIM(MarginalGenerator):
@@ -61,7 +66,8 @@ class AIM(MarginalGenerator):
     Parameters
     ----------
     workload : an int k for every k-way set of columns (every column if there are fewer than
-        k), or a list of column sets; AIM selects among their non-empty subsets.
+        k; ``MAX_WORKLOAD`` of them drawn uniformly at random, without looking at the data, when
+        there are more), or a list of column sets; AIM selects among their non-empty subsets.
     max_model_size : the junction tree of the final model stays within this many MiB of
         float64 tables; the limit grows with the share of the budget spent.
     max_rounds : the paper's T, the number of rounds the budget is planned for (default 16
@@ -114,15 +120,19 @@ class AIM(MarginalGenerator):
             )
         return int(rounds)
 
-    def _workload(self, columns: Sequence[str]) -> list[Clique]:
-        """The workload cliques, each in column order, without repeats."""
+    def _workload(self, columns: Sequence[str], rng: np.random.Generator) -> list[Clique]:
+        """The workload cliques, each in column order, without repeats (``rng`` draws the sets
+        of a large k-way workload; it is public randomness)."""
         order = {c: i for i, c in enumerate(columns)}
         if isinstance(self.workload, bool):
             raise DataError(f"workload must be an int or a list of column sets; got {self.workload!r}")
         if isinstance(self.workload, (int, np.integer)):
             if self.workload < 1:
                 raise DataError(f"workload as an int must be at least 1 (k-way sets); got {self.workload!r}")
-            return list(itertools.combinations(columns, min(int(self.workload), len(columns))))
+            k = min(int(self.workload), len(columns))
+            if math.comb(len(columns), k) <= MAX_WORKLOAD:
+                return list(itertools.combinations(columns, k))
+            return _random_sets(len(columns), k, rng, columns)
         if isinstance(self.workload, (str, bytes)) or not isinstance(self.workload, Sequence):
             raise DataError(f"workload must be an int or a list of column sets; got {type(self.workload).__name__}")
         cliques: list[Clique] = []
@@ -144,7 +154,7 @@ class AIM(MarginalGenerator):
         """Spend what is left of ``part`` on ``table`` in rounds, and estimate the model."""
         columns = list(table.require_schema().encoded_columns)
         rounds = self._check_params(len(columns))
-        workload = self._workload(columns)
+        workload = self._workload(columns, table.noise.rng)
         accountant = table.accountant
         rho = accountant.rho_remaining(part)
         if rho <= 0:
@@ -164,6 +174,7 @@ class AIM(MarginalGenerator):
         measured: list[Clique] = [(c,) for c in columns]
         max_cells = self.max_model_size * MIB / BYTES_PER_CELL
         hard_limit = max(int(max_cells), model_size(domain, measured))
+        model_sizes = _ModelSizes()
         logger.info(
             "AIM: %d candidates, %d rounds planned, sigma0=%.4g, epsilon0=%.4g",
             len(candidates), rounds, sigma, epsilon,
@@ -180,7 +191,7 @@ class AIM(MarginalGenerator):
                 epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * remaining)
                 cost = remaining
             used = min(1.0, (rho - remaining + cost) / rho)
-            allowed = self._allowed(domain, candidates, measured, used * max_cells)
+            allowed = self._allowed(domain, candidates, measured, used * max_cells, model_sizes)
             clique = self._select(table, part, model, allowed, candidates, sigma, epsilon, merges, t)
             if last:
                 # Measure with whatever the selection left, exactly (calibrated so the charge is accepted).
@@ -210,20 +221,25 @@ class AIM(MarginalGenerator):
 
     @staticmethod
     def _allowed(
-        domain: Domain, candidates: Mapping[Clique, float], measured: list[Clique], limit: float
+        domain: Domain, candidates: Mapping[Clique, float], measured: list[Clique], limit: float,
+        sizes: _ModelSizes | None = None,
     ) -> list[Clique]:
         """Candidates whose measurement keeps the model within ``limit`` cells, or does not grow it.
 
         The junction tree depends only on the model's graph (attributes joined when measured
         together), so a candidate whose pairs are all joined already leaves the model as it is;
-        the others are checked by the tree the model would need (public: it depends on clique
-        names and domain sizes only).
+        a candidate with more cells than ``limit`` alone cannot fit (a clique of the tree holds
+        it); the others are checked by the tree the model would need (public: it depends on
+        clique names and domain sizes only), read from ``sizes`` while the graph is unchanged.
         """
         joined = {frozenset(pair) for clique in measured for pair in itertools.combinations(clique, 2)}
+        sizes = _ModelSizes() if sizes is None else sizes
+        sizes.graph(joined)
         allowed = []
         for candidate in candidates:
-            pairs = itertools.combinations(candidate, 2)
-            if all(frozenset(pair) in joined for pair in pairs) or model_size(domain, [*measured, candidate]) <= limit:
+            if all(frozenset(pair) in joined for pair in itertools.combinations(candidate, 2)):
+                allowed.append(candidate)
+            elif domain.cells(candidate) <= limit and sizes.size(domain, measured, candidate) <= limit:
                 allowed.append(candidate)
         return allowed
 
@@ -261,6 +277,37 @@ class AIM(MarginalGenerator):
             maps=merges,
         )
         return allowed[choice]
+
+
+class _ModelSizes:
+    """The model size each candidate would give, kept while the model's graph stays the same.
+
+    Rounds that measure a clique whose pairs are all joined leave the graph, and so every
+    candidate's junction tree, as they were; the next round's check then reads the sizes found.
+    """
+
+    def __init__(self) -> None:
+        self._edges: set[frozenset[str]] | None = None
+        self._sizes: dict[Clique, int] = {}
+
+    def graph(self, edges: set[frozenset[str]]) -> None:
+        """Start a round on the graph with these edges (forgetting sizes if it changed)."""
+        if edges != self._edges:
+            self._edges, self._sizes = set(edges), {}
+
+    def size(self, domain: Domain, measured: Sequence[Clique], candidate: Clique) -> int:
+        if candidate not in self._sizes:
+            self._sizes[candidate] = model_size(domain, [*measured, candidate])
+        return self._sizes[candidate]
+
+
+def _random_sets(n: int, k: int, rng: np.random.Generator, columns: Sequence[str]) -> list[Clique]:
+    """``MAX_WORKLOAD`` distinct k-way sets of ``columns`` drawn uniformly at random, in the
+    order of their ranks among all k-way sets (column order within each)."""
+    chosen: set[tuple[int, ...]] = set()
+    while len(chosen) < MAX_WORKLOAD:
+        chosen.add(tuple(sorted(rng.choice(n, size=k, replace=False).tolist())))
+    return [tuple(columns[i] for i in c) for c in sorted(chosen)]
 
 
 def _weights(workload: Sequence[Clique]) -> dict[Clique, float]:

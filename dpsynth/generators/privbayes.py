@@ -36,6 +36,13 @@ logger = logging.getLogger(__name__)
 #: random subset is kept (public randomness: it never looks at the data).
 MAX_CANDIDATES = 1000
 
+#: At most about this many candidates are scored over the whole search (d - 1 steps): each
+#: costs an exact count and a junction-tree size check, so on wide tables a step scores
+#: ``MAX_SCORED // (d - 1)`` (at least ``MIN_CANDIDATES``); up to 16 columns every step
+#: keeps ``MAX_CANDIDATES``.
+MAX_SCORED = 15_000
+MIN_CANDIDATES = 100
+
 #: Refuse, before any budget is spent, settings under which one child could have more
 #: feasible parent sets than this (they are enumerated at every step).
 MAX_PARENT_SETS = 50_000
@@ -52,6 +59,27 @@ DEFAULT_MAX_MODEL_CELLS = 2**20
 #: tables (``benchmarks/bench_stopping.py --method privbayes``; see
 #: ``benchmarks/notes/2026-11-23-stopping-rule.md``).
 DEFAULT_DISCREPANCY = 0.02
+
+
+def parent_cap(n_columns: int) -> int:
+    """The most parents ``degree=None`` allows: the largest k whose parent sets of at most k
+    among the other ``n_columns - 1`` columns number at most ``MAX_PARENT_SETS``.
+
+    It depends on the column count alone (public), so the enumeration of maximal parent sets
+    stays bounded however wide the table is; with up to 16 columns (2**15 sets) every size of
+    set is allowed, as in the paper's rule.
+    """
+    pool, count = n_columns - 1, 0
+    for k in range(pool + 1):
+        count += math.comb(pool, k)
+        if count > MAX_PARENT_SETS:
+            return max(k - 1, 1)
+    return max(pool, 1)
+
+
+def candidates_per_step(n_columns: int) -> int:
+    """How many candidates a step of the search scores at most (public: the column count alone)."""
+    return min(MAX_CANDIDATES, max(MIN_CANDIDATES, MAX_SCORED // max(n_columns - 1, 1)))
 
 
 def maximal_parent_sets(
@@ -124,7 +152,9 @@ class PrivBayes(MarginalGenerator):
     Allowed parent sets. With ``degree=k``, Pi has at most k parents and the child with its
     parents at most ``max_cells_per_conditional`` cells; when everything fits the maximal sets
     are exactly the subsets of size min(k, |V|), as in the paper. With ``degree=None``, the
-    paper's theta-usefulness rule for general domains picks the parent sets: a conditional is
+    paper's theta-usefulness rule for general domains picks the parent sets, with at most
+    :func:`parent_cap` parents (a bound from the column count that keeps the enumeration of
+    parent sets within ``MAX_PARENT_SETS`` on wide tables): a conditional is
     useful when its average count per cell is at least ``theta`` times its noise standard
     deviation, i.e. cells(X, Pi) <= n_hat / (theta * sigma), with sigma the measurements'
     noise (known before any selection) and n_hat the total of the first measured marginal (a
@@ -132,8 +162,9 @@ class PrivBayes(MarginalGenerator):
     selections). Candidates are the maximal parent sets under that bound (and the cap), so a
     small child gets several parents and a large one few or none. A candidate whose addition
     would make the model's junction tree exceed ``max_cells`` is replaced by its largest
-    subsets that fit; if more than ``MAX_CANDIDATES`` remain, a uniformly random subset (drawn
-    without looking at the data) is scored.
+    subsets that fit; if more than :func:`candidates_per_step` remain (1,000 up to 16 columns,
+    fewer on wider tables so that the search scores about ``MAX_SCORED`` in all), a uniformly
+    random subset (drawn without looking at the data) is scored.
 
     Consistent post-processing. Instead of the paper's normalisation of each noisy conditional
     on its own (clip negatives, divide by the parent count), one graphical model is estimated
@@ -142,7 +173,8 @@ class PrivBayes(MarginalGenerator):
 
     Parameters
     ----------
-    degree : largest number of parents (None: the theta-usefulness rule above).
+    degree : largest number of parents (None: the theta-usefulness rule above, with at most
+        :func:`parent_cap` parents).
     structure_share : share of the part's rho spent learning the network (the paper's beta),
         strictly between 0 and 1.
     theta : the usefulness threshold of ``degree=None`` (the paper's default 4).
@@ -209,8 +241,13 @@ class PrivBayes(MarginalGenerator):
         for child in domain.attrs:
             others = [a for a in domain.attrs if a != child]
             maximal_parent_sets(
-                others, sizes, self.max_cells_per_conditional / sizes[child], self.degree, limit=MAX_PARENT_SETS
+                others, sizes, self.max_cells_per_conditional / sizes[child], self._max_parents(len(domain)),
+                limit=MAX_PARENT_SETS,
             )
+
+    def _max_parents(self, n_columns: int) -> int:
+        """``degree``, or for the theta rule the cap that keeps the enumeration bounded."""
+        return parent_cap(n_columns) if self.degree is None else self.degree
 
     # --------------------------------------------------------------------------------- fit
     def fit(self, table: PrivateTable, part: str = MARGINAL) -> PrivBayes:
@@ -265,8 +302,12 @@ class PrivBayes(MarginalGenerator):
         sizes = domain.to_dict()
         d = len(domain)
         sizes_checked: dict[frozenset, bool] = {}
+        max_parents = self._max_parents(d)
+        per_step = candidates_per_step(d)
 
         def fits(cliques: list[tuple[str, ...]], candidate: tuple[str, ...]) -> bool:
+            if domain.cells(candidate) > self.max_cells:
+                return False  # a clique of any junction tree holds it
             key = frozenset(frozenset(c) for c in [*cliques, candidate])
             if key not in sizes_checked:
                 sizes_checked[key] = model_size(domain, [*cliques, candidate]) <= self.max_cells
@@ -279,10 +320,10 @@ class PrivBayes(MarginalGenerator):
                 (child, *parents)
                 for child in domain.attrs
                 if child not in inside
-                for parents in maximal_parent_sets(inside, sizes, cell_limit / sizes[child], self.degree)
+                for parents in maximal_parent_sets(inside, sizes, cell_limit / sizes[child], max_parents)
             ]
-            if len(candidates) > MAX_CANDIDATES:
-                keep = np.sort(rng.choice(len(candidates), size=MAX_CANDIDATES, replace=False))
+            if len(candidates) > per_step:
+                keep = np.sort(rng.choice(len(candidates), size=per_step, replace=False))
                 candidates = [candidates[i] for i in keep]
             candidates = self._within_model_size(candidates, cliques, fits)
             if len(candidates) == 1:

@@ -128,8 +128,8 @@ def test_aim_respects_a_tiny_model_size_limit(adult_pgm, monkeypatch):
     rounds = []
     allowed_by = AIM._allowed
 
-    def spy(domain, candidates, measured, limit):
-        allowed = allowed_by(domain, candidates, measured, limit)
+    def spy(domain, candidates, measured, limit, sizes=None):
+        allowed = allowed_by(domain, candidates, measured, limit, sizes)
         rounds.append((limit, len(allowed), len(candidates)))
         return allowed
 

@@ -1,0 +1,99 @@
+"""Wide tables: every marginal method works with its defaults on many columns, the limits that
+keep its work bounded depend on the column count alone, and caching changes no output."""
+
+import importlib.util
+import itertools
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dpsynth.data import PrivateTable
+from dpsynth.errors import PrivacyWarning
+from dpsynth.generators import aim as aim_module
+from dpsynth.generators.aim import AIM, MAX_WORKLOAD
+from dpsynth.generators.mst import MST
+from dpsynth.generators.privbayes import MAX_PARENT_SETS, PrivBayes, parent_cap
+from dpsynth.models import Domain
+from dpsynth.privacy.accountant import Accountant
+from dpsynth.privacy.budget import Budget
+from dpsynth.privacy.noise import NoiseSource
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _wide_table(n_rows, n_columns, seed=0):
+    spec = importlib.util.spec_from_file_location("wide_table", BENCHMARKS / "wide_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.wide_table(n_rows, n_columns, seed)
+
+
+def _fit(generator, frame, schema, seed=None):
+    accountant = Accountant(Budget(1.0, 1e-9))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PrivacyWarning)  # a seed makes the test reproducible
+        noise = NoiseSource(seed)
+    table = PrivateTable(frame, accountant, noise)
+    table.encode(schema)
+    return generator.fit(table), accountant
+
+
+@pytest.fixture(scope="module")
+def wide():
+    return _wide_table(5000, 30)
+
+
+@pytest.mark.parametrize("method", [MST, pytest.param(AIM, marks=pytest.mark.slow), PrivBayes])
+def test_every_method_fits_a_30_column_table_with_its_defaults(wide, method):
+    """Seconds for MST and PrivBayes; AIM's rounds take a minute or two here (the second CI step)."""
+    frame, schema = wide
+    generator, accountant = _fit(method(), frame, schema)
+    assert accountant.rho_spent("marginal") == pytest.approx(accountant.rho_allowance("marginal"), rel=1e-9)
+    sample = generator.sample(200)
+    assert list(sample.columns) == list(frame.columns) and len(sample) == 200
+
+
+def test_privbayes_parent_cap_bounds_the_enumeration_by_the_column_count():
+    for n_columns in (2, 10, 16, 17, 30, 50, 200):
+        cap = parent_cap(n_columns)
+        sets = sum(math.comb(n_columns - 1, k) for k in range(cap + 1))
+        assert sets <= MAX_PARENT_SETS or cap == 1
+        assert cap == n_columns - 1 or sets + math.comb(n_columns - 1, cap + 1) > MAX_PARENT_SETS
+    assert parent_cap(15) == 14  # Adult's width: every set size allowed, as in the paper's rule
+
+
+def test_privbayes_default_accepts_fifty_columns():
+    """The default refused 36 and 46 columns ("more than 50,000 feasible parent sets")."""
+    sizes = [2, 3, 2, 5, 2] * 10
+    domain = Domain(tuple(f"c{j}" for j in range(50)), tuple(sizes))
+    PrivBayes()._check_feasible(domain)
+
+
+def test_aim_default_workload_is_bounded_and_unchanged_on_narrow_tables():
+    rng = np.random.default_rng(0)
+    narrow = [f"c{j}" for j in range(15)]
+    assert AIM()._workload(narrow, rng) == list(itertools.combinations(narrow, 3))
+    wide = [f"c{j}" for j in range(50)]
+    drawn = AIM()._workload(wide, np.random.default_rng(0))
+    assert len(drawn) == len(set(drawn)) == MAX_WORKLOAD
+    assert all(len(c) == 3 and list(c) == sorted(c, key=wide.index) for c in drawn)
+    assert drawn == sorted(drawn, key=lambda c: [wide.index(a) for a in c])
+
+
+def test_aim_model_size_cache_changes_no_output(monkeypatch):
+    """The per-graph model sizes AIM keeps are a pure cache: the same seed gives the same rows."""
+    frame, schema = _wide_table(2000, 8, seed=1)
+    params = {"max_model_size": 0.05, "round_iters": 30, "max_iters": 60}
+    cached, _ = _fit(AIM(**params), frame, schema, seed=3)
+
+    def uncached(self, domain, measured, candidate):
+        return aim_module.model_size(domain, [*measured, candidate])
+
+    monkeypatch.setattr(aim_module._ModelSizes, "size", uncached)
+    recomputed, _ = _fit(AIM(**params), frame, schema, seed=3)
+    assert cached.model_.cliques == recomputed.model_.cliques
+    pd.testing.assert_frame_equal(cached.sample(500, random_state=5), recomputed.sample(500, random_state=5))
