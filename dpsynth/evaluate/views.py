@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from dpsynth.evaluate.quality import column_shape, labels, values
-from dpsynth.report.axes import format_number
 from dpsynth.schema import Categorical, Datetime, Numeric, Ordinal, Schema
 from dpsynth.schema.columns import EncodedColumn
 
@@ -29,6 +28,11 @@ MAX_BARS = 40
 # A value that holds at least this share of a column's real present values is a spike.
 SPIKE_SHARE = 0.05
 MISSING, OTHER, BELOW, ABOVE = "missing", "other", "below the lower bound", "above the upper bound"
+
+
+def _text(value: float) -> str:
+    """A bound or spike as a bar label: whole numbers in full, others to 6 significant digits."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
 
 
 @dataclass(frozen=True)
@@ -75,10 +79,10 @@ def _bin_label(low: float, high: float, column: Numeric | Datetime) -> str:
         # A time axis: bins of a day or more are labelled by the day they start on.
         return stamp.strftime("%Y-%m-%d") if high - low >= 86_400e9 else stamp.isoformat()
     if (column.integer and high - low == 1) or (not column.integer and np.nextafter(low, np.inf) >= high):
-        return f"= {format_number(low)}"
+        return f"= {_text(low)}"
     if column.integer:
-        return f"{format_number(low)} to {format_number(high - 1)}"
-    return f"{format_number(low)} to {format_number(high)}"
+        return f"{_text(low)} to {_text(high - 1)}"
+    return f"{_text(low)} to {_text(high)}"
 
 
 def _merged(edges: np.ndarray) -> np.ndarray:
@@ -100,7 +104,7 @@ def _continuous_counts(
     taken = np.zeros(numbers.size, dtype=bool)
     for spike in spike_values:
         hit = present & (numbers == spike)
-        bars[f"= {format_number(spike)}"] = ((spike, 0), int(hit.sum()))
+        bars[f"= {_text(spike)}"] = ((spike, 0), int(hit.sum()))
         taken |= hit
     rest = numbers[present & ~taken]
     # Bins are [e_i, e_i+1); the last bin of a continuous column also holds its upper bound.
