@@ -34,7 +34,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from dpsynth.errors import BudgetExceeded, DataError, NotFittedError
+from dpsynth.errors import BudgetExceeded, NotFittedError
 from dpsynth.generators.base import FORMAT_VERSION, check_document, load_document, save_document
 from dpsynth.generators.neural_model import (
     PARAMETER_NAMES,
@@ -53,7 +53,7 @@ from dpsynth.privacy.dpsgd import DpsgdPlan
 from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Numeric, Schema, decode
 from dpsynth.schema.fine import value_in_cell
-from dpsynth.validation import integer
+from dpsynth.validation import integer, number
 
 logger = logging.getLogger(__name__)
 
@@ -307,10 +307,7 @@ class NeuralGenerator(Params):
 
     def _validate(self) -> None:
         for key in ("epochs", "learning_rate", "clipping_norm"):
-            value = getattr(self, key)
-            positive = isinstance(value, (int, float)) and math.isfinite(value) and value > 0
-            if isinstance(value, bool) or not positive:
-                raise DataError(f"{key} must be a positive number; got {value!r}")
+            number(key, getattr(self, key), low=0.0, low_open=True)
         for key in ("batch_size", "embed", "hidden", "fine_bins"):
             value = getattr(self, key)
             integer(key, value)

@@ -29,6 +29,7 @@ from dpsynth.certificate.policy import Policy, load_policy
 from dpsynth.data.load import read_input
 from dpsynth.errors import DataError, PrivacyWarning
 from dpsynth.schema import Schema, infer_schema
+from dpsynth.validation import number
 from dpsynth.workflows.bundle import check_out_dir, staged_folder
 
 logger = logging.getLogger(__name__)
@@ -161,10 +162,8 @@ def audit(
     epsilon bound is checked against it. ``policy`` is a
     :class:`Policy`, a policy file, or None for the default.
     """
-    if stated_epsilon is not None and (
-        isinstance(stated_epsilon, bool) or not isinstance(stated_epsilon, (int, float)) or not stated_epsilon > 0
-    ):
-        raise DataError(f"stated_epsilon must be a positive number or None; got {stated_epsilon!r}")
+    if stated_epsilon is not None:
+        number("stated_epsilon", stated_epsilon, low=0.0, low_open=True)
     out_dir = check_out_dir(out)
     frames = {
         argument: _frame(argument, data, na_values)

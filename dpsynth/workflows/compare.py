@@ -17,7 +17,6 @@ import hmac
 import itertools
 import json
 import logging
-import math
 import multiprocessing
 import os
 import secrets
@@ -40,10 +39,11 @@ from dpsynth.errors import DataError, SchemaError
 from dpsynth.evaluate.fidelity import schema_coverage
 from dpsynth.evaluate.tstr import tstr_auc
 from dpsynth.generators import check_params, generator_class
-from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget
+from dpsynth.privacy.budget import DOMAIN, MARGINAL, MAX_EPSILON, Allocation, Budget
 from dpsynth.privacy.identity import content_signature
 from dpsynth.progress import Progress
 from dpsynth.schema import Schema, validate
+from dpsynth.validation import integer, number
 from dpsynth.workflows.root import Plan, open_door
 from dpsynth.workflows.runs import (
     FAILED,
@@ -93,21 +93,17 @@ def _epsilons(value: str | Iterable[float]) -> list[float]:
             epsilon = float(item)
         except (TypeError, ValueError):
             raise DataError(f"epsilons must be numbers; got {item!r}") from None
-        if not (math.isfinite(epsilon) and epsilon > 0):
-            raise DataError(f"epsilons must be positive and finite; got {item!r}")
-        out.append(epsilon)
+        out.append(number("epsilons", epsilon, low=0.0, low_open=True, high=MAX_EPSILON))
     return sorted(set(out))
 
 
 def _check_settings(seeds: int, test_fraction: float, audit: str, n_jobs: int | None) -> None:
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise DataError(f"seeds must be a positive integer; got {seeds!r}")
-    if not (isinstance(test_fraction, (int, float)) and 0 < test_fraction < 1):
-        raise DataError(f"test_fraction must lie strictly between 0 and 1; got {test_fraction!r}")
+    integer("seeds", seeds)
+    number("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
     if audit not in AUDIT_LEVELS:
         raise DataError(f"audit must be one of {AUDIT_LEVELS}; got {audit!r}")
-    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1):
-        raise DataError(f"n_jobs must be a positive integer or None; got {n_jobs!r}")
+    if n_jobs is not None:
+        integer("n_jobs", n_jobs)
 
 
 def _split(frame: pd.DataFrame, test_fraction: float, seed: int) -> tuple[pd.DataFrame, ...]:
@@ -409,8 +405,8 @@ def compare(
         generator_class(method)
     epsilons = _epsilons(epsilons)
     _check_settings(seeds, test_fraction, audit, n_jobs)
-    if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, int)):
-        raise DataError(f"random_state must be an int or None; got {type(random_state).__name__}")
+    if random_state is not None:
+        integer("random_state", random_state, low=0)
     unknown = sorted(set(method_params or {}) - set(methods))
     if unknown:
         raise DataError(f"method_params names method(s) {unknown} that are not in methods {methods}")

@@ -123,7 +123,7 @@ def test_each_run_is_charged_the_schema_discovery_and_stays_within_its_epsilon(p
 def test_bad_settings_are_refused_before_anything_runs(pums, tmp_path):
     with pytest.raises(DataError, match="unknown method 'nope'"):
         compare(pums, methods="nope", epsilons="1", out=tmp_path / "a")
-    with pytest.raises(DataError, match="epsilons must be positive"):
+    with pytest.raises(DataError, match=r"epsilons must be a number in \(0"):
         compare(pums, methods="mst", epsilons="1,-2", out=tmp_path / "b")
     with pytest.raises(DataError, match="audit must be one of"):
         compare(pums, methods="mst", epsilons="1", out=tmp_path / "c", audit="all")
