@@ -16,7 +16,7 @@ from dpsynth.schema.columns import (
 )
 from dpsynth.schema.encoding import EncodedTable, decode, encode, validate
 from dpsynth.schema.infer import infer_schema, suspect_identifiers
-from dpsynth.schema.schema import PROVENANCES, Schema
+from dpsynth.schema.schema import PROVENANCES, Schema, SchemaWarning
 
 __all__ = [
     "OTHER_LABEL",
@@ -29,6 +29,7 @@ __all__ = [
     "Numeric",
     "Ordinal",
     "Schema",
+    "SchemaWarning",
     "column_from_dict",
     "decode",
     "encode",

@@ -214,6 +214,12 @@ class Numeric:
     ``upper``: DP-quantile bins arrive this way; ``bins`` then becomes ``len(edges) - 1``).
     Integer columns need whole bounds, get at most one bin per integer (``bins`` is capped),
     and every integer belongs to exactly one bin, so bins of width one round-trip exactly.
+
+    ``spikes`` are values that hold a large share of rows (0 in amounts, 40 in hours, a top
+    code): each gets a bin of its own that holds only it, cut out of the bin it falls in, so
+    it decodes exactly (``bins`` then counts those bins too; :meth:`describe` keeps the
+    declared number). ``decimals`` is the precision values are written at: decoded values
+    are rounded to it.
     """
 
     name: str
@@ -223,6 +229,10 @@ class Numeric:
     bins: int = 32
     edges: tuple[float, ...] | None = None
     missing: bool = True
+    spikes: tuple[float, ...] = ()
+    decimals: int | None = None
+    # The number of bins declared (or capped, or given by ``edges``), before spikes cut theirs.
+    _declared_bins: int = dataclasses.field(default=0, init=False, repr=False, compare=False)
     kind: ClassVar[str] = "numeric"
 
     def __post_init__(self) -> None:
@@ -248,7 +258,10 @@ class Numeric:
             edges = self._checked_edges(lower, upper)
             object.__setattr__(self, "edges", edges)
             bins = len(edges) - 1
-        object.__setattr__(self, "bins", bins)
+        object.__setattr__(self, "_declared_bins", bins)
+        object.__setattr__(self, "spikes", _checked_spikes(name, self.spikes, lower, upper, self.integer))
+        object.__setattr__(self, "decimals", _checked_decimals(name, self.decimals))
+        object.__setattr__(self, "bins", len(self.bin_edges) - 1)
 
     def _checked_edges(self, lower: float, upper: float) -> tuple[float, ...]:
         name = self.name
@@ -272,17 +285,24 @@ class Numeric:
         Continuous columns run from ``lower`` to ``upper`` (the last bin also holds ``upper``);
         integer columns from ``lower`` to ``upper + 1``, so each bin holds whole integers.
         """
+        bins = self._declared_bins
         if self.integer:
             if self.edges is None:
-                edges = _integer_edges(int(self.lower), int(self.upper), self.bins).astype(float)
+                edges = _integer_edges(int(self.lower), int(self.upper), bins).astype(float)
             else:
                 edges = _whole_edges(self.edges, self.upper)
         elif self.edges is None:
-            edges = np.linspace(self.lower, self.upper, self.bins + 1)
+            edges = np.linspace(self.lower, self.upper, bins + 1)
         else:
             edges = np.array(self.edges)
+        edges = _cut_out_spikes(edges, self.spikes, self.integer)
         edges.flags.writeable = False
         return edges
+
+    @cached_property
+    def spike_codes(self) -> np.ndarray:
+        """The bin code of each spike (in the order of ``spikes``)."""
+        return np.searchsorted(self.bin_edges, np.asarray(self.spikes, dtype=float), side="right") - 1
 
     @property
     def missing_code(self) -> int | None:
@@ -293,17 +313,59 @@ class Numeric:
         return self.bins + int(self.missing)
 
     def describe(self) -> dict[str, Any]:
-        """The column as a plain dict (the schema file's form)."""
-        return {
+        """The column as a plain dict (the schema file's form); spikes and decimals only when set."""
+        described: dict[str, Any] = {
             "name": self.name,
             "kind": self.kind,
             "lower": _plain(self.lower),
             "upper": _plain(self.upper),
             "integer": bool(self.integer),
-            "bins": self.bins,
+            "bins": self._declared_bins,
             "edges": None if self.edges is None else [_plain(edge) for edge in self.edges],
             "missing": bool(self.missing),
         }
+        if self.spikes:
+            described["spikes"] = [_plain(spike) for spike in self.spikes]
+        if self.decimals is not None:
+            described["decimals"] = self.decimals
+        return described
+
+
+# More digits than a float64 holds exactly are no precision a value is written at.
+MAX_DECIMALS = 15
+
+
+def _checked_spikes(name: str, spikes: Any, lower: float, upper: float, integer: bool) -> tuple[float, ...]:
+    if isinstance(spikes, (str, bytes, Mapping)) or not isinstance(spikes, Iterable):
+        raise SchemaError(f"column {name!r}: spikes must be a list of numbers")
+    values = sorted({_number(name, "a spike", spike) for spike in spikes})
+    for value in values:
+        if not lower <= value <= upper:
+            raise SchemaError(f"column {name!r}: spike {_plain(value)} is outside [{_plain(lower)}, {_plain(upper)}]")
+        if integer and not value.is_integer():
+            raise SchemaError(f"column {name!r}: spike {value} is not a whole number (the column is integer)")
+    return tuple(values)
+
+
+def _checked_decimals(name: str, decimals: Any) -> int | None:
+    if decimals is None:
+        return None
+    if isinstance(decimals, (bool, np.bool_)) or not isinstance(decimals, numbers.Integral):
+        raise SchemaError(f"column {name!r}: decimals must be a whole number or null; got {decimals!r}")
+    if not 0 <= int(decimals) <= MAX_DECIMALS:
+        raise SchemaError(f"column {name!r}: decimals must lie in 0..{MAX_DECIMALS}; got {decimals}")
+    return int(decimals)
+
+
+def _cut_out_spikes(edges: np.ndarray, spikes: tuple[float, ...], integer: bool) -> np.ndarray:
+    """``edges`` with a bin [s, s') of its own for each spike s: s' is s + 1 for integers, else the
+    next float, so the bin holds s alone and a draw within it is s. The bin a spike fell in keeps
+    its parts on either side (those that are not empty)."""
+    if not spikes:
+        return edges
+    values = np.asarray(spikes, dtype=float)
+    after = values + 1.0 if integer else np.nextafter(values, np.inf)
+    return np.unique(np.concatenate([edges, values, after]))
 
 
 def _timestamp(name: str, field: str, value: Any) -> tuple[str, pd.Timestamp]:
@@ -426,7 +488,7 @@ def column_from_dict(described: Mapping[str, Any]) -> Column:
     if not isinstance(kind, str) or kind not in COLUMN_KINDS:
         raise SchemaError(f"{label}: unknown kind {kind!r}; expected one of {sorted(COLUMN_KINDS)}")
     cls = COLUMN_KINDS[kind]
-    fields = {field.name: field for field in dataclasses.fields(cls)}
+    fields = {field.name: field for field in dataclasses.fields(cls) if field.init}
     unknown = sorted(str(key) for key in described if key != "kind" and key not in fields)
     if unknown:
         raise SchemaError(f"{label}: unknown field(s) {unknown} for kind {kind!r}; allowed: {sorted(fields)}")

@@ -286,6 +286,9 @@ def _decode_numeric(codes: np.ndarray, column: Numeric, rng: np.random.Generator
     present = _present(codes, column)
     drawn = _draw_in_bins(codes[present], column.bin_edges, column.integer, rng)
     if not column.integer:
+        if column.decimals is not None:
+            # At the written precision; a spike is a value as written, so rounding keeps it.
+            drawn = np.clip(np.round(drawn, column.decimals), column.lower, column.upper)
         values = np.full(codes.shape, np.nan)
         values[present] = drawn
         return pd.Series(values)
@@ -309,7 +312,8 @@ def decode(codes: np.ndarray, schema: Schema, rng: np.random.Generator) -> pd.Da
     Categories decode to their labels (the "other" code to the column's ``other_label``,
     "other" by default) as text, or as integers when every category is an integer and there is
     no "other" code; missing codes decode to NA. Numeric and datetime bins decode to a value
-    drawn uniformly within the bin (integer columns: uniformly among the bin's integers).
+    drawn uniformly within the bin (integer columns: uniformly among the bin's integers; a
+    spike's bin holds the spike alone), rounded to the column's ``decimals`` when it has them.
     dtypes: str for text categories, int64 (Int64 with a missing code) for integers, float64,
     datetime64[ns].
     """

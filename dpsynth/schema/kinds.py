@@ -28,9 +28,17 @@ KIND_NAMES = ("categorical", "numeric", "integer", "identifier")
 KINDS_FORMAT_KEY = "dpsynth_kinds"
 KINDS_FORMAT_VERSION = 1
 
-# Classes of a single cell: the DP kind decision counts them per column.
+# Classes of a single cell: the DP kind decision counts them per column. A number with a
+# fractional part is classed by its decimals: 1..MAX_DECIDED_DECIMALS (the DECIMALS classes,
+# in order), or more (FRACTIONAL); the counts decide a numeric column's precision too.
+MAX_DECIDED_DECIMALS = 4
 MISSING, WHOLE, FRACTIONAL, TEXT = range(4)
-VALUE_CLASSES = ("missing", "whole number", "fractional number", "not a number")
+DECIMALS = tuple(range(4, 4 + MAX_DECIDED_DECIMALS))
+VALUE_CLASSES = ("missing", "whole number", "fractional number", "not a number") + tuple(
+    f"number with {d} decimal{'s' if d > 1 else ''}" for d in range(1, MAX_DECIDED_DECIMALS + 1)
+)
+# A number has d decimals when rounding it to d changes it by no more than float64 error.
+_DECIMAL_TOLERANCE = 1e-9
 
 
 def parse_numbers(series: pd.Series) -> np.ndarray:
@@ -64,6 +72,13 @@ def value_classes(series: pd.Series) -> np.ndarray:
     whole = number & (numbers == np.round(numbers))
     classes = np.full(len(series), TEXT, dtype=np.int64)
     classes[number] = FRACTIONAL
+    # Fewest decimals first: a cell keeps the first class whose rounding leaves it unchanged.
+    undecided = number & ~whole
+    scale = _DECIMAL_TOLERANCE * np.maximum(np.abs(np.nan_to_num(numbers)), 1.0)
+    for decimals, value_class in enumerate(DECIMALS, start=1):
+        fits = undecided & (np.abs(np.round(numbers, decimals) - numbers) <= scale)
+        classes[fits] = value_class
+        undecided &= ~fits
     classes[whole] = WHOLE
     classes[missing] = MISSING
     return classes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -25,11 +25,30 @@ _YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
+class SchemaWarning:
+    """A column the schema represents poorly, the problem in words, and the fix to suggest.
+
+    Made by DP discovery from its noisy measurements only (post-processing), so it may be
+    shown and published; it names no value of the data.
+    """
+
+    column: str
+    problem: str
+    fix: str
+
+    def as_dict(self) -> dict[str, str]:
+        """The form release.json lists under "schema_warnings"."""
+        return {"column": self.column, "problem": self.problem, "fix": self.fix}
+
+
+@dataclass(frozen=True)
 class Schema:
-    """Ordered columns of a table (public metadata) and their ``provenance``."""
+    """Ordered columns of a table (public metadata), their ``provenance``, and the ``warnings``
+    DP discovery raised about them (not part of the schema file: a file states the columns)."""
 
     columns: tuple[Column, ...]
     provenance: str = "public"
+    warnings: tuple[SchemaWarning, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.columns, (str, bytes, Mapping)) or not isinstance(self.columns, Iterable):
@@ -42,6 +61,9 @@ class Schema:
             if column.name in seen:
                 raise SchemaError(f"column {column.name!r} appears twice in the schema")
             seen.add(column.name)
+        if not all(isinstance(warning, SchemaWarning) for warning in self.warnings):
+            raise SchemaError("a schema's warnings must be SchemaWarning values")
+        object.__setattr__(self, "warnings", tuple(self.warnings))
         units = [c.name for c in columns if isinstance(c, Identifier) and c.role == "unit"]
         if len(units) > 1:
             raise SchemaError(f"columns {units} are all marked as the unit of privacy; at most one may be")

@@ -335,7 +335,10 @@ def _record(accountant, schema, noise, generator, n_rows, label, release_id, sch
         "privacy": privacy,
         "noise_source": noise.description,
         "schema": {"provenance": schema.provenance, "definition": schema.to_dict(), "note": schema_note},
-        "method": {"name": generator.name, "params": generator.get_params()},
+        # Columns DP discovery represents poorly, from its noisy measurements (always a list, so
+        # the record's shape never depends on the data).
+        "schema_warnings": [warning.as_dict() for warning in schema.warnings],
+        "method": {"name": generator.name, "params": generator.get_params(), "warnings": list(generator.warnings_)},
         "rows": {
             "n_rows": None if n_rows is None else int(n_rows),
             "policy": "given by the user" if n_rows is not None else (
