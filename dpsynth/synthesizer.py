@@ -158,7 +158,10 @@ class Synthesizer:
                 "privacy": jsonable(accountant.report()),
                 "noise_source": noise.description,
                 "schema": {"provenance": table.require_schema().provenance, "note": plan.note},
-                "method": {"name": generator.name, "params": jsonable(generator.get_params())},
+                "method": {
+                    "name": generator.name, "params": jsonable(generator.get_params()),
+                    "warnings": list(generator.warnings_),
+                },
             }
             if reservation is not None:
                 reservation.commit(record)

@@ -32,6 +32,7 @@ from dpsynth.generators.neural import (
     identity,
     numeric_columns,
     refine_numeric,
+    underpowered,
 )
 from dpsynth.generators.neural_model import require_torch
 from dpsynth.generators.protocol import Params
@@ -162,6 +163,10 @@ class HybridGenerator(Params):
         )
         self.backbone_, self.schema_, self.coarse_schema_ = backbone, schema, coarse
         self.groups_ = groups
+        self.warnings_ = underpowered(
+            self.training_, neural_part,
+            "values within the backbone's bins may be close to uniform (the backbone's marginals are unaffected)",
+        )
         self._rng = rng
         return self
 

@@ -30,6 +30,9 @@ class Generator(Protocol):
     name: ClassVar[str]
     parts: ClassVar[tuple[str, ...]]
     capabilities: ClassVar[frozenset[str]]
+    #: What the fit found worth telling the user (a model its budget could not make useful, say),
+    #: decided from public facts and noisy answers only; empty by default.
+    warnings_: tuple[str, ...]
 
     def fit(self, table: Any) -> Self: ...
 
@@ -63,7 +66,9 @@ def parameter_names(cls: type) -> tuple[str, ...]:
 
 class Params:
     """``get_params`` from the constructor's signature, so it cannot drift from the constructor;
-    and ``check_extra``, which a generator that needs an optional extra overrides."""
+    ``check_extra``, which a generator that needs an optional extra overrides; no fit warnings."""
+
+    warnings_: tuple[str, ...] = ()
 
     @staticmethod
     def check_extra() -> None:

@@ -202,6 +202,7 @@ def execute(spec: RunSpec, data: SweepData, reserve: float) -> dict[str, Any]:
             epsilon_spent=spent.epsilon,
             delta_spent=spent.delta,
             n_synthetic=len(synthetic),
+            warnings=" | ".join(generator.warnings_),
         )
         stage = "evaluate"
         start = time.perf_counter()

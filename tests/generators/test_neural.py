@@ -162,3 +162,15 @@ def test_the_opacus_cross_check_is_optional(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "opacus.accountants.analysis.rdp", None)
     assert _opacus_cross_check(DpsgdPlan(0.01, 100, 1.0, 1.0, 10), 1e-9) is None
+
+
+def test_a_budget_that_cannot_buy_a_useful_model_is_said(fitted):
+    """300 rows at epsilon 3: DP-SGD's noise drowns its signal (a 4.5k-row table at epsilon 1 once
+    released near-uniform noise silently); the warning is the generator's, read from public facts."""
+    from dpsynth.generators.neural import USEFUL_NOISE_RATIO, underpowered
+
+    generator, _, _ = fitted
+    assert generator.training_["noise_to_signal"] > USEFUL_NOISE_RATIO
+    assert len(generator.warnings_) == 1 and "cannot buy a useful neural model" in generator.warnings_[0]
+    quiet = {**generator.training_, "noise_to_signal": USEFUL_NOISE_RATIO / 3}  # raw Adult at epsilon 1
+    assert underpowered(quiet, "neural") == ()
