@@ -144,7 +144,7 @@ class RiskResult:
             confidence=confidence,
         )
         if not result.beats_baseline:
-            logger.warning(
+            logger.info(
                 "%s: the attack (rate %.3f) does not beat the random-guess baseline (%.3f); "
                 "its risk is not meaningful",
                 name,
@@ -277,6 +277,6 @@ def check_attacks(n_attacks: Any, *limits: tuple[str, int]) -> int:
     capped = integer("n_attacks", n_attacks)
     for argument, n_rows in limits:
         if n_rows < capped:
-            logger.warning("n_attacks=%d is more than the rows of %s; attacking each of its rows", capped, argument)
+            logger.info("n_attacks=%d is more than the rows of %s; attacking each of its rows", capped, argument)
             capped = n_rows
     return capped

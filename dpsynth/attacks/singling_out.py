@@ -245,7 +245,7 @@ def size_corrected_successes(
     except (RuntimeError, ValueError, FloatingPointError):
         scale = np.nan
     if not np.isfinite(scale):
-        logger.warning("singling out: the size correction could not be fitted; the control count is used as measured")
+        logger.info("singling out: the size correction could not be fitted; the control count is used as measured")
         return float(successes)
     return float(successes * scale)
 
@@ -302,7 +302,7 @@ def singling_out(
     if made == 0:
         raise DataError(f"no {mode} predicate singles out a synthetic record: the singling-out risk cannot be measured")
     if made < n_attacks:
-        logger.warning("singling out (%s): only %d of the %d predicates asked for could be made", mode, made, n_attacks)
+        logger.info("singling out (%s): only %d of the %d predicates asked for could be made", mode, made, n_attacks)
 
     baseline = random_predicates(columns, made, width, rng)
     return RiskResult.from_counts(
