@@ -97,6 +97,18 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number strictly between 0 and 1; got {text}")
+    return value
+
+
+def _one_line(error: BaseException) -> str:
+    """An error and its notes (what it left behind) as one line."""
+    return " ".join("; ".join([str(error), *getattr(error, "__notes__", ())]).split())
+
+
 def _seed(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -193,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dpsynth", description=__doc__.splitlines()[0], epilog=EXIT_CODES,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"dpsynth {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
+    loudness.add_argument("-q", "--quiet", action="store_true", help="no progress bars and no warnings, errors only")
     parser.add_argument("--debug", action="store_true",
                         help="show tracebacks of internal errors (they may quote private data)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -239,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--audit", choices=["quick", "standard", "thorough", "off"], default="standard",
                          help="attack the release and certify it (default standard; exit 1 on FAIL)")
     release.add_argument("--policy", help="audit policy file (JSON/YAML; default: the shipped policy)")
-    release.add_argument("--holdout-share", type=float, default=0.1,
+    release.add_argument("--holdout-share", type=_share, default=0.1,
                          help="each record's chance to be held out as the audit's control sample (default 0.1)")
     release.set_defaults(handler=_release)
 
@@ -391,7 +405,7 @@ def _release(args: argparse.Namespace) -> int:
         encoding=args.encoding,
         format=args.format,
         binning=args.binning,
-        progress=Progress(progress_steps(args.audit)),
+        progress=Progress(progress_steps(args.audit), enabled=False if args.quiet else None),
         audit=args.audit,
         policy=args.policy,
         holdout_share=args.holdout_share,
@@ -634,7 +648,7 @@ def _compare(args: argparse.Namespace) -> int:
         random_state=args.seed,
         na_values=args.na_values,
         retry_failed=args.retry_failed,
-        progress=True,
+        progress=not args.quiet,
     )
     if args.json:
         with open(f"{args.out}/{JSON_FILE}", encoding="utf-8") as file:
@@ -650,15 +664,24 @@ def _compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _configure_logging(level: int) -> None:
+    """Log lines on stderr, written above a progress bar when one is drawn."""
+    from dpsynth.progress import BarSafeHandler
+
+    handler = BarSafeHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    _configure_logging(logging.INFO if args.verbose else logging.ERROR if args.quiet else logging.WARNING)
     logging.getLogger("absl").setLevel(logging.ERROR)
     try:
         return args.handler(args)
     except (DpsynthError, OSError) as error:
-        print(f"dpsynth: error: {error}", file=sys.stderr)
+        print(f"dpsynth: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("dpsynth: interrupted (a budget already measured stays charged; see 'dpsynth ledger')",

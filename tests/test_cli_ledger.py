@@ -62,7 +62,7 @@ def test_cap_by_dataset_name_and_show_prints_names_in_full_and_keys_short(capsys
     (["--epsilon", "1"], "give either a data file or a dataset name"),
     (["DATA", "--dataset", "hospital", "--epsilon", "1"], "not both or neither"),
     (["--dataset", " ", "--epsilon", "1"], "name must be printable text"),
-    (["--dataset", "hospital", "--epsilon", "0"], "epsilon must be positive"),
+    (["--dataset", "hospital", "--epsilon", "0"], "epsilon must be a number in (0, 1e+06]"),
 ])
 def test_cap_refuses_bad_input_in_one_line(capsys, data, argv, needle):
     argv = [str(data) if arg == "DATA" else arg for arg in argv]

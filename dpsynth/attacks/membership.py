@@ -57,6 +57,7 @@ from sklearn.metrics import roc_curve
 from dpsynth.attacks.empirical_epsilon import EpsilonAudit, audit_epsilon, clopper_pearson
 from dpsynth.attacks.features import AttackEncoding, EncodedRows, iter_distance_blocks, nearest_neighbours
 from dpsynth.errors import DataError
+from dpsynth.progress import advance
 from dpsynth.validation import integer, number
 
 FPR_LEVELS = (0.01, 0.001)
@@ -437,12 +438,19 @@ def _run(task: _ShadowTask) -> np.ndarray:
 
 def _shadow_features(work: _ShadowWork, tasks: list[_ShadowTask], n_jobs: int) -> np.ndarray:
     """Features of every refit, in task order: in this process, or in ``n_jobs`` spawned ones."""
+    features = []
     if n_jobs == 1:
-        return np.array([work.features(task) for task in tasks])
+        for task in tasks:
+            features.append(work.features(task))
+            advance(len(features), len(tasks), "shadow refits")
+        return np.array(features)
     context = multiprocessing.get_context("spawn")
     chunksize = max(1, len(tasks) // (4 * n_jobs))
     with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=_install, initargs=(work,)) as pool:
-        return np.array(list(pool.map(_run, tasks, chunksize=chunksize)))
+        for feature in pool.map(_run, tasks, chunksize=chunksize):
+            features.append(feature)
+            advance(len(features), len(tasks), "shadow refits")
+    return np.array(features)
 
 
 def _shadow_tasks(

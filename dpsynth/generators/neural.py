@@ -50,6 +50,7 @@ from dpsynth.privacy.accountant import PlannedMeasurement, event_curve
 from dpsynth.privacy.budget import NEURAL
 from dpsynth.privacy.conversion import rdp_epsilon
 from dpsynth.privacy.dpsgd import DpsgdPlan
+from dpsynth.progress import advance
 from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Numeric, Schema, decode
 from dpsynth.schema.fine import value_in_cell
@@ -237,7 +238,8 @@ class TokenNetwork:
 
         expected_batch = sampling_rate * max(n_estimate, 1.0)
         sizes = [params[k].size for k in PARAMETER_NAMES]
-        for _ in range(steps):
+        for step in range(steps):
+            advance(step, steps, "DP-SGD steps")
             noisy = trainer.step(loss, leaves) / expected_batch
             pieces = np.split(noisy.astype(np.float32), np.cumsum(sizes)[:-1])
             for name, piece in zip(PARAMETER_NAMES, pieces):
