@@ -147,10 +147,11 @@ _OVERFLOWING = """
     if (box.width > 0 && box.right > width + 1 && !clipped(element)) {
       const name = element.tagName.toLowerCase() + (element.className && typeof element.className === "string"
         ? "." + element.className.trim().split(/\\s+/).join(".") : "");
-      found.push(`${name} (right edge ${Math.round(box.right)} px)`);
+      found.push([box.right, `${name} (right edge ${Math.round(box.right)} px)`]);
     }
   }
-  return {scroll: document.documentElement.scrollWidth, width: width, elements: found.slice(0, 5)};
+  found.sort((a, b) => b[0] - a[0]);
+  return {scroll: document.documentElement.scrollWidth, width: width, elements: found.slice(0, 5).map((f) => f[1])};
 }
 """
 
