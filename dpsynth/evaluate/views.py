@@ -170,8 +170,8 @@ def column_view(
                                                + synthetic_counts.get(k, 0) / max(len(synthetic), 1)))
         kept = set(ranked[: MAX_BARS - 1])
         pooled = f"{len(order) - MAX_BARS + 1} more"
-        for counts in (real_counts, synthetic_counts):
-            counts[pooled] = sum(counts.get(k, 0) for k in order if k not in kept)
+        for tally in (real_counts, synthetic_counts):
+            tally[pooled] = sum(tally.get(k, 0) for k in order if k not in kept)
         order = [k for k in order if k in kept] + [pooled]
     n_real, n_synthetic = max(len(real), 1), max(len(synthetic), 1)
     counts = np.array([real_counts.get(k, 0) for k in order])
