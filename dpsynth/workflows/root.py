@@ -51,13 +51,16 @@ SCHEMA_NOT_DP = (
 @dataclass(frozen=True)
 class Plan:
     """The budget of a fit, its declared public schema (``None``: discovered under DP) and the
-    kinds declared public for discovery (column -> kind; the rest are decided under DP), and
-    the ``note`` that qualifies the guarantee when the schema is not DP (None otherwise)."""
+    kinds declared public for discovery (column -> kind; the rest are decided under DP), the
+    ``note`` that qualifies the guarantee when the schema is not DP (None otherwise), and where
+    the rows do not fit the declared schema (told at the door's first measurement, so that a
+    run refused before it shows its refusal alone)."""
 
     budget: Budget
     schema: Schema | None
     kinds: Mapping[str, str] = field(default_factory=dict)
     note: str | None = None
+    mismatch: tuple[str, ...] = ()
 
 
 def load_schema(schema: SchemaLike) -> Schema | dict[str, str] | None:
@@ -98,38 +101,44 @@ def resolve_allocation(allocation: Allocation | Mapping[str, float] | str | None
     if allocation is None:
         resolved = Allocation.default(parts)
     elif isinstance(allocation, str):
+        named = [item.partition("=")[0].strip() for item in allocation.split(",") if item.strip()]
+        repeated = sorted({name for name in named if named.count(name) > 1})
+        if repeated:
+            raise DataError(f"the allocation gives part(s) {repeated} more than one share")
         resolved = Allocation.parse(allocation)
     elif isinstance(allocation, Allocation):
         resolved = allocation
     else:
         resolved = Allocation(dict(allocation))
     missing = [p for p in parts if p not in resolved.fractions]
-    if missing:
-        raise DataError(f"the allocation has no share for part(s) {missing} this release needs")
     unused = [p for p in resolved.fractions if p not in parts]
     if unused:
-        raise DataError(f"the allocation gives a share to part(s) {unused} this release does not spend; parts: {parts}")
+        needed = f" and no share for {missing}" if missing else ""
+        raise DataError(
+            f"the allocation gives a share to part(s) {unused} this release does not spend{needed}; parts: {parts}"
+        )
+    if missing:
+        raise DataError(f"the allocation has no share for part(s) {missing} this release needs; parts: {parts}")
     return resolved
 
 
-def warn_schema_mismatch(frame: pd.DataFrame, schema: Schema) -> None:
-    """Tell the custodian (log only, no values) where the data does not fit a declared schema.
+def schema_mismatch(frame: pd.DataFrame, schema: Schema) -> tuple[str, ...]:
+    """What the custodian is told (log only, no values) where the data does not fit a declared schema.
 
     Not a refusal: a refusal that depends on the rows would itself tell whether a record is
     there. The cells that do not fit are coded missing or "other" (see ``schema.encode``).
     """
+    told = []
     try:
         validate(frame, schema)
     except DpsynthError as problem:
-        logger.warning(
-            "the data does not fit the declared schema (%s); such cells are coded missing or 'other'", problem
-        )
-    for name in suspect_identifiers(frame, schema):
-        logger.warning(
-            "column '%s' is declared categorical but nearly all its values are distinct: it looks like an "
-            "identifier; consider declaring it with kind 'identifier'",
-            name,
-        )
+        told.append(f"the data does not fit the declared schema ({problem}); such cells are coded missing or 'other'")
+    told.extend(
+        f"column '{name}' is declared categorical but nearly all its values are distinct: it looks like an "
+        "identifier; consider declaring it with kind 'identifier'"
+        for name in suspect_identifiers(frame, schema)
+    )
+    return tuple(told)
 
 
 def plan_fit(
@@ -186,10 +195,11 @@ def plan_fit(
         unit,
         delta_reserve=DOMAIN_DELTA_RESERVE if declared is None else 0.0,
     )
+    mismatch: tuple[str, ...] = ()
     if declared is not None:
         check_columns(frame, declared)
-        warn_schema_mismatch(frame, declared)
-    return Plan(budget, declared, kinds, note)
+        mismatch = schema_mismatch(frame, declared)
+    return Plan(budget, declared, kinds, note, mismatch)
 
 
 @contextmanager
@@ -217,11 +227,12 @@ def reserved(ledger: Ledger, key: str, epsilon: float, delta: float, label: str 
     with ledger.reservation(key, epsilon, delta, dataset_label=label) as reservation:
         try:
             yield reservation
-        except BaseException:
+        except BaseException as error:
             if reservation.spent:
-                logger.warning(
-                    "the fit stopped after measuring the data: its budget stays charged in ledger %s "
-                    "(release %s)", ledger.path, reservation.id,
+                # A note on the error, not a log line: a one-line refusal (the CLI's) still says it.
+                error.add_note(
+                    f"the fit stopped after measuring the data: its budget stays charged in ledger {ledger.path} "
+                    f"(release {reservation.id})"
                 )
             raise
 
@@ -237,14 +248,28 @@ def open_door(
 ) -> tuple[PrivateTable, Accountant]:
     """The door on ``frame`` with a fresh accountant, encoded with the declared or a DP-discovered schema.
 
-    ``on_measure`` is called before the door's first noisy answer (see :func:`charged`).
+    ``on_measure`` is called before each of the door's noisy answers (see :func:`charged`); the
+    plan's schema mismatch is logged before the first.
     ``prior`` are charges already paid for what the plan builds on (a comparison sweep
     discovers its schema once); they are charged again to this accountant first.
     """
     accountant = Accountant(plan.budget)
     for charge in prior:
         accountant.charge(charge.part, charge.event, charge.count)
-    table = PrivateTable(frame, accountant, noise, on_measure=on_measure)
+    told = False
+
+    def measured() -> None:
+        # The custodian hears where the rows do not fit the schema once the fit goes ahead:
+        # a run refused before its first measurement shows nothing but its refusal.
+        nonlocal told
+        if not told:
+            told = True
+            for message in plan.mismatch:
+                logger.warning("%s", message)
+        if on_measure is not None:
+            on_measure()
+
+    table = PrivateTable(frame, accountant, noise, on_measure=measured)
     schema = plan.schema
     if schema is None:
         schema = discover_schema(table, binning=binning, kinds=plan.kinds)
