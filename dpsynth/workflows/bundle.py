@@ -22,11 +22,32 @@ logger = logging.getLogger(__name__)
 
 
 def check_out_dir(out: str | os.PathLike) -> Path:
-    """The release folder, which must not exist yet or be empty."""
+    """The release folder, which must not exist yet or be empty, in a place that can be written.
+
+    Called before anything is measured: a folder that cannot be made would otherwise stop the
+    release at its last step, after its budget was spent.
+    """
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise DataError(f"output folder '{out}' already exists and is not empty")
+    _check_writable(out)
     return out
+
+
+def _check_writable(out: Path) -> None:
+    """Make and remove a folder named as ``out``'s staging folder in the nearest existing
+    folder above it: that fails where the staging folder would (no permission, a read-only
+    file system, a name too long)."""
+    place = out.absolute().parent
+    while not place.exists():
+        place = place.parent
+    if not place.is_dir():
+        raise DataError(f"output folder '{out}' cannot be made: '{place}' is a file, not a folder")
+    try:
+        probe = tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=place)
+    except OSError as error:
+        raise DataError(f"output folder '{out}' cannot be written ({error.strerror or error})") from None
+    os.rmdir(probe)
 
 
 @contextmanager
