@@ -139,9 +139,9 @@ def _within(spend: LifetimeSpend, cap: Cap) -> bool:
 
 def _name(value: object) -> str:
     """A custodian's dataset name: printable text, surrounding whitespace dropped."""
-    name = _text("name", value, allow_empty=False).strip()
+    name = _text("dataset name", value, allow_empty=False).strip()
     if not name or not name.isprintable():
-        raise BudgetError("name must be printable text with at least one visible character")
+        raise BudgetError("dataset name must be printable text with at least one visible character")
     return name
 
 
@@ -645,7 +645,17 @@ class Ledger:
                         conn.execute("ROLLBACK")
                     raise
         except sqlite3.Error as exc:
-            raise LedgerError(f"ledger {self.path}: {operation} failed: {exc}") from exc
+            raise LedgerError(self._failure(operation, exc)) from exc
+
+    def _failure(self, operation: str, exc: sqlite3.Error) -> str:
+        """What went wrong with the ledger file, in the custodian's terms (SQLite's words for the rest)."""
+        if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+            return (f"ledger {self.path} is not a dpsynth ledger (not an SQLite database): "
+                    "restore it from a backup, or give another --ledger")
+        if "unable to open" in str(exc):
+            return (f"ledger {self.path} cannot be opened (a folder, or a place this user cannot write): "
+                    "give another --ledger")
+        return f"ledger {self.path}: {operation} failed: {exc}"
 
     def _schema_version(self, conn: sqlite3.Connection) -> int:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
