@@ -310,6 +310,36 @@ def table_quality_agreement(table: list[dict[str, str]]) -> list[str]:
         "", f"Largest difference anywhere: {worst:.4f} (tolerance {QUALITY_TOLERANCE})."]
 
 
+# Wide tables ------------------------------------------------------------------------------------
+
+def growth_exponent(runs: list[dict[str, str]]) -> float:
+    """Least-squares slope of log(seconds) on log(columns) over finished runs (NaN under two)."""
+    done = [(math.log(num(r["columns"])), math.log(num(r["seconds"]))) for r in runs if r["status"] == "ok"]
+    if len(done) < 2:
+        return math.nan
+    mx, my = sum(x for x, _ in done) / len(done), sum(y for _, y in done) / len(done)
+    sxx = sum((x - mx) ** 2 for x, _ in done)
+    return sum((x - mx) * (y - my) for x, y in done) / sxx if sxx else math.nan
+
+
+def table_wide(table: list[dict[str, str]]) -> list[str]:
+    """One row per method, row count and width; the growth exponent of each method at each row
+    count on the last row of its group."""
+    groups = list(dict.fromkeys((r["rows"], r["method"]) for r in table))
+    body = []
+    for n_rows, method in groups:
+        runs = [r for r in table if r["method"] == method and r["rows"] == n_rows]
+        k = growth_exponent(runs)
+        for i, r in enumerate(runs):
+            body.append([
+                method, r["columns"], thousands(r["rows"]), f"{num(r['epsilon']):g}", r["seconds"], r["peak_mb"],
+                r["tvd_2way"], r["status"], r["load"], f"{k:.2f}" if i == len(runs) - 1 and not math.isnan(k) else "",
+            ])
+    header = ["method (defaults)", "columns", "rows", "epsilon", "seconds", "peak MB", "2-way TVD", "status",
+              "load (1 min)", "seconds ~ columns^k"]
+    return markdown(header, "lrrrrrrlrr", body)
+
+
 TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "marginal": table_marginal,
     "samplers": table_samplers,
@@ -320,6 +350,7 @@ TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "audit": table_audit,
     "agreement": table_agreement,
     "quality_agreement": table_quality_agreement,
+    "wide": table_wide,
 }
 
 

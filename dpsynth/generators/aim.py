@@ -83,6 +83,12 @@ class AIM(MarginalGenerator):
         of rho), so it merges codes that the later, annealed rounds could have resolved; on
         Adult it costs accuracy at epsilon <= 1 and saves time and memory only at high epsilon
         (see ``benchmarks/notes/2026-11-23-design-measurements.md``).
+
+    Cost with d columns: every round scores each candidate (a count in the door and a model
+    marginal) and checks the model size it would give (a triangulation of the model's graph),
+    so a round costs about (number of candidates) x (cost of a triangulation of d attributes),
+    and the rounds that fit in the budget grow with d. The default workload keeps the candidates
+    bounded (``MAX_WORKLOAD`` sets and their subsets); the figures are in ``RESULTS.md``.
     """
 
     name = "aim"

@@ -48,6 +48,11 @@ class MST(MarginalGenerator):
         ``max_iters``. Fitted to the floor, the model fits the noise; the default 0.5 stops near
         the best step on Adult (see ``benchmarks/notes/2026-11-23-stopping-rule.md``).
     max_cells : refuse (ModelTooLarge) a model whose junction tree has more cells than this.
+
+    Cost with d columns: the selection scores the pairs that join two parts of the tree in each
+    of its d - 1 rounds (of the order of d^3 / 3 scores in all, each an exact count in the door), which
+    dominates on wide tables; the fit of a tree of d - 1 pairs grows about linearly in d. The
+    figures are in ``RESULTS.md``.
     """
 
     name = "mst"
