@@ -26,6 +26,8 @@ and turns them into kinds, bounds, bins and category sets (post-processing).
 * Other columns: a thresholded noisy histogram keeps the values whose noisy count clears a
   threshold set by the share of delta reserved for it; the rest fold into one "other" code.
 * Every discovered column keeps a code for missing values, whether or not any are missing.
+* A column declared an identifier is regenerated as fresh keys (role "key"), integers when its
+  value-class counts say whole numbers, else text; the unit column keeps role "unit".
 """
 
 from __future__ import annotations
@@ -37,14 +39,17 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from dpsynth.data.private_table import PrivateTable
 from dpsynth.errors import BudgetExceeded, SchemaError
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import DOMAIN
 from dpsynth.privacy.noise import discrete_gaussian_sigma_used
-from dpsynth.schema.columns import OTHER_LABEL, Categorical, Column, Identifier, Numeric
+from dpsynth.schema.columns import CALENDAR_UNITS, OTHER_LABEL, Categorical, Column, Datetime, Identifier, Numeric
 from dpsynth.schema.kinds import (
+    DATE,
+    DATETIME,
     DECIMALS,
     FRACTIONAL,
     MAX_DECIDED_DECIMALS,
@@ -57,7 +62,7 @@ from dpsynth.schema.schema import Schema, SchemaWarning
 
 logger = logging.getLogger(__name__)
 
-# Share of the domain part's rho spent on the kind decision (when some kinds are undeclared).
+# Share of the domain part's rho spent on the kind decision (of undeclared columns and identifiers).
 KIND_SHARE = 0.1
 # Numeric when cells that are not numbers are at most this share of the present cells...
 TEXT_SHARE = 0.1
@@ -93,6 +98,14 @@ NUMERIC_WEIGHT = 0.5
 
 _MAGNITUDES = np.array([m * 10.0**k for k in range(-3, 10) for m in (1.0, 2.0, 5.0)])
 PUBLIC_GRID = np.concatenate([-_MAGNITUDES[::-1], [0.0], _MAGNITUDES])
+# Integer columns skip the magnitudes below one, which hold none of their values: 0 and 1 are
+# then neighbours, and a tail reached through empty bins pays for fewer of them.
+WHOLE_GRID = PUBLIC_GRID[(np.abs(PUBLIC_GRID) >= 1) | (PUBLIC_GRID == 0)]
+# Dates: January 1st of every year pandas holds at nanosecond resolution, as nanoseconds.
+FIRST_YEAR, LAST_YEAR = 1678, 2261
+# A calendar unit bins a datetime column when it gives at most this many bins (or ``bins``).
+CALENDAR_BINS = 100
+YEAR_GRID = pd.period_range(str(FIRST_YEAR), str(LAST_YEAR), freq="Y").to_timestamp().as_unit("ns").asi8.astype(float)
 
 
 def _supported_span(counts: np.ndarray, sigma: float) -> tuple[int, int] | None:
@@ -134,18 +147,18 @@ def _reach(beyond: np.ndarray, sigma: float) -> int:
     return int(clear[-1]) + 1 if clear.size else 0
 
 
-def _numeric_bounds(table: PrivateTable, column: str, sigma: float) -> tuple[float, float, _Noisy] | None:
-    """Bounds on the public grid around its supported bins, and the noisy count of numbers
+def _numeric_bounds(
+    table: PrivateTable, column: str, sigma: float, grid: np.ndarray
+) -> tuple[float, float, _Noisy] | None:
+    """Bounds on the public ``grid`` around its supported bins, and the noisy count of numbers
     outside them; None when no bin stands above the noise."""
-    counts = table.numeric_histogram(column, PUBLIC_GRID, sigma, part=DOMAIN)[:-1].astype(float)
+    counts = table.numeric_histogram(column, grid, sigma, part=DOMAIN)[:-1].astype(float)
     # counts[0] is below the grid, counts[i] is [grid[i-1], grid[i]), counts[-1] is above it.
     span = _supported_span(counts, sigma)
     if span is None:
         return None
-    first, last = span
-    last += _reach(counts[last + 1 :], sigma)
-    first -= _reach(counts[:first][::-1], sigma)
-    extended = np.concatenate([[PUBLIC_GRID[0] * 10], PUBLIC_GRID, [PUBLIC_GRID[-1] * 10]])
+    first, last = _reached(counts, span, sigma)
+    extended = np.concatenate([[grid[0] * 10], grid, [grid[-1] * 10]])
     outside = np.concatenate([counts[:first], counts[last + 1 :]])
     return float(extended[first]), float(extended[last + 1]), _summed(outside, sigma)
 
@@ -280,11 +293,16 @@ def _threshold(sigma: float, scale: int, delta_share: float) -> float:
 
 
 def decide_kind(counts: np.ndarray, sigma: float) -> str:
-    """The kind ("numeric", "integer" or "categorical") that noisy value-class counts support."""
+    """The kind ("numeric", "integer", "datetime" or "categorical") that noisy value-class
+    counts support: dates (ISO text or datetime values) when they clearly dominate, like numbers."""
     whole, text = max(float(counts[WHOLE]), 0.0), max(float(counts[TEXT]), 0.0)
     fractional = max(_finer_than(counts, 0), 0.0)
     numbers = whole + fractional
     slack = DECISION_SIGMAS * sigma
+    dates = max(float(counts[DATE]) + float(counts[DATETIME]), 0.0)
+    if dates > slack * math.sqrt(2) and numbers + text <= max(TEXT_SHARE * (numbers + text + dates), slack):
+        return "datetime"
+    text += dates
     if numbers <= slack or text > max(TEXT_SHARE * (numbers + text), slack):
         return "categorical"
     return "integer" if _nearly_none(_finer_than(counts, 0), numbers, sigma, 0) else "numeric"
@@ -355,11 +373,13 @@ def discover_schema(
     unknown = sorted(set(kinds) - set(columns) - {table.unit.column})
     if unknown:
         raise SchemaError(f"column(s) {unknown} have a declared kind but are not in the data")
-    undeclared = [c for c in columns if c not in kinds]
+    # Identifiers' value classes decide their keys' format (integer or text) as kinds are decided.
+    classified = [c for c in columns if c not in kinds or kinds[c] == "identifier"]
     decided = dict(kinds)
-    classes = _decide_kinds(table, undeclared, KIND_SHARE * rho) if undeclared else {}
+    classes = _decide_kinds(table, classified, KIND_SHARE * rho) if classified else {}
     for column, (counts, sigma) in classes.items():
-        decided[column] = decide_kind(counts, sigma)
+        if column not in kinds:
+            decided[column] = decide_kind(counts, sigma)
     rows = _rows_estimate(classes)
     measured = [c for c in columns if decided[c] != "identifier"]
     numeric = {c: decided[c] in ("numeric", "integer") for c in measured}
@@ -367,6 +387,8 @@ def discover_schema(
     for column in measured:
         if numeric[column]:
             plan += [PlannedMeasurement(table.sensitivity_scale, NUMERIC_WEIGHT)] * 3
+        elif decided[column] == "datetime":
+            plan += [PlannedMeasurement(table.sensitivity_scale, NUMERIC_WEIGHT)] * 2
         else:
             plan += [PlannedMeasurement(table.sensitivity_scale, 1.0)]
     discovered: list[Column] = []
@@ -378,7 +400,13 @@ def discover_schema(
     delta_share = reserve * (1 - 1e-6) / max(len(measured), 1)
     for column in columns:
         if decided[column] == "identifier":
-            discovered.append(Identifier(column, role="drop"))
+            whole = decide_kind(*classes[column]) == "integer"
+            discovered.append(Identifier(column, role="key", format="integer" if whole else "text"))
+        elif decided[column] == "datetime":
+            dates = column in classes and _nearly_no_times(*classes[column])
+            found_dates, problems = _datetime_column(table, column, sigmas, bins, dates)
+            discovered.append(found_dates)
+            warned += problems
         elif numeric[column]:
             integer = decided[column] == "integer"
             decimals = None
@@ -414,7 +442,7 @@ def _numeric_column(
 ) -> tuple[Numeric, list[SchemaWarning]]:
     """A numeric column from three noisy histograms (public grid, fine bins, exact values)."""
     bounds_sigma, fine_sigma, spike_sigma = next(sigmas), next(sigmas), next(sigmas)
-    bounds = _numeric_bounds(table, column, bounds_sigma)
+    bounds = _numeric_bounds(table, column, bounds_sigma, WHOLE_GRID if integer else PUBLIC_GRID)
     if bounds is None:
         # Nothing stands above the noise: a placeholder range, still measured (the plan is fixed).
         lower, upper, outside = 0.0, 1.0, _Noisy(0.0, 0.0)
@@ -430,6 +458,50 @@ def _numeric_column(
     outside = outside + fine.outside(numeric.lower, high)
     numbers = fine.mass(numeric.lower, high) + outside.value
     return numeric, numeric_warnings(numeric, outside, numbers)
+
+
+def _nearly_no_times(counts: np.ndarray, sigma: float) -> bool:
+    """Whether the dates carry no time of day, but for noise or a small share (as integer-ness)."""
+    dates, times = max(float(counts[DATE]), 0.0), float(counts[DATETIME])
+    return times <= max(FRACTION_SHARE * (dates + max(times, 0.0)), DECISION_SIGMAS * sigma)
+
+
+def _datetime_column(
+    table: PrivateTable, column: str, sigmas: Iterator[float], bins: int, dates: bool
+) -> tuple[Datetime, list[SchemaWarning]]:
+    """A datetime column from two noisy histograms: whole years over the years pandas holds,
+    then months within the years supported; binned by day, month or year, the finest unit
+    that gives at most ``bins`` (or CALENDAR_BINS) bins, uniform bins beyond that."""
+    years_sigma, months_sigma = next(sigmas), next(sigmas)
+    counts = table.numeric_histogram(column, YEAR_GRID, years_sigma, part=DOMAIN, dates=True)[:-1].astype(float)
+    span = _supported_span(counts, years_sigma)
+    first, last = (2000, 2000) if span is None else _reached(counts, span, years_sigma)
+    # counts[i] is the year FIRST_YEAR + i - 1 (counts[0] is before the grid).
+    first_year, last_year = FIRST_YEAR + max(first - 1, 0), FIRST_YEAR + min(last - 1, YEAR_GRID.size - 2)
+    months = pd.period_range(f"{first_year}-01", f"{last_year + 1}-01", freq="M")
+    edges = months.to_timestamp().as_unit("ns").asi8.astype(float)
+    monthly = table.numeric_histogram(column, edges, months_sigma, part=DOMAIN, dates=True)[1:-2].astype(float)
+    tolerance = TAIL_SHARE * max(float(monthly.sum()), 0.0)
+    start, stop = _trimmed(monthly, tolerance), monthly.size - _trimmed(monthly[::-1], tolerance)
+    if start >= stop:
+        start, stop = 0, monthly.size
+    lower, upper = months[start].to_timestamp(), (months[stop - 1] + 1).to_timestamp() - pd.Timedelta(days=1)
+    unit = next((u for u in ("day", "month", "year") if _units(lower, upper, u) <= max(bins, CALENDAR_BINS)), None)
+    found = Datetime(column, lower.date().isoformat(), upper.date().isoformat(), bins=bins, unit=unit, dates=dates)
+    if span is None:
+        return found, [SchemaWarning(column, "no range of its dates stood above the noise", FIX)]
+    return found, []
+
+
+def _units(lower: pd.Timestamp, upper: pd.Timestamp, unit: str) -> int:
+    frequency = CALENDAR_UNITS[unit]
+    return upper.to_period(frequency).ordinal - lower.to_period(frequency).ordinal + 1
+
+
+def _reached(counts: np.ndarray, span: tuple[int, int], sigma: float) -> tuple[int, int]:
+    """The supported span taken out to the thin tails whose summed count stands out."""
+    first, last = span
+    return first - _reach(counts[:first][::-1], sigma), last + _reach(counts[last + 1 :], sigma)
 
 
 FIX = (
@@ -499,4 +571,6 @@ def _present_estimate(rows: _Noisy | None, classes: tuple[np.ndarray, float] | N
     if rows is None or classes is None:
         return rows
     counts, sigma = classes
+    if counts[MISSING] <= DECISION_SIGMAS * sigma:
+        return rows  # no missing cells but for noise: its noise would only blur the estimate
     return _Noisy(rows.value - float(counts[MISSING]), rows.variance + sigma**2)

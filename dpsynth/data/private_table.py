@@ -31,7 +31,7 @@ from dpsynth.privacy.noise import NoiseSource, discrete_gaussian, exponential_me
 from dpsynth.schema import Numeric, Schema, encode
 from dpsynth.schema.encoding import string_forms
 from dpsynth.schema.fine import fine_position
-from dpsynth.schema.kinds import VALUE_CLASSES, parse_numbers, value_classes
+from dpsynth.schema.kinds import VALUE_CLASSES, parse_instants, parse_numbers, value_classes
 from dpsynth.validation import integer
 
 logger = logging.getLogger(__name__)
@@ -296,13 +296,15 @@ class PrivateTable:
         return counts + discrete_gaussian(sigma, counts.shape, self._noise.rng)
 
     def numeric_histogram(
-        self, column: str, edges: Sequence[float] | np.ndarray, sigma: float, part: str = DOMAIN
+        self, column: str, edges: Sequence[float] | np.ndarray, sigma: float, part: str = DOMAIN,
+        dates: bool = False,
     ) -> np.ndarray:
         """Noisy counts of a raw numeric column over public bin ``edges``.
 
         Returns len(edges) + 2 counts: below the first edge, each bin [e_i, e_{i+1}), at or
         above the last edge, and missing (non-numeric or empty) values. The bins partition
-        every possible value, so one row changes one count.
+        every possible value, so one row changes one count. With ``dates`` the cells are read
+        as dates, in nanoseconds since the epoch (not a date: missing).
         """
         edges = np.asarray(edges, dtype=float)
         if edges.ndim != 1 or edges.size < 1 or np.any(np.diff(edges) <= 0):
@@ -311,7 +313,7 @@ class PrivateTable:
             sigma, sensitivity=self.sensitivity_scale, label=f"numeric histogram '{column}'"
         )
         self._charge(part, event)
-        values = parse_numbers(self._raw(column))
+        values = (parse_instants if dates else parse_numbers)(self._raw(column))
         missing = np.isnan(values)
         cell = np.where(missing, edges.size + 1, np.searchsorted(edges, values, side="right"))
         counts = np.bincount(cell.astype(np.int64), minlength=edges.size + 2)

@@ -26,7 +26,9 @@ import pandas as pd
 from dpsynth.errors import SchemaError
 
 OTHER_LABEL = "other"
-IDENTIFIER_ROLES = ("drop", "unit")
+IDENTIFIER_ROLES = ("drop", "key", "unit")
+KEY_FORMATS = ("integer", "text")
+KEY_PREFIX = "syn-"
 # Integer bounds must be exact in float64, where numeric values are compared.
 MAX_INTEGER_BOUND = 2**53
 
@@ -391,12 +393,30 @@ def _timestamp(name: str, field: str, value: Any) -> tuple[str, pd.Timestamp]:
     return value, stamp
 
 
+# Calendar units a Datetime column may be binned by, as pandas period frequencies.
+CALENDAR_UNITS = {"day": "D", "month": "M", "year": "Y"}
+
+
+def calendar_edges(lower: pd.Timestamp, upper: pd.Timestamp, unit: str) -> np.ndarray:
+    """Nanosecond starts of each ``unit`` from the one holding ``lower`` to the one after
+    ``upper``, the first and last moved in to ``lower`` and ``upper`` + 1ns."""
+    frequency = CALENDAR_UNITS[unit]
+    first, last = lower.to_period(frequency), upper.to_period(frequency) + 1
+    edges = pd.period_range(first, last, freq=frequency).to_timestamp().as_unit("ns").asi8.astype(np.int64)
+    edges[0], edges[-1] = lower.value, upper.value + 1
+    return edges
+
+
 @dataclass(frozen=True)
 class Datetime:
     """Timestamps binned like an integer Numeric on nanoseconds since the epoch; codes, then missing.
 
     Bounds are ISO 8601 text without a time zone (UTC-naive); data with a time zone is
     converted to UTC first. Decoding gives ``datetime64[ns]`` values.
+
+    ``unit`` ("day", "month" or "year") cuts bins at calendar boundaries instead: one bin per
+    unit from the one holding ``lower`` to the one holding ``upper`` (``bins`` then counts
+    them). ``dates`` says values have no time of day: decoded values are whole days.
     """
 
     name: str
@@ -404,18 +424,27 @@ class Datetime:
     upper: str
     bins: int = 32
     missing: bool = True
+    unit: str | None = None
+    dates: bool = False
     kind: ClassVar[str] = "datetime"
 
     def __post_init__(self) -> None:
         _check_name(self.name)
         _check_flag(self.name, "missing", self.missing)
+        _check_flag(self.name, "dates", self.dates)
         lower, lower_stamp = _timestamp(self.name, "lower", self.lower)
         upper, upper_stamp = _timestamp(self.name, "upper", self.upper)
         if not lower_stamp < upper_stamp:
             raise SchemaError(f"column {self.name!r}: lower ({lower}) must be before upper ({upper})")
+        if self.unit is not None and self.unit not in CALENDAR_UNITS:
+            raise SchemaError(
+                f"column {self.name!r}: unit must be one of {list(CALENDAR_UNITS)} or null; got {self.unit!r}"
+            )
         object.__setattr__(self, "lower", lower)
         object.__setattr__(self, "upper", upper)
         bins = min(_check_bins(self.name, self.bins), upper_stamp.value - lower_stamp.value + 1)
+        if self.unit is not None:
+            bins = len(self.bin_edges) - 1
         object.__setattr__(self, "bins", bins)
 
     @cached_property
@@ -428,8 +457,12 @@ class Datetime:
 
     @cached_property
     def bin_edges(self) -> np.ndarray:
-        """``bins + 1`` int64 nanosecond boundaries from lower to upper + 1ns; bin i is [e_i, e_{i+1})."""
-        edges = _integer_edges(self.lower_timestamp.value, self.upper_timestamp.value, self.bins)
+        """``bins + 1`` int64 nanosecond boundaries; bin i is [e_i, e_{i+1}). Uniform from lower
+        to upper + 1ns, or the calendar ``unit``'s boundaries around [lower, upper]."""
+        if self.unit is None:
+            edges = _integer_edges(self.lower_timestamp.value, self.upper_timestamp.value, self.bins)
+        else:
+            edges = calendar_edges(self.lower_timestamp, self.upper_timestamp, self.unit)
         edges.flags.writeable = False
         return edges
 
@@ -442,8 +475,8 @@ class Datetime:
         return self.bins + int(self.missing)
 
     def describe(self) -> dict[str, Any]:
-        """The column as a plain dict (the schema file's form)."""
-        return {
+        """The column as a plain dict (the schema file's form); unit and dates when set."""
+        described: dict[str, Any] = {
             "name": self.name,
             "kind": self.kind,
             "lower": self.lower,
@@ -451,14 +484,28 @@ class Datetime:
             "bins": self.bins,
             "missing": bool(self.missing),
         }
+        if self.unit is not None:
+            described["unit"] = self.unit
+        if self.dates:
+            described["dates"] = True
+        return described
 
 
 @dataclass(frozen=True)
 class Identifier:
-    """A column that is never encoded: ``drop`` is left out, ``unit`` names the unit of privacy."""
+    """A column that is never encoded: ``drop`` is left out of the synthetic table, ``key`` is
+    regenerated there as fresh keys, and ``unit`` names the unit of privacy (regenerated too).
+
+    Fresh keys never come from the real ones: ``format`` "integer" gives -1, -2, ... (ids are
+    not negative), "text" gives ``prefix`` and a zero-padded row number (``syn-001``); both
+    are decided by the schema alone, so they say nothing of the real keys. A real text key of
+    that very form would equal one: declare a ``prefix`` no real key starts with.
+    """
 
     name: str
     role: str = "drop"
+    format: str = "text"
+    prefix: str = KEY_PREFIX
     kind: ClassVar[str] = "identifier"
     size: ClassVar[int] = 0
 
@@ -466,10 +513,24 @@ class Identifier:
         _check_name(self.name)
         if self.role not in IDENTIFIER_ROLES:
             raise SchemaError(f"column {self.name!r}: role must be one of {IDENTIFIER_ROLES}; got {self.role!r}")
+        if self.format not in KEY_FORMATS:
+            raise SchemaError(f"column {self.name!r}: format must be one of {KEY_FORMATS}; got {self.format!r}")
+        if not isinstance(self.prefix, str) or not self.prefix:
+            raise SchemaError(f"column {self.name!r}: prefix must be non-empty text (it marks keys as synthetic)")
+
+    @property
+    def regenerated(self) -> bool:
+        """Whether the synthetic table holds this column (as fresh keys)."""
+        return self.role != "drop"
 
     def describe(self) -> dict[str, Any]:
-        """The column as a plain dict (the schema file's form)."""
-        return {"name": self.name, "kind": self.kind, "role": self.role}
+        """The column as a plain dict (the schema file's form); format and prefix when not default."""
+        described = {"name": self.name, "kind": self.kind, "role": self.role}
+        if self.format != "text":
+            described["format"] = self.format
+        if self.prefix != KEY_PREFIX:
+            described["prefix"] = self.prefix
+        return described
 
 
 Column = Categorical | Ordinal | Numeric | Datetime | Identifier

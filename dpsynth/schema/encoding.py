@@ -15,11 +15,12 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from dpsynth.errors import DataError, SchemaError
-from dpsynth.schema.columns import Categorical, Datetime, EncodedColumn, Numeric, Ordinal
+from dpsynth.schema.columns import Categorical, Datetime, EncodedColumn, Identifier, Numeric, Ordinal
 from dpsynth.schema.kinds import parse_numbers
 from dpsynth.schema.schema import Schema
 
 _NAT = np.iinfo(np.int64).min
+_DAY_NS = 86_400 * 10**9
 # The code of a cell its column has no code for (in lenient encoding); the row is then unfit.
 UNFIT = -1
 
@@ -302,12 +303,26 @@ def _decode_numeric(codes: np.ndarray, column: Numeric, rng: np.random.Generator
 def _decode_datetime(codes: np.ndarray, column: Datetime, rng: np.random.Generator) -> pd.Series:
     present = _present(codes, column)
     values = np.full(codes.shape, _NAT, dtype=np.int64)
-    values[present] = _draw_in_bins(codes[present], column.bin_edges, True, rng)
+    drawn = _draw_in_bins(codes[present], column.bin_edges, True, rng)
+    if column.dates:
+        # Whole days; a calendar bin starts on a day, so the day stays in its bin.
+        drawn = drawn - np.mod(drawn, _DAY_NS)
+    values[present] = drawn
     return pd.Series(values.view("datetime64[ns]"))
 
 
+def fresh_keys(column: Identifier, n_rows: int) -> pd.Series:
+    """Keys for ``n_rows`` synthetic rows, none drawn from the real keys (see :class:`Identifier`)."""
+    numbers = np.arange(1, n_rows + 1, dtype=np.int64)
+    if column.format == "integer":
+        return pd.Series(-numbers)
+    padded = np.char.zfill(numbers.astype(str), len(str(n_rows)))
+    return pd.Series(np.char.add(column.prefix, padded).astype(object), dtype="str")
+
+
 def decode(codes: np.ndarray, schema: Schema, rng: np.random.Generator) -> pd.DataFrame:
-    """Values for codes (one column per encoded schema column); identifiers are not produced.
+    """Values for codes (one column per encoded schema column), and fresh keys for identifiers
+    with role "key" or "unit" (:func:`fresh_keys`), in schema order; "drop" columns are left out.
 
     Categories decode to their labels (the "other" code to the column's ``other_label``,
     "other" by default) as text, or as integers when every category is an integer and there is
@@ -337,4 +352,8 @@ def decode(codes: np.ndarray, schema: Schema, rng: np.random.Generator) -> pd.Da
             decoded[name] = _decode_datetime(column_codes, column, rng)
         else:
             decoded[name] = _decode_categories(column_codes, column)
-    return pd.DataFrame(decoded, index=pd.RangeIndex(len(codes)), columns=list(names))
+    keys = [c for c in schema.columns if isinstance(c, Identifier) and c.regenerated]
+    for key in keys:
+        decoded[key.name] = fresh_keys(key, len(codes))
+    order = [c.name for c in schema.columns if c.name in decoded]
+    return pd.DataFrame(decoded, index=pd.RangeIndex(len(codes)), columns=order)

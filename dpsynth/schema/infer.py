@@ -126,7 +126,7 @@ def _infer_column(series: pd.Series, max_categories: int) -> Column:
         lower, upper = nice_bounds(float(numbers.min()), float(numbers.max()))
         return Numeric(name, lower, upper, integer=integer)
     if nearly_unique(values):
-        return Identifier(name, role="drop")
+        return Identifier(name, role="key")
     counts = pd.Series(string_forms(pd.Index(values))).value_counts()
     if len(counts) <= max_categories:
         return Categorical(name, tuple(sorted(counts.index)))
@@ -144,8 +144,9 @@ def infer_schema(frame: pd.DataFrame, max_categories: int = 64) -> Schema:
 
     Numeric columns with more than 20 distinct values become Numeric with bounds rounded
     outward (see :func:`nice_bounds`); fewer become Categorical. Text columns whose values are
-    nearly all distinct become Identifier (role "drop"); the others Categorical, keeping the
-    ``max_categories`` most frequent values and an "other" code when there are more.
+    nearly all distinct become Identifier (role "key": fresh keys in the synthetic table); the
+    others Categorical, keeping the ``max_categories`` most frequent values and an "other"
+    code when there are more.
     Datetime columns become Datetime with bounds rounded outward to whole years. Columns with
     no values are dropped (Identifier).
     """

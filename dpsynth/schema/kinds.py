@@ -24,7 +24,7 @@ from pandas.api import types as ptypes
 
 from dpsynth.errors import SchemaError
 
-KIND_NAMES = ("categorical", "numeric", "integer", "identifier")
+KIND_NAMES = ("categorical", "numeric", "integer", "datetime", "identifier")
 KINDS_FORMAT_KEY = "dpsynth_kinds"
 KINDS_FORMAT_VERSION = 1
 
@@ -32,11 +32,16 @@ KINDS_FORMAT_VERSION = 1
 # fractional part is classed by its decimals: 1..MAX_DECIDED_DECIMALS (the DECIMALS classes,
 # in order), or more (FRACTIONAL); the counts decide a numeric column's precision too.
 MAX_DECIDED_DECIMALS = 4
+# A cell that is no number but a date (a datetime value, or ISO 8601 text) is a DATE when it
+# has no time of day, else a DATETIME; TEXT is what is left.
 MISSING, WHOLE, FRACTIONAL, TEXT = range(4)
 DECIMALS = tuple(range(4, 4 + MAX_DECIDED_DECIMALS))
+DATE, DATETIME = 4 + MAX_DECIDED_DECIMALS, 5 + MAX_DECIDED_DECIMALS
 VALUE_CLASSES = ("missing", "whole number", "fractional number", "not a number") + tuple(
     f"number with {d} decimal{'s' if d > 1 else ''}" for d in range(1, MAX_DECIDED_DECIMALS + 1)
-)
+) + ("date", "date and time")
+_DAY_NS = 86_400 * 10**9
+_ISO_START = re.compile(r"\s*[+-]?\d{4}-\d{2}")
 # A number has d decimals when rounding it to d changes it by no more than float64 error.
 _DECIMAL_TOLERANCE = 1e-9
 
@@ -49,12 +54,49 @@ def parse_numbers(series: pd.Series) -> np.ndarray:
     if ptypes.is_numeric_dtype(dtype):
         values = series.to_numpy(dtype=float, na_value=np.nan)
     else:
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+        # Each distinct value is read once (text columns repeat few values); a cell's number is
+        # still its own value's.
+        codes, uniques = pd.factorize(series)
+        distinct = pd.Series(uniques, dtype=object)
+        read = pd.to_numeric(distinct, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
         # A bool is no number, whatever column holds it: one missing cell turns a bool column
         # into an object one, and its other cells must not become 0 and 1 because of it.
-        values[_is_bool(series.to_numpy(dtype=object)).astype(bool)] = np.nan
+        read[_is_bool(distinct.to_numpy(dtype=object)).astype(bool)] = np.nan
+        values = np.full(len(series), np.nan)
+        values[codes >= 0] = read[codes[codes >= 0]]
     # inf parses as a number but has no place in bounds or bins: it is read as not a number.
     return np.where(np.isfinite(values), values, np.nan)
+
+
+def parse_instants(series: pd.Series) -> np.ndarray:
+    """Each cell as nanoseconds since the epoch (UTC; float64), NaN where missing or not a date.
+
+    Datetime values count as they are (converted to UTC when they have a zone), text when it
+    reads as ISO 8601 on its own; numbers never do (a year such as ``2020`` is a number).
+    """
+    dtype = series.dtype
+    if ptypes.is_datetime64_any_dtype(dtype):
+        parsed = series if getattr(dtype, "tz", None) is None else series.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif ptypes.is_numeric_dtype(dtype) or ptypes.is_bool_dtype(dtype):
+        return np.full(len(series), np.nan)
+    else:
+        # Each distinct value is read once, and only text that starts as an ISO date (YYYY-MM)
+        # is handed to the parser: the answer for a cell is still its own value's.
+        codes, uniques = pd.factorize(series)
+        text = pd.Series(uniques, dtype=object).where(lambda v: v.map(_looks_iso, na_action="ignore") == True)  # noqa: E712
+        read = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None)
+        instants = _nanoseconds(read)
+        return np.where(codes >= 0, instants[np.maximum(codes, 0)] if len(instants) else np.nan, np.nan)
+    return _nanoseconds(parsed)
+
+
+def _looks_iso(value: object) -> bool:
+    return isinstance(value, str) and _ISO_START.match(value) is not None
+
+
+def _nanoseconds(parsed: pd.Series) -> np.ndarray:
+    nanoseconds = parsed.to_numpy(dtype="datetime64[ns]").view(np.int64).astype(float)
+    return np.where(parsed.isna().to_numpy(), np.nan, nanoseconds)
 
 
 _is_bool = np.frompyfunc(lambda value: isinstance(value, (bool, np.bool_)), 1, 1)
@@ -80,6 +122,9 @@ def value_classes(series: pd.Series) -> np.ndarray:
         classes[fits] = value_class
         undecided &= ~fits
     classes[whole] = WHOLE
+    instants = parse_instants(series)
+    dated = ~np.isnan(instants)
+    classes[dated] = np.where(np.mod(instants[dated], _DAY_NS) == 0, DATE, DATETIME)
     classes[missing] = MISSING
     return classes
 
@@ -107,7 +152,9 @@ def kinds_from_dtypes(frame: pd.DataFrame) -> dict[str, str]:
     kinds = {}
     for name in frame.columns:
         dtype = frame[name].dtype
-        if ptypes.is_bool_dtype(dtype) or not ptypes.is_numeric_dtype(dtype):
+        if ptypes.is_datetime64_any_dtype(dtype):
+            kinds[str(name)] = "datetime"
+        elif ptypes.is_bool_dtype(dtype) or not ptypes.is_numeric_dtype(dtype):
             kinds[str(name)] = "categorical"
         elif ptypes.is_integer_dtype(dtype):
             kinds[str(name)] = "integer"

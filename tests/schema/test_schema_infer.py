@@ -39,7 +39,7 @@ def test_infer_schema_on_adult_warns_and_rounds_outward(adult_raw):
     assert (schema["fnlwgt"].lower, schema["fnlwgt"].upper) == (0, 2000000)
     assert schema["workclass"] == Categorical("workclass", tuple(sorted(adult_raw["workclass"].dropna().unique())))
     assert schema["education-num"] == Categorical("education-num", tuple(range(1, 17)))
-    assert schema["row_id"] == Identifier("row_id", role="drop")
+    assert schema["row_id"] == Identifier("row_id", role="key")
     assert schema.unit_column is None
 
 
