@@ -71,9 +71,20 @@ def _add_header_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _add_csv_arguments(parser: argparse.ArgumentParser) -> None:
     """--sep and --encoding: how a CSV's text is split and decoded (both found when not given)."""
-    parser.add_argument("--sep", help="a CSV's field separator (default: the one of , ; tab | the header holds most)")
+    parser.add_argument("--sep", type=_separator,
+                        help="a CSV's field separator, one character ('\\t' for a tab; default: the one of "
+                             ", ; tab | the header holds most)")
     parser.add_argument("--encoding",
                         help="a CSV's text encoding, e.g. latin-1 (default: its byte-order mark's, else UTF-8)")
+
+
+def _separator(text: str) -> str:
+    """--sep: one character, or the two characters '\\t' for a tab (hard to type in a shell)."""
+    if text == "\\t":
+        return "\t"
+    if len(text) != 1:
+        raise argparse.ArgumentTypeError(f"a separator is one character (e.g. ';', or '\\t' for a tab); got {text!r}")
+    return text
 
 
 def _names(text: str) -> list[str]:
@@ -190,9 +201,9 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # argparse reads "-1e-9" as an option (its number pattern has no exponent); then
-        # "--delta -1e-9" fails as a missing argument instead of as a negative delta.
-        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+        # argparse reads "-1e-9" and "-inf" as options (its number pattern has no exponent and
+        # no infinity); then "--delta -1e-9" fails as a missing argument instead of as a negative delta.
+        self._negative_number_matcher = re.compile(r"^-((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|inf|infinity|nan)$", re.I)
 
     def error(self, message: str) -> NoReturn:
         """One line on stderr and exit 2, not the 13-line usage (``--help`` shows that)."""
