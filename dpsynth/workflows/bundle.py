@@ -28,9 +28,12 @@ def check_out_dir(out: str | os.PathLike) -> Path:
     release at its last step, after its budget was spent.
     """
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise DataError(f"output folder '{out}' already exists and is not empty")
-    _check_writable(out)
+    try:
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise DataError(f"output folder '{out}' already exists and is not empty")
+        _check_writable(out)
+    except OSError as error:
+        raise DataError(f"output folder '{out}' cannot be written ({error.strerror or error})") from None
     return out
 
 
@@ -43,11 +46,7 @@ def _check_writable(out: Path) -> None:
         place = place.parent
     if not place.is_dir():
         raise DataError(f"output folder '{out}' cannot be made: '{place}' is a file, not a folder")
-    try:
-        probe = tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=place)
-    except OSError as error:
-        raise DataError(f"output folder '{out}' cannot be written ({error.strerror or error})") from None
-    os.rmdir(probe)
+    os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=place))
 
 
 @contextmanager
