@@ -29,7 +29,9 @@ def check_out_dir(out: str | os.PathLike) -> Path:
     """
     out = Path(out)
     try:
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if out.exists() and not out.is_dir():
+            raise DataError(f"output folder '{out}' is an existing file")
+        if out.exists() and any(out.iterdir()):
             raise DataError(f"output folder '{out}' already exists and is not empty")
         _check_writable(out)
     except OSError as error:
