@@ -195,7 +195,7 @@ OTHER_FLAGS = [
 OUTPUT = [
     release("out-exists-not-empty", error="not empty", files={"out": folder, "out/keep.txt": raw("mine")}),
     release("out-exists-empty", files={"out": folder}, why="an empty folder is filled, as a new one would be"),
-    release("out-is-a-file", error="already exists", files={"out": raw("a file")}),
+    release("out-is-a-file", error="is an existing file", files={"out": raw("a file")}),
     Case("out-parent-is-a-file",
          ("release", "{tmp}/data.csv", "--epsilon", "1", "--out", "{tmp}/file/out", "--audit", "off", "--schema",
           "{tmp}/schema.json"), error="is a file, not a folder", files={**DATA_AND_SCHEMA, "file": raw("a file")}),

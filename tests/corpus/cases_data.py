@@ -334,11 +334,12 @@ SCHEMAS = [
         "age": "integer", "sex": "categorical", "city": "categorical", "income": "integer", "score": "numeric"}})},
         why="kinds declared; bounds and categories discovered under DP"),
     release("kinds-unknown-kind", files={"schema.json": document({"dpsynth_kinds": 1, "columns": {"age": "number"}})},
-            error="number"),
+            error="unknown kind 'number'", known="refused with the generic 'is neither a dpsynth schema ...' "
+                                                  "message: load_kinds's error is taken for 'not a kinds file'"),
     release("kinds-unknown-column", files={"schema.json": document({"dpsynth_kinds": 1, "columns": {"height": "numeric"}})},
             error="'height'"),
     release("kinds-wrong-version", files={"schema.json": document({"dpsynth_kinds": 7, "columns": {}})},
-            error="version", known="refused with the generic 'is neither a dpsynth schema ...' message: load_kinds's "
+            error="version 7", known="refused with the generic 'is neither a dpsynth schema ...' message: load_kinds's "
                                    "version error is taken for 'not a kinds file'"),
     release("sdv-metadata", files={"schema.json": document({"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1", "columns": {
         "age": {"sdtype": "numerical"}, "sex": {"sdtype": "categorical"}, "city": {"sdtype": "categorical"},
