@@ -282,7 +282,8 @@ class PrivateTable:
 
     def value_class_counts(self, column: str, sigma: float, part: str = DOMAIN) -> np.ndarray:
         """Noisy counts of the column's cells in each of :data:`VALUE_CLASSES` (missing, whole
-        number, fractional number, not a number), for a DP decision of the column's kind.
+        number, fractional number by its decimals, not a number, date), for a DP decision of
+        the column's kind (and a numeric column's decimals, an identifier's key format).
 
         Each cell's class depends on that cell alone, and the classes partition every cell, so
         one row changes one count.

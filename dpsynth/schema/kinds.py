@@ -1,6 +1,6 @@
 """Column kinds that are public before anything is measured, and reading cells one value at a time.
 
-A column's kind (categorical, numeric, integer, identifier) decides how every cell is encoded,
+A column's kind (categorical, numeric, integer, datetime, identifier) decides how every cell is encoded,
 so it must never come from something a parser inferred from the private cells: one cell
 ``age=CANARY`` would turn a whole column categorical. Kinds come from a declaration (a full
 schema, a kinds-only declaration, or dtypes the user states are public) or from a DP decision
