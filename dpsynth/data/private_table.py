@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dpsynth.data.counting import contingency
+from dpsynth.data.counting import columns_contingency
 from dpsynth.data.scores import SCORES, Score
 from dpsynth.errors import BudgetError, DataError, SchemaError
 from dpsynth.privacy.accountant import Accountant
@@ -57,6 +57,26 @@ def _bound_contributions(frame: pd.DataFrame, unit: PrivacyUnit, rng: np.random.
     return shuffled[rank < unit.max_rows].reset_index(drop=True)
 
 
+# Cells of exact marginals the door keeps for reuse (int64: 128 MiB at most).
+CACHE_CELLS = 2**24
+
+
+class _CountCache:
+    """Exact marginals counted once, up to CACHE_CELLS cells in all (then no more are kept)."""
+
+    def __init__(self) -> None:
+        self._tables: dict[Any, np.ndarray] = {}
+        self._cells = 0
+
+    def get(self, key: Any) -> np.ndarray | None:
+        return self._tables.get(key)
+
+    def put(self, key: Any, counts: np.ndarray) -> None:
+        if self._cells + counts.size <= CACHE_CELLS:
+            self._tables[key] = counts
+            self._cells += counts.size
+
+
 class PrivateTable:
     """Private rows behind DP measurements charged to one accountant.
 
@@ -82,6 +102,8 @@ class PrivateTable:
         self.unit: PrivacyUnit = accountant.budget.unit
         self._frame = _bound_contributions(frame, self.unit, noise.rng)
         self._codes: np.ndarray | None = None
+        self._sizes: dict[str, int] = {}
+        self._counted = _CountCache()
         self.schema: Schema | None = None
 
     # ------------------------------------------------------------------ public metadata
@@ -140,9 +162,12 @@ class PrivateTable:
             logger.warning("rows with a cell the schema has no code for are left out of the measurements")
             self._frame = self._frame[~encoded.unfit].reset_index(drop=True)
             encoded = encode(self._frame, schema)
-        self._codes = encoded.codes.astype(np.int64, copy=False)
+        # Column-major: every count reads whole columns, so each is one contiguous block.
+        self._codes = np.asfortranarray(encoded.codes, dtype=np.int64)
         self._column_index = {name: j for j, name in enumerate(encoded.columns)}
         self.schema = schema
+        self._sizes = schema.domain_sizes()
+        self._counted = _CountCache()
 
     def coarsened(self, schema: Schema, maps: Mapping[str, np.ndarray]) -> PrivateTable:
         """The same rows, accountant and noise, with some columns' codes merged by public
@@ -163,6 +188,8 @@ class PrivateTable:
         view.__dict__.update(self.__dict__)
         view._codes = codes
         view.schema = schema
+        view._sizes = schema.domain_sizes()
+        view._counted = _CountCache()
         return view
 
     def _encoded(self) -> np.ndarray:
@@ -171,19 +198,35 @@ class PrivateTable:
         return self._codes
 
     def _true_counts(self, clique: Clique, maps: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        """The exact marginal over ``clique`` (read-only: it may be a cached table).
+
+        The rows never change after :meth:`encode`, so a table counted once is kept (within
+        :data:`CACHE_CELLS`) and read again by later selections and measurements: MST's
+        Kruskal rounds score the same candidates again and again, and a wide table's time went
+        to recounting them. Keeping an exact count inside the door changes no answer and no
+        charge.
+        """
         codes = self._encoded()
+        merged = {name: maps[name] for name in clique if maps is not None and name in maps}
+        key = (clique, tuple((name, merge.tobytes()) for name, merge in merged.items()))
+        cached = self._counted.get(key)
+        if cached is not None:
+            return cached
         columns, sizes = [], []
         for name in clique:
             if name not in self._column_index:
                 raise SchemaError(f"column '{name}' is not an encoded column of the schema")
             column = codes[:, self._column_index[name]]
-            size = self.sizes[name]
-            if maps is not None and name in maps:
-                column = maps[name][column]
-                size = int(maps[name].max()) + 1
+            size = self._sizes[name]
+            if name in merged:
+                column = merged[name][column]
+                size = int(merged[name].max()) + 1
             columns.append(column)
             sizes.append(size)
-        return contingency(np.stack(columns, axis=1), sizes)
+        counts = columns_contingency(columns, sizes)
+        counts.flags.writeable = False
+        self._counted.put(key, counts)
+        return counts
 
     # ------------------------------------------------------------------- measurements
     def marginal(

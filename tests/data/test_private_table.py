@@ -128,3 +128,30 @@ def test_schema_is_required_before_measuring(frame):
     table = table_for(frame)
     with pytest.raises(SchemaError, match="encode"):
         table.marginal(("a",), 10.0)
+
+
+def test_exact_marginals_are_counted_once_and_every_measurement_is_still_charged(frame, monkeypatch):
+    """MST's rounds score the same candidates again: the door keeps their exact tables (read-only)
+    instead of recounting, which changes no answer and no charge."""
+    import dpsynth.data.private_table as door
+
+    table = table_for(frame, epsilon=50.0)
+    table.encode(SCHEMA)
+    counted = []
+    real = door.columns_contingency
+    monkeypatch.setattr(door, "columns_contingency", lambda *args: counted.append(1) or real(*args))
+    first = table._true_counts(("a", "b"))
+    assert table._true_counts(("a", "b")) is first and len(counted) == 1
+    assert not first.flags.writeable
+    np.testing.assert_array_equal(first, contingency(table._encoded(), [4, 11]))
+    merge = np.array([0, 0, 1, 1])
+    merged = table._true_counts(("a",), {"a": merge})
+    assert merged.shape == (2,) and len(counted) == 2 and merged.sum() == first.sum()
+    for _ in range(3):
+        table.marginal(("a", "b"), 5.0)
+    assert len(table.accountant.report()["parts"]["marginal"]["events"]) == 3 and len(counted) == 2
+    monkeypatch.setattr(door, "CACHE_CELLS", 0)  # a full cache keeps nothing more, and still counts right
+    fresh = table_for(frame, epsilon=50.0)
+    fresh.encode(SCHEMA)
+    np.testing.assert_array_equal(fresh._true_counts(("b",)), fresh._true_counts(("b",)))
+    assert len(counted) == 4
