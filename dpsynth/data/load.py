@@ -45,6 +45,9 @@ CSV, PARQUET, ARROW, EXCEL = "csv", "parquet", "arrow", "excel"
 # A file's format from its suffix (after a compression suffix); any other file is read as CSV.
 _FORMATS = {".parquet": PARQUET, ".pq": PARQUET, ".arrow": ARROW, ".feather": ARROW, ".ipc": ARROW,
             ".xlsx": EXCEL, ".xlsm": EXCEL}
+# Files that are tables in no format read here: refused by their suffix rather than read as CSV.
+_UNREAD = {".json": "JSON", ".jsonl": "JSON lines", ".ndjson": "JSON lines", ".xls": "old Excel (.xls)",
+           ".sav": "SPSS", ".dta": "Stata", ".sas7bdat": "SAS", ".db": "SQLite", ".sqlite": "SQLite"}
 # Byte-order marks, longest first (UTF-32 LE's begins with UTF-16 LE's).
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -101,6 +104,12 @@ def read_data(
     """
     path = Path(path)
     fmt = file_format(path)
+    unread = _UNREAD.get(path.suffix.lower())
+    if unread is not None:
+        raise DataError(
+            f"data file '{path}' looks like {unread}, which dpsynth does not read: give a CSV, Parquet, "
+            "Arrow (Feather) or Excel (.xlsx) file, or a pandas, polars or pyarrow table in Python"
+        )
     if fmt == CSV:
         return read_table(path, na_values, header=header, names=names, sep=sep, encoding=encoding)
     if sep is not None or encoding is not None:

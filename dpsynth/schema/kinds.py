@@ -181,14 +181,20 @@ def kinds_from_document(document: Mapping[str, Any]) -> dict[str, str]:
     return check_kinds(document.get("columns"))
 
 
-def load_kinds(path: str | os.PathLike) -> dict[str, str]:
-    """A kinds-only declaration read from a JSON or YAML file."""
+def read_kinds(path: str | os.PathLike) -> dict[str, str] | None:
+    """The kinds a kinds-only declaration file gives, or None when the file is not one
+    (unreadable files too: :meth:`Schema.load` then says what is wrong with them). A file that
+    is a kinds declaration but a wrong one is refused with what is wrong in it."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark some editors write is not part of the JSON.
+        text = path.read_text(encoding="utf-8-sig")
         document = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-        raise SchemaError(f"kinds file '{path}' cannot be read as JSON or YAML") from None
+        return None
     if not is_kinds_document(document):
-        raise SchemaError(f"kinds file '{path}' is not a kinds declaration (no '{KINDS_FORMAT_KEY}' key)")
-    return kinds_from_document(document)
+        return None
+    try:
+        return kinds_from_document(document)
+    except SchemaError as error:
+        raise SchemaError(f"kinds file '{path}': {error}") from None

@@ -157,7 +157,7 @@ class Schema:
         path = Path(path)
         suffix = _format_of(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the text
         except UnicodeDecodeError:
             raise SchemaError(f"schema file '{path}' is not UTF-8 text") from None
         except OSError as error:
@@ -184,6 +184,11 @@ class Schema:
             "'provenance' and 'columns'), a domain file (a mapping of each column to its number of codes) "
             "nor SDV metadata"
         )
+
+
+def check_schema_file_name(path: str | os.PathLike) -> None:
+    """Refuse a schema file name that is not .json, .yaml or .yml, before any work is done."""
+    _format_of(Path(path))
 
 
 def _format_of(path: Path) -> str:

@@ -102,7 +102,7 @@ def read_sdv_kinds(path: str | os.PathLike) -> dict[str, str] | None:
     (unreadable files too: :meth:`Schema.load` then says what is wrong with them)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
         document = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
         return None

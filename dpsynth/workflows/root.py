@@ -31,12 +31,12 @@ from dpsynth.data import PrivateTable
 from dpsynth.data.discover import DOMAIN_DELTA_RESERVE, discover_schema
 from dpsynth.errors import BudgetError, DataError, DpsynthError, SchemaError
 from dpsynth.privacy.accountant import Accountant, Charge
-from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget, PrivacyUnit
+from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget, PrivacyUnit, check_delta
 from dpsynth.privacy.ledger import Ledger, Reservation
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.schema import Schema, suspect_identifiers, validate
 from dpsynth.schema.encoding import check_columns
-from dpsynth.schema.kinds import check_kinds, is_kinds_document, kinds_from_document, kinds_from_dtypes, load_kinds
+from dpsynth.schema.kinds import check_kinds, is_kinds_document, kinds_from_document, kinds_from_dtypes, read_kinds
 from dpsynth.schema.sdv import is_sdv_metadata, kinds_from_sdv, read_sdv_kinds
 
 logger = logging.getLogger(__name__)
@@ -75,10 +75,9 @@ def load_schema(schema: SchemaLike) -> Schema | dict[str, str] | None:
         if is_sdv_metadata(schema):
             return kinds_from_sdv(schema)
         return kinds_from_document(schema) if is_kinds_document(schema) else check_kinds(schema)
-    try:
-        return load_kinds(schema)
-    except SchemaError:
-        pass
+    kinds = read_kinds(schema)
+    if kinds is not None:
+        return kinds
     sdv_kinds = read_sdv_kinds(schema)
     return sdv_kinds if sdv_kinds is not None else Schema.load(schema)
 
@@ -188,6 +187,11 @@ def plan_fit(
     if unit.column is not None:
         kinds.pop(unit.column, None)
     parts = list(generator_parts) if declared is not None else [DOMAIN, *generator_parts]
+    if check_delta(delta) == 0:
+        raise BudgetError(
+            "delta is 0, but every dpsynth generator measures with Gaussian noise, which needs a delta "
+            "above 0 (pure epsilon-DP is not offered): give a delta such as 1e-9, far below 1/n"
+        )
     budget = Budget(
         epsilon,
         delta,

@@ -18,6 +18,7 @@ from dpsynth.privacy.ledger import Ledger
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.random_state import RandomState
 from dpsynth.schema import Schema, infer_schema
+from dpsynth.schema.schema import check_schema_file_name
 from dpsynth.schema.sdv import to_sdv
 from dpsynth.workflows.root import Plan, ledger_of, open_door, reserved
 
@@ -48,6 +49,7 @@ def write_schema(
     out = Path(out)
     if out.exists():
         raise DataError(f"schema file '{out}' already exists")
+    check_schema_file_name(out)  # before the data is read, let alone measured
     frame = read_data(data, na_values, header=header, names=names, sep=sep, encoding=encoding)
     if not dp:
         with warnings.catch_warnings():
