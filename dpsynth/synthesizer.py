@@ -29,6 +29,7 @@ from dpsynth.privacy.ledger import Ledger
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.random_state import RandomState
 from dpsynth.schema import Schema
+from dpsynth.workflows.capacity import check_width
 from dpsynth.workflows.root import charged, jsonable, open_door, plan_fit
 
 # 2: the ledger's name for the dataset is saved as "dataset" (was "dataset_label").
@@ -136,6 +137,7 @@ class Synthesizer:
         given = read_input(data)
         data = given.frame
         generator = self._new_generator()
+        check_width(generator.name, len(data.columns))
         plan = plan_fit(
             data, epsilon=self.epsilon, delta=self.delta,
             schema=schema if schema is not None else self.schema, schema_public=self.schema_public,

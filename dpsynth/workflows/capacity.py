@@ -1,7 +1,10 @@
 """What a plan will cost this machine, judged from public facts before any budget is reserved.
 
-A request that cannot finish (more synthetic cells than memory holds) is refused with the
-estimate and what to change, rather than reserving budget and dying of a MemoryError later.
+A request that cannot finish (more synthetic cells than memory holds, more columns than a
+method's selection can search) is refused with the estimate and what to change, rather than
+reserving budget and running for hours or dying of a MemoryError later. The facts used are
+public: the number of columns (the header), the method, the rows asked for; never the private
+row count.
 """
 
 from __future__ import annotations
@@ -39,3 +42,24 @@ def check_sample_size(n_rows: int | None, n_columns: int) -> int | None:
             "more later from the saved model, which costs no budget)"
         )
     return n_rows
+
+
+# The most columns each method takes at once. MST and PrivBayes search pairs (MST scores every
+# remaining pair in each of its d - 1 rounds: about d^3 / 6 scorings, 4.5 million at 300
+# columns, minutes with small domains); AIM scores up to 500 workload sets in each of its 16 d
+# rounds and refits the model between them; the neural generators' cost grows with the
+# vocabulary. Measured growth is on the results page (wide tables).
+MAX_COLUMNS = {"mst": 400, "privbayes": 400, "aim": 100, "hybrid": 100, "neural": 1000}
+
+
+def check_width(method: str, n_columns: int) -> None:
+    """Refuse a table wider than ``method`` can be fitted to in reasonable time (public facts only)."""
+    limit = MAX_COLUMNS.get(method)
+    if limit is None or n_columns <= limit:
+        return
+    raise DataError(
+        f"{n_columns} columns are more than {method} takes at once ({limit}): its search over column "
+        f"pairs grows as the cube of the columns and would run for hours; release at most {limit} columns "
+        "(leave out identifiers and free text, or split the table into groups of related columns)"
+        + ("" if method == "mst" else ", or use mst (up to 400 columns)")
+    )

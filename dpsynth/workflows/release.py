@@ -58,7 +58,7 @@ from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Schema
 from dpsynth.workflows.audit import write_certificate
 from dpsynth.workflows.bundle import check_out_dir, staged_folder
-from dpsynth.workflows.capacity import check_sample_size
+from dpsynth.workflows.capacity import check_sample_size, check_width
 from dpsynth.workflows.root import Plan, SchemaLike, ledger_of, open_door, plan_fit, reserved
 
 logger = logging.getLogger(__name__)
@@ -232,6 +232,7 @@ def release(
     output_types = OutputTypes.of(frame, public_dtypes)
     generator = create(method, **dict(method_params or {}))
     n_rows = check_sample_size(n_rows, len(frame.columns))
+    check_width(method, len(frame.columns))
     generator_parts = generator.parts
     plan = plan_fit(
         frame, epsilon=epsilon, delta=delta, schema=schema, schema_public=schema_public, public_dtypes=public_dtypes,
