@@ -41,6 +41,7 @@ from dpsynth.generators.compression import merge_counts, merge_maps, merged_size
 from dpsynth.models import Domain, GraphicalModel, Measurement, estimate, model_size
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import MARGINAL
+from dpsynth.progress import advance
 from dpsynth.validation import number
 
 logger = logging.getLogger(__name__)
@@ -197,6 +198,7 @@ class AIM(MarginalGenerator):
                 epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * remaining)
                 cost = remaining
             used = min(1.0, (rho - remaining + cost) / rho)
+            advance(round(1000 * (rho - remaining) / rho), 1000, "AIM rounds (budget spent, per mille)")
             allowed = self._allowed(domain, candidates, measured, used * max_cells, model_sizes)
             clique = self._select(table, part, model, allowed, candidates, sigma, epsilon, merges, t)
             if last:

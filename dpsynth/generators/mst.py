@@ -27,6 +27,7 @@ from dpsynth.generators.compression import merge_counts, merge_maps, merged_size
 from dpsynth.models import DEFAULT_MAX_CELLS, Domain, Measurement, estimate
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import MARGINAL
+from dpsynth.progress import advance
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +126,9 @@ class MST(MarginalGenerator):
         }
         epsilon = float(np.sqrt(8.0 * rho_select / (len(columns) - 1)))
         components = nx.utils.UnionFind(columns)
-        tree = []
+        tree: list[tuple[str, ...]] = []
         for _ in range(len(columns) - 1):
+            advance(len(tree), len(columns) - 1, "MST tree edges")
             candidates = [p for p in predicted if components[p[0]] != components[p[1]]]
             if len(candidates) == 1:
                 choice = 0

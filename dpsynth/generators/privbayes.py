@@ -28,6 +28,7 @@ from dpsynth.generators.base import (
 from dpsynth.models import Domain, Measurement, estimate, model_size
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import MARGINAL
+from dpsynth.progress import advance
 from dpsynth.validation import number
 
 logger = logging.getLogger(__name__)
@@ -318,6 +319,7 @@ class PrivBayes(MarginalGenerator):
             return sizes_checked[key]
 
         while len(network) < d:
+            advance(len(network), d, "PrivBayes network")
             inside = [child for child, _ in network]
             cliques = [(child, *parents) for child, parents in network]
             candidates = [
