@@ -72,6 +72,7 @@ from dpsynth.models.junction_tree import (
 )
 from dpsynth.models.measurement import Measurement, estimate_total, independent_start
 from dpsynth.models.model import GraphicalModel, tree_potentials
+from dpsynth.validation import integer
 
 logger = logging.getLogger(__name__)
 
@@ -175,8 +176,7 @@ def estimate(
     """
     if not measurements:
         raise ModelError("estimate needs at least one measurement")
-    if isinstance(max_iters, bool) or int(max_iters) != max_iters or max_iters < 1:
-        raise ModelError(f"max_iters must be a positive integer; got {max_iters!r}")
+    integer("max_iters", max_iters, error=ModelError)
     total = estimate_total(measurements) if total is None else float(total)
     if not (np.isfinite(total) and total > 0):
         raise ModelError(f"total must be positive and finite; got {total!r}")
