@@ -64,7 +64,9 @@ def plan_view(record: dict, public_schema: bool) -> dict:
     Kinds (and integer-ness) of every column; the measurements the plan fixes before a noisy
     answer can steer it (under discovery: the kind decisions, one per column; with a public
     schema: the generator's measurements up to and including its first selection); the budget,
-    method, unit, rows policy, audit rule and input; and the record's shape (its keys).
+    method, unit, rows policy, audit rule and input; and the record's shape (its keys). The
+    method's fit warnings are left out: they are read from noisy answers (a DP-SGD run's
+    noise-to-signal uses the DP row count), so they may differ as a noisy value does.
     """
     columns = record["schema"]["definition"]["columns"]
     parts = record["privacy"]["parts"]
@@ -73,7 +75,7 @@ def plan_view(record: dict, public_schema: bool) -> dict:
         "keys": sorted(record),
         "kinds": [(c["name"], c["kind"], c.get("integer")) for c in columns],
         "budget": record["privacy"]["budget"],
-        "method": record["method"],
+        "method": {key: value for key, value in record["method"].items() if key != "warnings"},
         "rows": record["rows"],
         "input": record["input"],
         "audit": record.get("audit"),
