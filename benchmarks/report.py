@@ -208,14 +208,15 @@ def table_compare(table: list[dict[str, str]]) -> list[str]:
         base = mst[num(r["epsilon"])]
         body.append([
             r["method"] + notes.mark(r.get("note", "")), r["epsilon"], r["tvd_1way"], r["tvd_2way"],
-            r["tvd_3way"], r["numeric_w"], r["corr_diff"], r["tstr_auc"], r["attack_auc"], r["epsilon_bound"],
-            thousands(r["fit_s"]), thousands(r["peak_mib"]),
+            r["tvd_3way"], r["numeric_w"], r["corr_diff"], r["column_shape"], r["pair_trend"], r["tstr_auc"],
+            r["attack_auc"], r["epsilon_bound"], thousands(r["fit_s"]), thousands(r["peak_mib"]),
             "" if r is base else f"{num(r['tvd_3way']) / num(base['tvd_3way']):.2f}",
             "" if r is base else times(num(r["fit_s"]) / num(base["fit_s"])),
         ])
     header = ["method", "epsilon", "1-way TVD", "2-way TVD", "3-way TVD", "numeric W", "corr. diff",
-              "TSTR AUC", "attack AUC", "epsilon bound", "fit s", "peak MiB", "3-way ÷ MST's", "fit s ÷ MST's"]
-    return markdown(header, "lrrrrrrrrrrrrr", body) + notes.lines()
+              "column shape", "pair trend", "TSTR AUC", "attack AUC", "epsilon bound", "fit s", "peak MiB",
+              "3-way ÷ MST's", "fit s ÷ MST's"]
+    return markdown(header, "lrrrrrrrrrrrrrrr", body) + notes.lines()
 
 
 # Neural and hybrid -----------------------------------------------------------------------------
