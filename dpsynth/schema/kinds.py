@@ -181,17 +181,22 @@ def kinds_from_document(document: Mapping[str, Any]) -> dict[str, str]:
     return check_kinds(document.get("columns"))
 
 
+def read_document(path: Path) -> Any:
+    """A JSON (by its suffix) or YAML file's parsed content, or None when it cannot be read as one."""
+    try:
+        # utf-8-sig: a byte-order mark some editors write is not part of the JSON.
+        text = path.read_text(encoding="utf-8-sig")
+        return json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return None
+
+
 def read_kinds(path: str | os.PathLike) -> dict[str, str] | None:
     """The kinds a kinds-only declaration file gives, or None when the file is not one
     (unreadable files too: :meth:`Schema.load` then says what is wrong with them). A file that
     is a kinds declaration but a wrong one is refused with what is wrong in it."""
     path = Path(path)
-    try:
-        # utf-8-sig: a byte-order mark some editors write is not part of the JSON.
-        text = path.read_text(encoding="utf-8-sig")
-        document = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-        return None
+    document = read_document(path)
     if not is_kinds_document(document):
         return None
     try:

@@ -17,17 +17,14 @@ holding one table.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dpsynth.errors import SchemaError
 from dpsynth.schema.columns import Categorical, Column, Datetime, Identifier, Numeric, Ordinal
-from dpsynth.schema.kinds import KIND_NAMES
+from dpsynth.schema.kinds import KIND_NAMES, read_document
 from dpsynth.schema.schema import Schema
 
 VERSION_KEY = "METADATA_SPEC_VERSION"
@@ -101,11 +98,7 @@ def read_sdv_kinds(path: str | os.PathLike) -> dict[str, str] | None:
     """The kinds an SDV metadata file declares, or None when the file is not SDV metadata
     (unreadable files too: :meth:`Schema.load` then says what is wrong with them)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-        document = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-        return None
+    document = read_document(path)
     if not is_sdv_metadata(document):
         return None
     try:
