@@ -10,6 +10,7 @@ each cell on its own, so one record changes only its own row's class and value.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -83,11 +84,21 @@ def parse_instants(series: pd.Series) -> np.ndarray:
         # Each distinct value is read once, and only text that starts as an ISO date (YYYY-MM)
         # is handed to the parser: the answer for a cell is still its own value's.
         codes, uniques = pd.factorize(series)
-        text = pd.Series(uniques, dtype=object).where(lambda v: v.map(_looks_iso, na_action="ignore") == True)  # noqa: E712
+        distinct = pd.Series(uniques, dtype=object)
+        text = distinct.where(lambda v: v.map(_looks_iso, na_action="ignore") == True)  # noqa: E712
         read = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601").dt.tz_localize(None)
+        # A datetime value counts as it would in a datetime column: one text cell turns such a
+        # column into an object one, and its other cells must stay dates because of it.
+        stamps = distinct.map(_is_instant, na_action="ignore") == True  # noqa: E712
+        if stamps.any():
+            read[stamps] = pd.to_datetime(distinct[stamps], utc=True).dt.tz_localize(None)
         instants = _nanoseconds(read)
         return np.where(codes >= 0, instants[np.maximum(codes, 0)] if len(instants) else np.nan, np.nan)
     return _nanoseconds(parsed)
+
+
+def _is_instant(value: object) -> bool:
+    return isinstance(value, (datetime.date, np.datetime64)) and not pd.isna(value)
 
 
 def _looks_iso(value: object) -> bool:

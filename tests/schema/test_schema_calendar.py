@@ -29,3 +29,15 @@ def test_dates_decode_to_whole_days_inside_their_month():
 def test_a_unit_that_is_not_a_calendar_unit_is_refused():
     with pytest.raises(SchemaError, match="column 'd'.*unit"):
         Datetime("d", "2019-01-01", "2020-01-01", unit="week")
+
+
+def test_a_text_cell_in_a_datetime_column_changes_no_other_cells_class():
+    """One text cell turns a datetime column into an object one; its other cells stay dates."""
+    from dpsynth.schema.kinds import parse_instants, value_classes
+
+    column = pd.Series(pd.to_datetime(["2020-01-01", "2021-05-06 10:00", None], format="ISO8601"))
+    neighbour = pd.Series([*column.tolist(), "CANARY"], dtype=object)
+    assert list(value_classes(neighbour)[:3]) == list(value_classes(column))
+    np.testing.assert_array_equal(parse_instants(neighbour)[:3], parse_instants(column))
+    zoned = pd.Series(pd.to_datetime(["2020-01-01 10:00"]).tz_localize("Europe/Oslo"))
+    assert parse_instants(pd.Series([*zoned.tolist(), "x"], dtype=object))[0] == parse_instants(zoned)[0]
