@@ -37,7 +37,7 @@ from dpsynth.data import PrivateTable
 from dpsynth.data.scores import L1Error
 from dpsynth.errors import BudgetExceeded, DataError, SchemaError
 from dpsynth.generators.base import MarginalGenerator, check_positive_int
-from dpsynth.generators.compression import merge_counts, merge_maps, merged_size
+from dpsynth.generators.compression import merge_maps, merged_measurement, merged_size
 from dpsynth.models import Domain, GraphicalModel, Measurement, estimate, model_size
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import MARGINAL
@@ -174,7 +174,7 @@ class AIM(MarginalGenerator):
         one_way = {c: table.marginal((c,), sigma, part) for c in columns}
         merges = merge_maps(one_way, dict.fromkeys(columns, sigma)) if self.compress else {}
         domain = Domain(tuple(columns), tuple(merged_size(sizes[c], merges.get(c)) for c in columns))
-        measurements = [Measurement((c,), merge_counts(one_way[c], merges.get(c)), sigma) for c in columns]
+        measurements = [merged_measurement(c, one_way[c], merges.get(c), sigma) for c in columns]
         model = estimate(domain, measurements, max_iters=self.round_iters, max_cells=None)
 
         candidates = _weights(workload)

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from dpsynth.models.measurement import Measurement
+
 SUPPORT_THRESHOLD = 3.0
 """Codes whose noisy count is below this many noise standard deviations are merged."""
 
@@ -32,8 +34,12 @@ def merged_size(size: int, merge: np.ndarray | None) -> int:
     return size if merge is None else int(merge.max()) + 1
 
 
-def merge_counts(counts: np.ndarray, merge: np.ndarray | None) -> np.ndarray:
-    """Noisy 1-way counts on the merged codes (merged counts add up)."""
+def merged_measurement(column: str, counts: np.ndarray, merge: np.ndarray | None, sigma: float) -> Measurement:
+    """The noisy 1-way counts on the merged codes: merged counts add up, and a cell that sums k
+    noisy counts has variance k sigma^2, so its precision is 1 / k (private-pgm scales that
+    cell's row by 1 / sqrt(k), the same weighting)."""
     if merge is None:
-        return counts
-    return np.bincount(merge, weights=counts, minlength=int(merge.max()) + 1)
+        return Measurement((column,), counts, sigma)
+    size = int(merge.max()) + 1
+    summed = np.bincount(merge, minlength=size)
+    return Measurement((column,), np.bincount(merge, weights=counts, minlength=size), sigma, 1.0 / summed)

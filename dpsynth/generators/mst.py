@@ -23,7 +23,7 @@ from dpsynth.generators.base import (
     check_discrepancy,
     check_positive_int,
 )
-from dpsynth.generators.compression import merge_counts, merge_maps, merged_size
+from dpsynth.generators.compression import merge_maps, merged_measurement, merged_size
 from dpsynth.models import DEFAULT_MAX_CELLS, Domain, Measurement, estimate
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import MARGINAL
@@ -86,7 +86,7 @@ class MST(MarginalGenerator):
         merges = merge_maps(one_way, dict(zip(columns, sigmas))) if self.compress else {}
         domain = Domain(tuple(columns), tuple(merged_size(sizes[c], merges.get(c)) for c in columns))
         measurements = [
-            Measurement((c,), merge_counts(one_way[c], merges.get(c)), s) for c, s in zip(columns, sigmas)
+            merged_measurement(c, one_way[c], merges.get(c), s) for c, s in zip(columns, sigmas)
         ]
 
         if not pairs:

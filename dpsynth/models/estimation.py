@@ -10,7 +10,10 @@ the negative Gaussian log-likelihood of the measurements and private-pgm's L2 lo
 each residual by its sigma before squaring). A measurement with half the noise counts four
 times as much, which matters when an adaptive method anneals sigma between rounds: weighting
 by 1/sigma_m instead underweights AIM's most precise measurements and cost it accuracy at low
-epsilon (see ``benchmarks/notes/2026-12-03-aim-against-private-pgm.md``).
+epsilon (see ``benchmarks/notes/2026-12-03-aim-against-private-pgm.md``). Where a measurement's
+cells differ in variance (domain compression's merged cell sums k noisy counts: variance k
+sigma_m^2), each cell's squared residual is divided by its own variance, as private-pgm does by
+scaling that cell's query row by 1 / sqrt(k) (McKenna, Miklau & Sheldon 2021, MST).
 The minimiser is represented by a graphical model whose cliques are the measured ones.
 
 The solver is entropic mirror descent over the marginal polytope (the paper's Algorithm 1):
@@ -24,7 +27,8 @@ after a halving, when the doubled step has just failed: then alpha stays, which 
 that would fail again (on noisy Adult marginals the same trials reached a lower loss than
 doubling every time, or growing 5% per step; see
 ``benchmarks/notes/2026-11-23-design-measurements.md``). The rule always
-lets alpha <= 1 / (2 L) pass, where L = total * sum_m 1/sigma_m^2: by Pinsker's inequality L is
+lets alpha <= 1 / (2 L) pass, where L = total * sum_m 1/sigma_m^2 (the largest cell weight of
+each measurement): by Pinsker's inequality L is
 the loss's smoothness relative to the mirror map's Bregman divergence total * KL (Lu, Freund &
 Nesterov 2018), and that divergence is at most the symmetrised one, alpha times the predicted
 decrease. So steps never fall below 1 / (4 L), and the loss never increases. The search starts
@@ -106,7 +110,7 @@ class _Loss:
         self.domain, self.total = domain, total
         self.tree = build_junction_tree(domain, cliques, max_cells)
         self.observed = [m.factor(domain) for m in measurements]
-        self.weights = [1.0 / m.sigma**2 for m in measurements]
+        self.weights = [m.weights(domain) for m in measurements]
         # Each measurement is read from (and its gradient sent to) a potential clique holding it,
         # whose marginal is in turn read from the junction-tree clique with fewest cells holding it.
         self.home = [next(c for c in cliques if set(m.clique) <= set(c)) for m in measurements]
@@ -124,28 +128,28 @@ class _Loss:
             beliefs[i].values *= self.total
         counts = {c: beliefs[i].sum(c) for c, i in self.slot.items()}
         residuals = [counts[c].sum(y.attrs) - y for c, y in zip(self.home, self.observed)]
-        loss = sum(w * float(np.sum(r.values**2)) / 2 for w, r in zip(self.weights, residuals))
+        loss = sum(float(np.sum(w * r.values**2)) / 2 for w, r in zip(self.weights, residuals))
         return _Fit(residuals, loss)
 
     def gradient(self, fit: _Fit, cliques: list[Clique]) -> dict[Clique, np.ndarray]:
         """dL/dmu on each potential clique: each weighted residual, constant along other axes."""
         grad = {c: np.zeros(self.domain.shape(c)) for c in cliques}
         for c, w, r in zip(self.home, self.weights, fit.residuals):
-            grad[c] = grad[c] + w * r.aligned(c)
+            grad[c] = grad[c] + Factor(r.attrs, w * r.values).aligned(c)
         return grad
 
     def chi_square(self, fit: _Fit) -> float:
         """sum_m ||mu_m - y_m||^2 / sigma_m^2: about the number of measured cells at the truth."""
-        return sum(w * float(np.sum(r.values**2)) for w, r in zip(self.weights, fit.residuals))
+        return sum(float(np.sum(w * r.values**2)) for w, r in zip(self.weights, fit.residuals))
 
     def slope(self, new: _Fit, old: _Fit) -> float:
         """<dL/dmu, mu' - mu> at the old point: the change the linear model predicts."""
-        return sum(w * float(np.sum(r.values * (a.values - r.values)))
+        return sum(float(np.sum(w * r.values * (a.values - r.values)))
                    for w, a, r in zip(self.weights, new.residuals, old.residuals))
 
     def curvature(self, new: _Fit, old: _Fit) -> float:
         """L(mu') - L(mu) - <dL/dmu, mu' - mu>: exact for a quadratic, and free of cancellation."""
-        return sum(w * float(np.sum((a.values - b.values) ** 2)) / 2
+        return sum(float(np.sum(w * (a.values - b.values) ** 2)) / 2
                    for w, a, b in zip(self.weights, new.residuals, old.residuals))
 
 
@@ -199,7 +203,7 @@ def estimate(
         home = next(c for c in cliques if set(clique) <= set(c))
         theta[home] = theta[home] + Factor(clique, values).aligned(home)
 
-    safe = 0.5 / (total * sum(loss.weights))
+    safe = 0.5 / (total * sum(float(np.max(w)) for w in loss.weights))
     if discrepancy is None:
         theta, alpha, _ = _descend(loss, cliques, theta, step * safe, max_iters, tol)
     else:

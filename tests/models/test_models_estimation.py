@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dpsynth.errors import ModelTooLarge
+from dpsynth.errors import ModelError, ModelTooLarge
 from dpsynth.models import (
     Domain,
     GraphicalModel,
@@ -61,6 +61,35 @@ def test_measurements_are_weighted_by_inverse_variance():
     model = estimate(domain, [precise, noisy], max_iters=2000, tol=0.0)
     expected = (4 * precise.values + noisy.values) / 5
     np.testing.assert_allclose(model.marginal(("a",)).ravel(), expected, atol=1e-6)
+
+
+def test_a_cell_summing_k_noisy_counts_weighs_one_kth():
+    """Domain compression's merged cell adds k noisy counts (variance k sigma^2): with
+    precision 1/k the fit is each cell's inverse-variance mean under the fixed total, the
+    Lagrange solution mu_i = (p_i y1_i + y2_i + lambda) / (p_i + 1)."""
+    domain = Domain(("a",), (3,))
+    precision = np.array([1.0, 1.0, 0.25])
+    merged = Measurement(("a",), [50.0, 30.0, 20.0], sigma=1.0, precision=precision)
+    other = Measurement(("a",), [20.0, 30.0, 50.0], sigma=1.0)
+    total = 100.0
+    model = estimate(domain, [merged, other], total=total, max_iters=4000, tol=0.0)
+    lam = (total - np.sum((precision * merged.values + other.values) / (precision + 1))) / np.sum(1 / (precision + 1))
+    expected = (precision * merged.values + other.values + lam) / (precision + 1)
+    np.testing.assert_allclose(model.marginal(("a",)).ravel(), expected, atol=1e-5)
+    assert estimate_total([merged]) == pytest.approx(100.0)
+    assert merged.total_variance() == pytest.approx(6.0)  # 1 + 1 + 4 counts' worth
+
+
+def test_merged_codes_carry_their_count_of_summed_cells():
+    from dpsynth.generators.compression import merged_measurement
+
+    merge = np.array([0, 2, 1, 2, 2])
+    measurement = merged_measurement("a", np.array([5.0, 1.0, 7.0, -1.0, 2.0]), merge, sigma=2.0)
+    np.testing.assert_allclose(measurement.values, [5.0, 7.0, 2.0])
+    np.testing.assert_allclose(measurement.precision, [1.0, 1.0, 1 / 3])
+    assert merged_measurement("a", np.array([1.0, 2.0]), None, sigma=2.0).precision is None
+    with pytest.raises(ModelError, match="precision"):
+        Measurement(("a",), [1.0, 2.0], sigma=1.0, precision=[1.0, 0.0])
 
 
 def test_noisy_adult_marginals_are_denoised(adult):
