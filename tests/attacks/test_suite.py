@@ -174,12 +174,12 @@ def test_the_shadow_model_attack_finds_planted_unique_outliers_of_a_leaky_genera
     holdout = pd.concat([ordinary_rows(300 - N_PLANTED, rng), planted.iloc[N_PLANTED:]], ignore_index=True)
     released = jittered_copy(train, rng)
     result = run_attacks(
-        train, holdout, released, PLANTED_SCHEMA, level="standard", refit=jittered_copy, random_state=7, n_jobs=1
+        train, holdout, released, PLANTED_SCHEMA, level="thorough", refit=jittered_copy, random_state=7, n_jobs=1
     )
     shadow = next(r for r in result.membership if r.name == "shadow_model")
-    targets = LEVELS["standard"].shadow_targets
+    targets = LEVELS["thorough"].shadow_targets
     assert shadow.n_members == shadow.n_nonmembers == targets
-    assert shadow.parameters["n_shadows"] == LEVELS["standard"].shadow_refits
+    assert shadow.parameters["n_shadows"] == LEVELS["thorough"].shadow_refits
     assert "most outlying" in shadow.parameters["target_rule"]
     assert shadow.tpr_at_fpr[0.01][0] == 1.0 and shadow.auc == 1.0
     assert "shadow_model" not in result.skipped
