@@ -1,0 +1,355 @@
+"""The certificate as a test: false-FAIL rate on DP releases, miss rate on leaky generators,
+the empirical epsilon bound against the stated epsilon, and what each audit level costs.
+
+Tables (../shared/data; each run draws its own rows with its seed):
+
+- ``adult-discretized``: private-pgm's discretized Adult, 2,000 rows, schema discovered under DP;
+- ``adult-raw``: UCI Adult ("?" missing, the test rows' "." dropped from income, no split
+  column), 2,000 rows, the public schema shipped in dpsynth/datasets;
+- ``german-credit``: all 1,000 rows, schema discovered under DP.
+
+DP runs go through ``release`` with the default ``--audit standard`` and the default policy,
+delta 1e-9, holdout share 0.2 on the Adult samples and 0.3 on German credit (about 400 and 300
+held out; the audit needs 200). Leaky runs (benchmarks/leaky.py) are attacked by the same
+standard suite with a holdout drawn as a release draws it and the schema inferred on the
+custodian's side (as ``dpsynth audit`` does); each is judged twice by the default policy: as
+another tool's data (no stated epsilon) and as a release claiming epsilon 1.
+
+Every run appends one row to benchmarks/out/certificate-runs.csv and is skipped when rerun, so
+a stopped benchmark resumes; runs go seed by seed, so a stopped one has every cell at fewer
+seeds. ``--summarise`` writes the committed rows with Clopper-Pearson 95% intervals.
+
+    python benchmarks/bench_certificate.py [--seeds 10] [--workers 2] [--cost] [--summarise]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+DATA = ROOT / ".." / "shared" / "data"
+RUNS = ROOT / "benchmarks" / "out" / "certificate-runs.csv"
+RESULTS = ROOT / "benchmarks" / "results"
+METHODS = ("mst", "aim", "privbayes", "hybrid")
+EPSILONS = (0.3, 1.0, 3.0)
+TABLES = ("adult-discretized", "adult-raw", "german-credit")
+SAMPLE_ROWS = 2000
+HOLDOUT_SHARE = {"adult-discretized": 0.2, "adult-raw": 0.2, "german-credit": 0.3}
+DELTA = 1e-9
+CLAIMED_EPSILON = 1.0
+FIELDS = (
+    "kind", "table", "generator", "epsilon", "seed", "verdict", "verdict_claiming_dp", "reasons", "failed",
+    "epsilon_lower_bound", "max_certifiable_epsilon", "membership_auc_upper", "singling_out_risk",
+    "linkage_risk", "inference_risk", "n_train", "n_holdout", "cpu_s", "audit_s", "wall_s", "error", "commit",
+    "date",
+)
+
+
+def load(table: str, seed: int) -> tuple[pd.DataFrame, str | None, tuple[str, ...]]:
+    """``(rows, schema path or None, null tokens)`` of one table, sampled with ``seed``."""
+    if table == "adult-raw":
+        from dpsynth.datasets import example_path
+
+        frame = pd.read_csv(DATA / "adult" / "adult_uci.csv", na_values="?", keep_default_na=False)
+        frame["income"] = frame["income"].str.rstrip(".")
+        frame = frame.drop(columns="split")
+        return frame.sample(SAMPLE_ROWS, random_state=seed).reset_index(drop=True), str(example_path("adult")[1]), ()
+    if table == "adult-discretized":
+        frame = pd.read_csv(DATA / "adult" / "private-pgm" / "adult.csv")
+        return frame.sample(SAMPLE_ROWS, random_state=seed).reset_index(drop=True), None, ()
+    return pd.read_csv(DATA / "german_credit" / "german_credit.csv"), None, ()
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process (a worker runs one audit at a time, with no child processes)."""
+    return time.process_time()
+
+
+def _figures(summary: dict, row: dict) -> None:
+    for key in ("epsilon_lower_bound", "max_certifiable_epsilon", "membership_auc_upper", "singling_out_risk",
+                "linkage_risk", "inference_risk"):
+        value = summary.get(key)
+        row[key] = "" if value is None or (isinstance(value, float) and np.isnan(value)) else round(float(value), 4)
+
+
+def _failed(checks: list[dict]) -> str:
+    return ";".join(check["name"] for check in checks if check["passed"] is False)
+
+
+def dp_run(table: str, method: str, epsilon: float, seed: int) -> dict:
+    """One DP release with the default standard audit: its verdict and figures."""
+    from dpsynth.workflows.release import release
+
+    frame, schema, na_values = load(table, seed)
+    row: dict = {"kind": "dp", "table": table, "generator": method, "epsilon": epsilon, "seed": seed}
+    with tempfile.TemporaryDirectory() as folder:
+        released = release(
+            frame, epsilon=epsilon, delta=DELTA, out=Path(folder) / "release", schema=schema, method=method,
+            ledger=Path(folder) / "ledger.sqlite", audit="standard", holdout_share=HOLDOUT_SHARE[table],
+            random_state=seed, na_values=na_values,
+        )
+    certificate = released.certificate
+    if certificate is None:
+        row.update(verdict="NO AUDIT", reasons="too few records were held out")
+        return row
+    audited = certificate["audit"]
+    row.update(
+        verdict=certificate["verdict"],
+        reasons=" | ".join(certificate["reasons"]),
+        failed=_failed(certificate["checks"]),
+        n_train=audited["parameters"]["n_train"],
+        n_holdout=audited["parameters"]["n_holdout"],
+        audit_s=round(sum(audited["seconds"].values()), 2),
+    )
+    _figures(audited["summary"], row)
+    return row
+
+
+def leaky_run(table: str, name: str, seed: int) -> dict:
+    """One leaky generator's table attacked by the standard suite, judged with and without a claimed epsilon."""
+    import warnings
+
+    from leaky import LEAKY, plant_outliers
+
+    from dpsynth.attacks.suite import run_attacks
+    from dpsynth.certificate.policy import evaluate_policy
+    from dpsynth.errors import PrivacyWarning
+    from dpsynth.privacy.budget import PrivacyUnit
+    from dpsynth.schema import Schema, infer_schema
+    from dpsynth.workflows.release import split_holdout
+
+    rng = np.random.default_rng(seed)
+    frame, schema_path, _ = load(table, seed)
+    planted = np.zeros(len(frame), dtype=bool)
+    if name == "memorised rare outliers":
+        frame, planted = plant_outliers(frame, rng)
+    frame = frame.assign(_planted=planted)
+    train, holdout = split_holdout(frame, PrivacyUnit(), rng, HOLDOUT_SHARE[table])
+    planted_train = train.pop("_planted").to_numpy(dtype=bool)
+    holdout = holdout.drop(columns="_planted")
+    if schema_path is not None:
+        schema = Schema.load(schema_path)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PrivacyWarning)
+            schema = infer_schema(pd.concat([train, holdout], ignore_index=True))
+    synthetic = LEAKY[name](train, schema, rng, planted_train)
+    start = time.perf_counter()
+    result = run_attacks(train, holdout, synthetic, schema, level="standard", random_state=rng, n_jobs=1)
+    audit_s = time.perf_counter() - start
+    verdict, reasons, checks = evaluate_policy(result, None)
+    claimed, claimed_reasons, claimed_checks = evaluate_policy(result, CLAIMED_EPSILON)
+    row = {
+        "kind": "leaky", "table": table, "generator": name, "epsilon": "", "seed": seed, "verdict": verdict,
+        "verdict_claiming_dp": claimed, "reasons": " | ".join(reasons),
+        "failed": _failed(checks) + ("/" + _failed(claimed_checks) if claimed == "FAIL" else ""),
+        "n_train": len(train), "n_holdout": len(holdout), "audit_s": round(audit_s, 2),
+    }
+    if claimed != verdict:
+        row["reasons"] += " || claiming epsilon 1: " + " | ".join(claimed_reasons)
+    _figures(result.summary(), row)
+    return row
+
+
+def run(task: tuple) -> dict:
+    """One task in a worker: its row, or the error it raised (a benchmark row, never a crash)."""
+    kind, *arguments = task
+    start, cpu = time.perf_counter(), cpu_seconds()
+    try:
+        row = dp_run(*arguments) if kind == "dp" else leaky_run(*arguments)
+    except Exception as error:  # noqa: BLE001 -- a crash is a result of the benchmark, recorded in its row
+        row = {"kind": kind, "table": arguments[0], "generator": arguments[1], "seed": arguments[-1],
+               "epsilon": arguments[2] if kind == "dp" else "", "verdict": "ERROR",
+               "error": f"{type(error).__name__}: {error}"[:300]}
+        traceback.print_exc()
+    row.update(cpu_s=round(cpu_seconds() - cpu, 2), wall_s=round(time.perf_counter() - start, 2))
+    return row
+
+
+def key(row: dict) -> tuple[str, str, str, str, str]:
+    epsilon = row["epsilon"]
+    return (str(row["kind"]), str(row["table"]), str(row["generator"]),
+            "" if epsilon in ("", None) else f"{float(epsilon):g}", str(row["seed"]))
+
+
+def tasks(seeds: int) -> list[tuple]:
+    """Every run, seed by seed (a stopped benchmark has each cell at nearly as many seeds)."""
+    from leaky import LEAKY
+
+    out: list[tuple] = []
+    for seed in range(seeds):
+        for table in TABLES:
+            out += [("leaky", table, name, seed) for name in LEAKY]
+            out += [("dp", table, method, epsilon, seed) for method in METHODS for epsilon in EPSILONS]
+    return out
+
+
+def commit() -> str:
+    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+
+
+def benchmark(seeds: int, workers: int) -> None:
+    done = set()
+    if RUNS.exists():
+        done = {key(row) for row in csv.DictReader(RUNS.open())}
+    todo = [task for task in tasks(seeds) if key(dict(zip(("kind", "table", "generator"), task[:3]),
+                                                          epsilon=task[3] if task[0] == "dp" else "",
+                                                          seed=task[-1])) not in done]
+    print(f"{len(todo)} runs to do ({len(done)} done)", flush=True)
+    RUNS.parent.mkdir(parents=True, exist_ok=True)
+    new = not RUNS.exists()
+    stamp = {"commit": commit(), "date": datetime.date.today().isoformat()}
+    with RUNS.open("a", newline="") as handle, multiprocessing.get_context("fork").Pool(workers) as pool:
+        writer = csv.DictWriter(handle, FIELDS)
+        if new:
+            writer.writeheader()
+        for row in pool.imap_unordered(run, todo):
+            writer.writerow({**row, **stamp})
+            handle.flush()
+            print(json.dumps({k: row.get(k) for k in ("table", "generator", "epsilon", "seed", "verdict",
+                                                      "failed", "epsilon_lower_bound", "cpu_s")}), flush=True)
+
+
+# ----------------------------------------------------------------------------------- cost
+def cost_run(table: str, rows: int, method: str, level: str) -> dict:
+    """Fit CPU-s and audit CPU-s of one release at one audit level (``standard-before``: the
+    standard level as it was, with 3 shadow targets per side x 8 refits of 1,000 rows)."""
+    import warnings
+
+    from dpsynth.attacks import suite
+    from dpsynth.errors import PrivacyWarning
+    from dpsynth.generators import create
+    from dpsynth.privacy.budget import PrivacyUnit
+    from dpsynth.schema import Schema, infer_schema
+    from dpsynth.workflows.release import ReleaseRefit, split_holdout
+
+    suite.LEVELS["standard-before"] = suite.Level(1000, 2000, None, 3, 8, 1000)
+    frame, schema_path, _ = load(table, 0)
+    frame = frame.sample(min(rows, len(frame)), random_state=0).reset_index(drop=True)
+    rng = np.random.default_rng(0)
+    train, holdout = split_holdout(frame, PrivacyUnit(), rng, HOLDOUT_SHARE[table])
+    if schema_path is not None:
+        schema = Schema.load(schema_path)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PrivacyWarning)
+            schema = infer_schema(frame)
+    refit = ReleaseRefit(method, {}, schema, 1.0, DELTA, create(method).parts, PrivacyUnit())
+    start = cpu_seconds()
+    synthetic = refit(train, rng)
+    fit = cpu_seconds() - start
+    start = cpu_seconds()
+    suite.run_attacks(train, holdout, synthetic, schema, level=level, refit=refit, delta=DELTA, random_state=rng,
+                      n_jobs=1)
+    return {"table": table, "rows": len(frame), "method": method, "epsilon": 1.0, "level": level,
+            "fit_cpu_s": round(fit, 1), "audit_cpu_s": round(cpu_seconds() - start, 1)}
+
+
+COST_CASES = (
+    ("adult-raw", 5000, "mst", ("quick", "standard", "standard-before")),
+    ("german-credit", 1000, "mst", ("quick", "standard", "standard-before", "thorough")),
+)
+
+
+def cost() -> None:
+    rows = []
+    for table, n, method, levels in COST_CASES:
+        for level in levels:
+            row = cost_run(table, n, method, level)
+            row.update(commit=commit(), date=datetime.date.today().isoformat())
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    pd.DataFrame(rows).to_csv(RESULTS / "certificate_cost.csv", index=False)
+
+
+# ------------------------------------------------------------------------------ summarise
+def clopper_pearson(k: int, n: int) -> tuple[float, float]:
+    """Two-sided 95% Clopper-Pearson interval of a rate of k in n."""
+    low = 0.0 if k == 0 else float(stats.beta.ppf(0.025, k, n - k + 1))
+    high = 1.0 if k == n else float(stats.beta.ppf(0.975, k + 1, n - k))
+    return low, high
+
+
+def _rate(k: int, n: int) -> dict:
+    low, high = clopper_pearson(k, n)
+    return {"rate": round(k / n, 4) if n else "", "ci_low": round(low, 4), "ci_high": round(high, 4)}
+
+
+def summarise() -> None:
+    runs = pd.read_csv(RUNS, keep_default_na=False)
+    stamp = {"commit": ";".join(sorted(set(runs["commit"]))), "date": max(runs["date"])}
+    dp = runs[runs["kind"] == "dp"].copy()
+    audited = dp[dp["verdict"].isin(["PASS", "FAIL"])].copy()
+    audited["bound"] = pd.to_numeric(audited["epsilon_lower_bound"])
+    audited["epsilon"] = pd.to_numeric(audited["epsilon"])
+    cells = []
+    for (method, epsilon), group in [*audited.groupby(["generator", "epsilon"]), (("all", "all"), audited)]:
+        fails = int((group["verdict"] == "FAIL").sum())
+        everyone = dp if method == "all" else dp[(dp["generator"] == method)
+                                                  & (pd.to_numeric(dp["epsilon"]) == epsilon)]
+        cells.append({
+            "generator": method, "epsilon": epsilon, "runs": len(everyone), "audited": len(group),
+            "errors": int((everyone["verdict"] == "ERROR").sum()), "false_fail": fails, **_rate(fails, len(group)),
+            "bound_max": round(float(group["bound"].max()), 3),
+            "bound_above_stated": int((group["bound"] >= group["epsilon"]).sum()),
+            "seeds": group["seed"].nunique(), "tables": group["table"].nunique(), **stamp,
+        })
+    pd.DataFrame(cells).to_csv(RESULTS / "certificate_dp.csv", index=False)
+    leaky = runs[runs["kind"] == "leaky"]
+    rows = []
+    for name, group in leaky.groupby("generator", sort=False):
+        judged = group[group["verdict"] != "ERROR"]
+        for policy, column in (("no stated epsilon", "verdict"), ("claims epsilon 1", "verdict_claiming_dp")):
+            fails = int((judged[column] == "FAIL").sum())
+            caught = judged[judged[column] == "FAIL"]["failed"].str.split("/").str[0 if column == "verdict" else -1]
+            names = caught.str.split(";").explode().value_counts()
+            rows.append({
+                "generator": name, "judged": policy, "runs": len(group), "errors": len(group) - len(judged),
+                "fail": fails, **_rate(fails, len(judged)),
+                "tables": ";".join(
+                    f"{t}:{int((g[column] == 'FAIL').sum())}/{len(g)}" for t, g in judged.groupby("table")
+                ),
+                "caught_by": ";".join(f"{n}:{c}" for n, c in names.items()), **stamp,
+            })
+    pd.DataFrame(rows).to_csv(RESULTS / "certificate_leaky.csv", index=False)
+    print(pd.DataFrame(cells).to_string(), "\n", pd.DataFrame(rows).to_string())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cost", action="store_true", help="measure each audit level's cost instead")
+    parser.add_argument("--summarise", action="store_true", help="write the committed rows from the runs")
+    parser.add_argument("--only", help="run one task given as JSON (a check of one row)")
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if args.only:
+        print(json.dumps(run(tuple(json.loads(args.only)))))
+    elif args.cost:
+        cost()
+    elif args.summarise:
+        summarise()
+    else:
+        benchmark(args.seeds, args.workers)
+
+
+if __name__ == "__main__":
+    main()
