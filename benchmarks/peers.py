@@ -290,31 +290,33 @@ def version(peer: Peer) -> str:
 
 
 def run_peer(key: str, epsilon: float, seed: int, timeout_s: float) -> dict:
-    """One fit-and-sample in a worker process of the peer's environment, killed (with any
-    processes it started, as one process group) once past ``timeout_s``."""
-    peer = PEERS[key]
+    """One fit-and-sample in a worker process of the peer's environment (``spawn``)."""
     with tempfile.TemporaryDirectory() as folder:
         result = Path(folder) / "result.json"
-        log = HERE / "out" / f"{key}-eps{epsilon:g}-seed{seed}.log"
-        log.parent.mkdir(exist_ok=True)
-        start = time.perf_counter()
-        with log.open("w") as stream:
-            worker = subprocess.Popen(
-                [str(peer.python), "-W", "ignore", __file__, "--worker", key, "--epsilon",
-                 repr(epsilon), "--seed", str(seed), "--result", str(result)],
-                stdout=stream, stderr=subprocess.STDOUT, start_new_session=True)
-            try:
-                code = worker.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
-                return {"status": f"did not finish in {timeout_s:.0f} s",
-                        "seconds": time.perf_counter() - start}
-        if code != 0 or not result.exists():
-            tail = log.read_text()[-300:].strip().splitlines()
-            return {"status": f"failed (exit {code}): {tail[-1] if tail else ''}",
-                    "seconds": time.perf_counter() - start}
-        return json.loads(result.read_text())
+        return spawn([str(PEERS[key].python), "-W", "ignore", __file__, "--worker", key, "--epsilon",
+                      repr(epsilon), "--seed", str(seed), "--result", str(result)],
+                     result, HERE / "out" / f"{key}-eps{epsilon:g}-seed{seed}.log", timeout_s)
+
+
+def spawn(command: list[str], result: Path, log: Path, timeout_s: float) -> dict:
+    """Run a worker ``command`` that writes its JSON answer to ``result``, its output to ``log``;
+    kill it (with any processes it started, as one process group) once past ``timeout_s``.
+    Returns the answer, or a status and the seconds spent when it failed or ran out of time."""
+    log.parent.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    with log.open("w") as stream:
+        worker = subprocess.Popen(command, stdout=stream, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            code = worker.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+            return {"status": f"did not finish in {timeout_s:.0f} s", "seconds": time.perf_counter() - start}
+    if code != 0 or not result.exists():
+        tail = log.read_text()[-300:].strip().splitlines()
+        return {"status": f"failed (exit {code}): {tail[-1] if tail else ''}",
+                "seconds": time.perf_counter() - start}
+    return json.loads(result.read_text())
 
 
 def worker(key: str, epsilon: float, seed: int, result: str) -> None:

@@ -39,3 +39,9 @@ python3 -m venv .peer-env/datasynth
 # SDMetrics, to check dpsynth's column-shape and pair-trend scores (bench_quality_agreement.py).
 python3 -m venv .peer-env/sdmetrics
 .peer-env/sdmetrics/bin/pip install --quiet sdmetrics==0.32.0 "pandas<3"
+
+# SDV, the non-private reference of the raw-table benchmark (bench_raw_peers.py). torch first,
+# from the CPU wheel: SDV's neural synthesizers pull it in, and pip must not resolve another.
+python3 -m venv .peer-env/sdv
+.peer-env/sdv/bin/pip install --quiet torch==2.13.0
+.peer-env/sdv/bin/pip install --quiet sdv==2.0.0
