@@ -302,7 +302,7 @@ def spawn(command: list[str], result: Path, log: Path, timeout_s: float) -> dict
     """Run a worker ``command`` that writes its JSON answer to ``result``, its output to ``log``;
     kill it (with any processes it started, as one process group) once past ``timeout_s``.
     Returns the answer, or a status and the seconds spent when it failed or ran out of time."""
-    log.parent.mkdir(exist_ok=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with log.open("w") as stream:
         worker = subprocess.Popen(command, stdout=stream, stderr=subprocess.STDOUT, start_new_session=True)
