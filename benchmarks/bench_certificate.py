@@ -61,18 +61,18 @@ FIELDS = (
 )
 
 
-def load(table: str, seed: int) -> tuple[pd.DataFrame, str | None, tuple[str, ...]]:
-    """``(rows, schema path or None, null tokens)`` of one table, sampled with ``seed``."""
+def load(table: str, seed: int, rows: int = SAMPLE_ROWS) -> tuple[pd.DataFrame, str | None, tuple[str, ...]]:
+    """``(rows, schema path or None, null tokens)`` of one table, ``rows`` of it sampled with ``seed``."""
     if table == "adult-raw":
         from dpsynth.datasets import example_path
 
         frame = pd.read_csv(DATA / "adult" / "adult_uci.csv", na_values="?", keep_default_na=False)
         frame["income"] = frame["income"].str.rstrip(".")
         frame = frame.drop(columns="split")
-        return frame.sample(SAMPLE_ROWS, random_state=seed).reset_index(drop=True), str(example_path("adult")[1]), ()
+        return frame.sample(rows, random_state=seed).reset_index(drop=True), str(example_path("adult")[1]), ()
     if table == "adult-discretized":
         frame = pd.read_csv(DATA / "adult" / "private-pgm" / "adult.csv")
-        return frame.sample(SAMPLE_ROWS, random_state=seed).reset_index(drop=True), None, ()
+        return frame.sample(rows, random_state=seed).reset_index(drop=True), None, ()
     return pd.read_csv(DATA / "german_credit" / "german_credit.csv"), None, ()
 
 
@@ -241,8 +241,7 @@ def cost_run(table: str, rows: int, method: str, level: str) -> dict:
     from dpsynth.workflows.release import ReleaseRefit, split_holdout
 
     suite.LEVELS["standard-before"] = suite.Level(1000, 2000, None, 3, 8, 1000)
-    frame, schema_path, _ = load(table, 0)
-    frame = frame.sample(min(rows, len(frame)), random_state=0).reset_index(drop=True)
+    frame, schema_path, _ = load(table, 0, rows)
     rng = np.random.default_rng(0)
     train, holdout = split_holdout(frame, PrivacyUnit(), rng, HOLDOUT_SHARE[table])
     if schema_path is not None:

@@ -29,6 +29,9 @@ an AUC on fewer than HEADLINE_RECORDS targets per side enter the summary.
   targets are the most outlying members and non-members by the rule of
   :func:`dpsynth.attacks.membership.select_outlier_targets`, applied to the evaluated members
   and non-members together; its shadow population is every other training and holdout row.
+- exact copies of the rows that occur once among the training and holdout rows
+  (:mod:`dpsynth.attacks.copies`): a generator that memorises a few rare records copies more
+  of the training ones than of the held-out ones.
 - singling out (univariate and multivariate), linkage and attribute inference of each secret
   column from all the others; Anonymeter style, training rows against the holdout as control.
   For linkage the encoded columns, sorted by their number of codes (largest first, ties in
@@ -53,6 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpsynth.attacks.copies import CopyResult, unique_copies
 from dpsynth.attacks.features import AttackEncoding
 from dpsynth.attacks.inference import attribute_inference
 from dpsynth.attacks.linkage import linkage
@@ -111,6 +115,7 @@ class AuditResult:
     risks: tuple[RiskResult, ...]
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    copies: CopyResult | None = None
 
     def summary(self) -> dict[str, float]:
         """Headline figures: the strongest membership attack and the upper risk bounds.
@@ -187,6 +192,7 @@ class AuditResult:
             "risk_statuses": self.risk_statuses(),
             "membership": [result.to_dict() for result in self.membership],
             "risks": [result.to_dict() for result in self.risks],
+            "unique_copies": None if self.copies is None else self.copies.to_dict(),
             "skipped": dict(self.skipped),
             "seconds": dict(self.seconds),
         }
@@ -306,6 +312,7 @@ def run_attacks(
     else:
         skipped["shadow_model"] = shadow_reason
 
+    copies = _timed(seconds, "unique_copies", lambda: unique_copies(train, holdout, synthetic, schema))
     risks = _risks(train, holdout, synthetic, schema, sizes, rng, seconds, skipped)
     parameters = {
         "level": level,
@@ -328,7 +335,7 @@ def run_attacks(
             "shadow_rows": sizes.shadow_rows,
         },
     }
-    return AuditResult(level, parameters, tuple(membership), tuple(risks), skipped, seconds)
+    return AuditResult(level, parameters, tuple(membership), tuple(risks), skipped, seconds, copies)
 
 
 def _shadow_skip_reason(sizes: Level, refit: Refit | None, n: int) -> str | None:

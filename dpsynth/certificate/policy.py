@@ -22,8 +22,9 @@ from typing import Any
 
 import yaml
 
+from dpsynth.attacks.copies import CopyResult
 from dpsynth.attacks.risk import MIN_CONCLUSIVE_ATTACKS
-from dpsynth.attacks.suite import AuditResult
+from dpsynth.attacks.suite import HEADLINE_RECORDS, AuditResult
 from dpsynth.errors import DataError
 from dpsynth.validation import number
 
@@ -48,6 +49,7 @@ class Policy:
     linkage_risk_max: float
     inference_risk_max: float
     membership_auc_max: float
+    unique_copies_p_min: float
     documentation: dict[str, str]
     source: str
 
@@ -108,6 +110,7 @@ def load_policy(path: str | os.PathLike | None = None) -> Policy:
         linkage_risk_max=_check_level("linkage_risk_max", document["linkage_risk_max"], 0, 1),
         inference_risk_max=_check_level("inference_risk_max", document["inference_risk_max"], 0, 1),
         membership_auc_max=_check_level("membership_auc_max", document["membership_auc_max"], 0.5, 1),
+        unique_copies_p_min=_check_level("unique_copies_p_min", document["unique_copies_p_min"], 0, 1),
         documentation=dict(document["documentation"]),
         source=source,
     )
@@ -121,6 +124,33 @@ def _check(name: str, value: float, threshold: float, passed: bool | None, text:
         "passed": passed,
         "description": text,
     }
+
+
+def _strongest(audit: AuditResult | Mapping[str, float]) -> str:
+    """`` (name)`` of the membership attack with the largest headline AUC bound, when known."""
+    if not isinstance(audit, AuditResult):
+        return ""
+    headline = [r for r in audit.membership if min(r.n_members, r.n_nonmembers) >= HEADLINE_RECORDS]
+    return f" ({max(headline, key=lambda r: r.auc_interval[1]).name})" if headline else ""
+
+
+def _copies_check(copies: CopyResult, stated_epsilon: float | None, p_min: float) -> tuple[dict[str, Any], str]:
+    """The unique-copies check: a DP release may favour its training records by e^epsilon, other data not at all."""
+    epsilon = 0.0 if stated_epsilon is None else float(stated_epsilon)
+    p_value = copies.p_value(epsilon)
+    allowing = f", allowing the factor e^{epsilon:g} of the stated epsilon" if stated_epsilon is not None else ""
+    text = (
+        "exact copies of real rows that occur once: training ones not copied more often than held-out ones "
+        f"(one-sided binomial p-value above {p_min:g}{allowing})"
+    )
+    check = _check("unique_copies", p_value, p_min, p_value > p_min, text)
+    if check["passed"]:
+        return check, ""
+    return check, (
+        f"exact copies of unique records (unique_copies): {copies.copied_train} of the {copies.unique_train} "
+        f"training rows that occur once are copied against {copies.copied_holdout} of the "
+        f"{copies.unique_holdout} held-out ones (p = {p_value:.2g}{allowing}), not above {p_min:g}"
+    )
 
 
 def evaluate_policy(
@@ -161,9 +191,14 @@ def evaluate_policy(
         checks.append(_check("membership_auc", auc, policy.membership_auc_max, passed, text))
         if not passed:
             reasons.append(
-                f"membership inference: AUC up to {auc:.3f}, not below {policy.membership_auc_max:g}: "
-                "the synthetic data tells training records from held-out ones"
+                f"membership inference{_strongest(audit)}: AUC up to {auc:.3f}, not below "
+                f"{policy.membership_auc_max:g}: the synthetic data tells training records from held-out ones"
             )
+    if isinstance(audit, AuditResult) and audit.copies is not None:
+        check, reason = _copies_check(audit.copies, stated_epsilon, policy.unique_copies_p_min)
+        checks.append(check)
+        if reason:
+            reasons.append(reason)
     statuses = audit.risk_statuses() if isinstance(audit, AuditResult) else {}
     for key, (figure, words) in _RISKS.items():
         value, threshold = summary[figure], getattr(policy, key)
