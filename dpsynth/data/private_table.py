@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dpsynth.data.counting import columns_contingency
+from dpsynth.data.engines import DUCKDB, NUMPY, check_engine
+from dpsynth.data.engines.duckdb_codes import DuckdbCodes
+from dpsynth.data.engines.numpy_codes import NumpyCodes
 from dpsynth.data.scores import SCORES, Score
 from dpsynth.errors import BudgetError, DataError, SchemaError
 from dpsynth.privacy.accountant import Accountant
@@ -29,7 +31,7 @@ from dpsynth.privacy.events import (
 )
 from dpsynth.privacy.noise import NoiseSource, discrete_gaussian, exponential_mechanism
 from dpsynth.schema import Numeric, Schema, encode
-from dpsynth.schema.encoding import string_forms
+from dpsynth.schema.encoding import check_columns, string_forms
 from dpsynth.schema.fine import fine_position
 from dpsynth.schema.kinds import VALUE_CLASSES, parse_instants, parse_numbers, value_classes
 from dpsynth.validation import integer
@@ -39,22 +41,41 @@ logger = logging.getLogger(__name__)
 Clique = tuple[str, ...]
 
 
-def _bound_contributions(frame: pd.DataFrame, unit: PrivacyUnit, rng: np.random.Generator) -> pd.DataFrame:
-    """Keep at most ``unit.max_rows`` rows per person, chosen at random.
-
-    The choice depends only on the person's own rows and fresh randomness, so adding or
-    removing a person changes at most ``max_rows`` rows of what is measured.
-    """
+def _unit_order(
+    frame: pd.DataFrame, unit: PrivacyUnit, rng: np.random.Generator
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The rows that name a person and a uniformly random order of them (None without a unit column)."""
     if unit.column is None:
-        return frame
+        return frame, None
     if unit.column not in frame.columns:
         raise DataError(f"privacy unit column '{unit.column}' is not in the data")
     # A row that names no person is left out rather than refused: refusing would tell whether
     # such a row is there, and leaving a row out only protects it more.
-    frame = frame[frame[unit.column].notna().to_numpy()]
-    shuffled = frame.iloc[rng.permutation(len(frame))]
+    named = frame[frame[unit.column].notna().to_numpy()]
+    return named, rng.permutation(len(named))
+
+
+def _bound_contributions(named: pd.DataFrame, order: np.ndarray | None, unit: PrivacyUnit) -> pd.DataFrame:
+    """Keep at most ``unit.max_rows`` rows per person: the first of the person's rows in ``order``.
+
+    The choice depends only on the person's own rows and fresh randomness, so adding or
+    removing a person changes at most ``max_rows`` rows of what is measured. The DuckDB engine
+    applies the same rule as a window (row_number over the person, by the position in ``order``).
+    """
+    if order is None:
+        return named
+    shuffled = named.iloc[order]
     rank = shuffled.groupby(unit.column, sort=False).cumcount().to_numpy()
     return shuffled[rank < unit.max_rows].reset_index(drop=True)
+
+
+def _priority(order: np.ndarray | None) -> np.ndarray | None:
+    """Each row's position in ``order`` (the rank the cap sorts a person's rows by)."""
+    if order is None:
+        return None
+    priority = np.empty(len(order), dtype=np.int64)
+    priority[order] = np.arange(len(order))
+    return priority
 
 
 # Cells of exact marginals the door keeps for reuse (int64: 128 MiB at most).
@@ -85,6 +106,10 @@ class PrivateTable:
     person are left out) and every sensitivity is multiplied by ``max_rows``. ``on_measure``
     is called after each charge, before its noisy answer is drawn: the ledger marks the spend
     as spent there (see :mod:`dpsynth.workflows.root`).
+
+    ``engine`` counts the encoded rows (:mod:`dpsynth.data.engines`): "numpy" in memory, or
+    "duckdb" in an embedded database. Both give the same exact counts, so the same seed gives
+    the same release. Domain discovery and DP-SGD read the capped rows in memory on both.
     """
 
     def __init__(
@@ -93,15 +118,25 @@ class PrivateTable:
         accountant: Accountant,
         noise: NoiseSource,
         on_measure: Callable[[], None] | None = None,
+        engine: str = NUMPY,
     ) -> None:
         if not isinstance(frame, pd.DataFrame):
             raise DataError("private data must be a pandas DataFrame")
+        self.engine = check_engine(engine)
         self._accountant = accountant
         self._noise = noise
         self._on_measure = on_measure
         self.unit: PrivacyUnit = accountant.budget.unit
-        self._frame = _bound_contributions(frame, self.unit, noise.rng)
-        self._codes: np.ndarray | None = None
+        named, order = _unit_order(frame, self.unit, noise.rng)
+        if self.engine == NUMPY:
+            # In memory the cap is applied at once: only the capped rows are kept.
+            named, order = _bound_contributions(named, order, self.unit), None
+        self._named, self._order = named, order
+        self._capped: pd.DataFrame | None = None
+        self._codes: NumpyCodes | DuckdbCodes | None = None
+        # DuckDB only: the codes in memory for DP-SGD, made on first use, from the parent's when coarsened.
+        self._in_memory: NumpyCodes | None = None
+        self._coarsening: tuple[PrivateTable, dict[str, np.ndarray]] | None = None
         self._sizes: dict[str, int] = {}
         self._counted = _CountCache()
         self.schema: Schema | None = None
@@ -110,7 +145,14 @@ class PrivateTable:
     @property
     def columns(self) -> list[str]:
         """Column names of the private table (public), without the unit column."""
-        return [c for c in self._frame.columns if c != self.unit.column]
+        return [c for c in self._named.columns if c != self.unit.column]
+
+    @property
+    def _frame(self) -> pd.DataFrame:
+        """The rows in memory after the person-level cap (made on first use)."""
+        if self._capped is None:
+            self._capped = _bound_contributions(self._named, self._order, self.unit)
+        return self._capped
 
     @property
     def accountant(self) -> Accountant:
@@ -155,26 +197,49 @@ class PrivateTable:
                 f"the schema's unit column ({schema.unit_column!r}) is not the budget's "
                 f"privacy unit ({self.unit.column!r})"
             )
-        encoded = encode(self._frame, schema)
-        if encoded.unfit.any():
-            # A row with a cell its column has no code for is left out, whatever the other rows
-            # hold: leaving out a record only protects it more, and refusing would tell it is there.
+        # A row with a cell its column has no code for is left out, whatever the other rows
+        # hold: leaving out a record only protects it more, and refusing would tell it is there.
+        if self.engine == DUCKDB:
+            check_columns(self._named, schema)
+            self._codes, left_out = DuckdbCodes.load(self._named, schema, self.unit, _priority(self._order))
+        else:
+            self._codes, left_out = self._encode_in_memory(schema)
+        if left_out:
             logger.warning("rows with a cell the schema has no code for are left out of the measurements")
-            self._frame = self._frame[~encoded.unfit].reset_index(drop=True)
-            encoded = encode(self._frame, schema)
-        # Column-major: every count reads whole columns, so each is one contiguous block.
-        self._codes = np.asfortranarray(encoded.codes, dtype=np.int64)
-        self._column_index = {name: j for j, name in enumerate(encoded.columns)}
+        self._column_index = {name: j for j, name in enumerate(schema.encoded_columns)}
         self.schema = schema
         self._sizes = schema.domain_sizes()
         self._counted = _CountCache()
+
+    def _encode_in_memory(self, schema: Schema) -> tuple[NumpyCodes, int]:
+        """The capped rows' codes in memory (rows without a code for a cell left out), and how
+        many rows were left out (PRIVATE: only whether any were is told)."""
+        encoded = encode(self._frame, schema)
+        left_out = int(np.count_nonzero(encoded.unfit))
+        if left_out:
+            self._capped = self._frame[~encoded.unfit].reset_index(drop=True)
+            encoded = encode(self._frame, schema)
+        return NumpyCodes(encoded.codes, encoded.columns), left_out
+
+    def _memory_codes(self) -> NumpyCodes:
+        """The codes in memory, for what reads rows one by one (DP-SGD): the numpy engine's own,
+        or on DuckDB the same capped rows encoded in memory, an explicit fallback."""
+        codes = self._encoded()
+        if isinstance(codes, NumpyCodes):
+            return codes
+        if self._in_memory is None:
+            if self._coarsening is not None:
+                parent, maps = self._coarsening
+                self._in_memory = parent._memory_codes().coarsened(maps)
+            else:
+                self._in_memory = self._encode_in_memory(self.require_schema())[0]
+        return self._in_memory
 
     def coarsened(self, schema: Schema, maps: Mapping[str, np.ndarray]) -> PrivateTable:
         """The same rows, accountant and noise, with some columns' codes merged by public
         ``maps`` (old code -> new code) and described by ``schema`` (same encoded columns, in
         the same order, with the merged sizes). Measurements on it are charged as on this table.
         """
-        codes = self._encoded().copy()
         old_schema = self.require_schema()
         if schema.encoded_columns != old_schema.encoded_columns:
             raise SchemaError("a coarsened schema must have the same encoded columns, in the same order")
@@ -182,17 +247,17 @@ class PrivateTable:
             merge = np.asarray(merge, dtype=np.int64)
             if merge.shape != (old_schema[name].size,) or merge.min() < 0 or merge.max() >= schema[name].size:
                 raise SchemaError(f"column '{name}': its code map must send every code into the coarse schema")
-            j = self._column_index[name]
-            codes[:, j] = merge[codes[:, j]]
+        merges = {name: np.asarray(merge, dtype=np.int64) for name, merge in maps.items()}
         view = object.__new__(PrivateTable)
         view.__dict__.update(self.__dict__)
-        view._codes = codes
+        view._codes = self._encoded().coarsened(merges)
+        view._in_memory, view._coarsening = None, (self, merges)
         view.schema = schema
         view._sizes = schema.domain_sizes()
         view._counted = _CountCache()
         return view
 
-    def _encoded(self) -> np.ndarray:
+    def _encoded(self) -> NumpyCodes | DuckdbCodes:
         if self._codes is None:
             raise SchemaError("the private table has no schema yet: call encode(schema) first")
         return self._codes
@@ -207,23 +272,17 @@ class PrivateTable:
         charge.
         """
         codes = self._encoded()
-        merged = {name: maps[name] for name in clique if maps is not None and name in maps}
+        merged = {name: np.asarray(maps[name]) for name in clique if maps is not None and name in maps}
         key = (clique, tuple((name, merge.tobytes()) for name, merge in merged.items()))
         cached = self._counted.get(key)
         if cached is not None:
             return cached
-        columns, sizes = [], []
+        sizes = []
         for name in clique:
             if name not in self._column_index:
                 raise SchemaError(f"column '{name}' is not an encoded column of the schema")
-            column = codes[:, self._column_index[name]]
-            size = self._sizes[name]
-            if name in merged:
-                column = merged[name][column]
-                size = int(merged[name].max()) + 1
-            columns.append(column)
-            sizes.append(size)
-        counts = columns_contingency(columns, sizes)
+            sizes.append(int(merged[name].max()) + 1 if name in merged else self._sizes[name])
+        counts = codes.counts(clique, merged, sizes)
         counts.flags.writeable = False
         self._counted.put(key, counts)
         return counts
@@ -300,12 +359,12 @@ class PrivateTable:
         self._charge(part, plan.event())
         numeric = [column for column in schema.columns if isinstance(column, Numeric)]
         fine = [self._within_bin(column.name, column, fine_bins) for column in numeric]
-        rows = np.concatenate([self._encoded()] + [f[:, None] for f in fine], axis=1)
+        rows = np.concatenate([self._memory_codes().matrix] + [f[:, None] for f in fine], axis=1)
         return DpsgdTrainer(rows.astype(np.int64), plan, self._noise.rng)
 
     def _within_bin(self, name: str, column: Numeric, fine_bins: int) -> np.ndarray:
         """Fine position (0..fine_bins-1) of each value within its bin; 0 where missing."""
-        code = self._encoded()[:, self._column_index[name]].astype(np.int64)
+        code = self._memory_codes().column(name).astype(np.int64)
         values = parse_numbers(self._frame[name])
         present = ~np.isnan(values)
         if column.missing:

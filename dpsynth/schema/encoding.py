@@ -214,6 +214,11 @@ def _encode_column(series: pd.Series, column: EncodedColumn, strict: bool = Fals
     return _category_codes(series, column, strict), 0
 
 
+def encode_column(series: pd.Series, column: EncodedColumn) -> np.ndarray:
+    """Codes of one column as :func:`encode` gives them, :data:`UNFIT` where it has no code for a cell."""
+    return _encode_column(series, column)[0]
+
+
 def validate(frame: pd.DataFrame, schema: Schema) -> None:
     """Check that ``frame`` matches ``schema``; raise SchemaError or DataError naming the column.
 
@@ -239,7 +244,8 @@ def encode(frame: pd.DataFrame, schema: Schema) -> EncodedTable:
     check_columns(frame, schema)
     names = schema.encoded_columns
     sizes = tuple(schema.encoded(name).size for name in names)
-    codes = np.empty((len(frame), len(names)), dtype=np.min_scalar_type(max(sizes, default=1) - 1))
+    # Column-major at the narrowest dtype the sizes allow: the door keeps this one copy.
+    codes = np.empty((len(frame), len(names)), dtype=np.min_scalar_type(max(sizes, default=1) - 1), order="F")
     unfit = np.zeros(len(frame), dtype=bool)
     clipped = {}
     for j, name in enumerate(names):

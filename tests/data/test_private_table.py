@@ -46,7 +46,7 @@ def test_marginal_noise_has_the_charged_scale(frame):
     big = pd.concat([frame] * 4, ignore_index=True)
     table = table_for(big, epsilon=50.0)
     table.encode(SCHEMA)
-    exact = contingency(table._encoded(), [4, 11])
+    exact = contingency(table._memory_codes().matrix, [4, 11])
     errors = []
     for _ in range(40):
         errors.append((table.marginal(("a", "b"), sigma) - exact).ravel())
@@ -133,17 +133,18 @@ def test_schema_is_required_before_measuring(frame):
 def test_exact_marginals_are_counted_once_and_every_measurement_is_still_charged(frame, monkeypatch):
     """MST's rounds score the same candidates again: the door keeps their exact tables (read-only)
     instead of recounting, which changes no answer and no charge."""
+    import dpsynth.data.engines.numpy_codes as engine
     import dpsynth.data.private_table as door
 
     table = table_for(frame, epsilon=50.0)
     table.encode(SCHEMA)
     counted = []
-    real = door.columns_contingency
-    monkeypatch.setattr(door, "columns_contingency", lambda *args: counted.append(1) or real(*args))
+    real = engine.columns_contingency
+    monkeypatch.setattr(engine, "columns_contingency", lambda *args: counted.append(1) or real(*args))
     first = table._true_counts(("a", "b"))
     assert table._true_counts(("a", "b")) is first and len(counted) == 1
     assert not first.flags.writeable
-    np.testing.assert_array_equal(first, contingency(table._encoded(), [4, 11]))
+    np.testing.assert_array_equal(first, contingency(table._memory_codes().matrix, [4, 11]))
     merge = np.array([0, 0, 1, 1])
     merged = table._true_counts(("a",), {"a": merge})
     assert merged.shape == (2,) and len(counted) == 2 and merged.sum() == first.sum()

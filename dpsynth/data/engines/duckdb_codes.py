@@ -1,0 +1,119 @@
+"""The DuckDB engine: rows encoded by SQL in an embedded database; marginals are GROUP BY counts.
+
+The schema's codes are SQL expressions (:mod:`dpsynth.data.engines.sql_encoding`); a column SQL
+cannot encode exactly is encoded in memory and handed to DuckDB as codes (its name is on
+:attr:`DuckdbCodes.fallback`). The person-level cap is a window over the unit column, ordered
+by a priority the door draws from its generator, so it keeps the very rows the in-memory cap
+keeps. Only exact counts of public-sized marginals come back; the door draws the noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dpsynth.data.counting import columns_index
+from dpsynth.data.engines.sql_encoding import code_sql, quoted
+from dpsynth.privacy.budget import PrivacyUnit
+from dpsynth.schema import Schema
+from dpsynth.schema.encoding import UNFIT, encode_column
+
+SOURCE = "dpsynth_rows"
+CODES = "dpsynth_codes"
+PRIORITY = "dpsynth_priority"
+UNIT = "dpsynth_unit"
+# pandas dtypes whose cells DuckDB reads by its own rules (an object column's mixed values, a
+# category's labels): such columns are encoded in memory.
+_IN_MEMORY_DTYPES = ("object", "category")
+
+
+def _code(j: int) -> str:
+    return f"k{j}"
+
+
+class DuckdbCodes:
+    """Encoded rows in an embedded DuckDB database (no server); exact marginals by SQL."""
+
+    def __init__(
+        self, connection: Any, columns: Sequence[str], fallback: Sequence[str], maps: Mapping[str, np.ndarray]
+    ) -> None:
+        self._connection = connection
+        self._index = {name: j for j, name in enumerate(columns)}
+        self.fallback = tuple(fallback)
+        self._maps = dict(maps)
+
+    @classmethod
+    def load(
+        cls, frame: pd.DataFrame, schema: Schema, unit: PrivacyUnit, priority: np.ndarray | None
+    ) -> tuple[DuckdbCodes, int]:
+        """The rows of ``frame`` encoded with ``schema``, capped per unit (at most ``unit.max_rows``
+        rows of each person, the lowest ``priority`` first), and how many rows were left out for
+        a cell their column has no code for (PRIVATE: the door only says whether any were)."""
+        import duckdb
+
+        names = list(schema.encoded_columns)
+        source = frame[names].set_axis([f"c{j}" for j in range(len(names))], axis=1)
+        expressions, fallback = [], []
+        extra: dict[str, Any] = {}
+        connection = duckdb.connect()
+        connection.register(SOURCE, source.iloc[:0])
+        types = dict(connection.execute(f"SELECT column_name, column_type FROM (DESCRIBE {SOURCE})").fetchall())
+        connection.unregister(SOURCE)
+        for j, name in enumerate(names):
+            column = schema.encoded(name)
+            sql = None
+            if str(frame[name].dtype) not in _IN_MEMORY_DTYPES:
+                sql = code_sql(quoted(f"c{j}"), column, types[f"c{j}"])
+            if sql is None:
+                fallback.append(name)
+                extra[f"f{j}"] = encode_column(frame[name], column).astype(np.int32)
+                sql = f"f{j}"
+            expressions.append(f"CAST({sql} AS INTEGER) AS {_code(j)}")
+        if unit.column is not None:
+            extra[UNIT] = frame[unit.column]
+            extra[PRIORITY] = priority
+        connection.register(SOURCE, source.assign(**extra) if extra else source)
+        capped = ""
+        if unit.column is not None:
+            # The in-memory cap's rule: a person's rows in a random order, the first max_rows kept.
+            capped = f" QUALIFY row_number() OVER (PARTITION BY {UNIT} ORDER BY {PRIORITY}) <= {int(unit.max_rows)}"
+        connection.execute(f"CREATE TABLE {CODES} AS SELECT {', '.join(expressions)} FROM {SOURCE}{capped}")
+        connection.unregister(SOURCE)
+        unfit = " OR ".join(f"{_code(j)} = {UNFIT}" for j in range(len(names))) or "false"
+        left_out = connection.execute(f"DELETE FROM {CODES} WHERE {unfit}").fetchone()
+        return cls(connection, names, fallback, {}), int(left_out[0]) if left_out else 0
+
+    def counts(self, clique: Sequence[str], maps: Mapping[str, np.ndarray], sizes: Sequence[int]) -> np.ndarray:
+        """The exact marginal over ``clique``, codes merged by ``maps`` first, shaped ``sizes``.
+
+        DuckDB returns the non-empty cells only; the merge and the dense table are made here.
+        """
+        shape = tuple(int(s) for s in sizes)
+        if not clique:
+            total = self._connection.execute(f"SELECT count(*) FROM {CODES}").fetchone()
+            return np.array(int(total[0]) if total else 0, dtype=np.int64)
+        keys = [_code(self._index[name]) for name in clique]
+        groups = self._connection.execute(
+            f"SELECT {', '.join(keys)}, count(*) AS n FROM {CODES} GROUP BY ALL"
+        ).fetchnumpy()
+        columns = []
+        for name, key in zip(clique, keys):
+            codes = np.asarray(groups[key], dtype=np.int64)
+            if name in self._maps:
+                codes = self._maps[name][codes]
+            if name in maps:
+                codes = maps[name][codes]
+            columns.append(codes)
+        dense = np.zeros(int(np.prod(shape, dtype=np.int64)), dtype=np.int64)
+        np.add.at(dense, columns_index(columns, shape), np.asarray(groups["n"], dtype=np.int64))
+        return dense.reshape(shape)
+
+    def coarsened(self, maps: Mapping[str, np.ndarray]) -> DuckdbCodes:
+        """The same rows with some columns' codes merged by ``maps`` (old code -> new code)."""
+        composed = dict(self._maps)
+        for name, merge in maps.items():
+            composed[name] = merge[composed[name]] if name in composed else np.asarray(merge)
+        return DuckdbCodes(self._connection, list(self._index), self.fallback, composed)
