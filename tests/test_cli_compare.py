@@ -2,9 +2,12 @@
 
 import json
 
+import pandas as pd
 import pytest
 
 from dpsynth.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from dpsynth.datasets import example_path
+from dpsynth.report.sweep_charts import INTERVAL_NOTE
 from dpsynth.workflows.compare import WARNING
 from tests.conftest import pums_like
 
@@ -100,3 +103,33 @@ def test_compare_help_has_examples_and_the_warning(capsys):
     text = capsys.readouterr().out
     assert "dpsynth compare data.csv --methods mst,aim,privbayes --epsilons 0.3,1,3,10 --out sweep" in text
     assert "must not be published" in text and "--retry-failed" in text
+
+
+def test_compare_report_shows_the_seeds_spread_and_the_scores_per_column(inputs, tmp_path, capsys):
+    data, schema = inputs
+    out = tmp_path / "sweep"
+    assert main(["compare", str(data), "--methods", "mst", "--epsilons", "1", "--seeds", "2", "--out", str(out),
+                 "--schema", str(schema), "--audit", "off", "--jobs", "1", "--seed", "0", "--json"]) == EXIT_OK
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert len(rows) == 2 and not any("pair_trends" in row or "column_views" in row for row in rows)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "mst (n=2)" in html and INTERVAL_NOTE in html
+    assert "<h3>Column shape</h3>" in html and "<h3>Pair trend</h3>" in html
+    assert "The three pairs each method keeps worst" in html and " × " in html
+
+
+@pytest.mark.slow
+def test_compare_report_shows_the_neural_warning_beside_its_rows(tmp_path, capsys):
+    pytest.importorskip("torch", reason="the neural extra is not installed")
+    data, _ = example_path("adult")
+    columns = ["age", "workclass", "sex", "income"]
+    small = pd.read_csv(data, usecols=columns, dtype=str, keep_default_na=False).sample(800, random_state=0)
+    small.to_csv(tmp_path / "small.csv", index=False)
+    out = tmp_path / "sweep"
+    assert main(["compare", str(tmp_path / "small.csv"), "--methods", "mst,neural", "--epsilons", "1",
+                 "--out", str(out), "--audit", "off", "--jobs", "1", "--seed", "0",
+                 "--param", "neural.epochs=1"]) == EXIT_OK
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Warnings from the runs" in html and "cannot buy a useful neural model" in html
+    assert 'data-label="method">neural ⚠1</td>' in html and 'data-label="method">mst</td>' in html
+    assert "ε=1 ⚠1" in html

@@ -47,6 +47,7 @@ from dpsynth.validation import integer, number
 from dpsynth.workflows.root import Plan, open_door
 from dpsynth.workflows.runs import (
     FAILED,
+    PAIRS,
     VIEWS,
     RunSpec,
     SweepData,
@@ -355,14 +356,15 @@ def _table(records: Iterable[Mapping[str, Any]], real_auc: float | None) -> pd.D
     return table
 
 
-def _write(folder: SweepFolder, table: pd.DataFrame, settings: Mapping[str, Any], views: Mapping) -> None:
+def _write(folder: SweepFolder, table: pd.DataFrame, settings: Mapping[str, Any], views: Mapping,
+           pairs: Mapping) -> None:
     table.to_csv(folder.path / CSV_FILE, index=False)
     rows = json.loads(table.to_json(orient="records"))
     document = {"warning": WARNING, "settings": settings, "rows": rows}
     (folder.path / JSON_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     from dpsynth.report.compare_page import write_compare_report
 
-    write_compare_report(table, settings, folder.path / REPORT_FILE, views)
+    write_compare_report(table, settings, folder.path / REPORT_FILE, views, pairs)
 
 
 def compare(
@@ -446,13 +448,13 @@ def compare(
     real_auc = tstr_auc(sweep_data.fit, sweep_data.test, sweep_data.schema, target) if target else None
     wanted = {spec.key for spec in specs}
     records = [record for key, record in folder.runs().items() if key in wanted]
-    # Per-column views go to the report only (runs.jsonl keeps them), not into the table.
-    views = {
-        (record["method"], float(record["epsilon"]), int(record["seed"])): record.pop(VIEWS)
-        for record in records if VIEWS in record
-    }
+    # Per-column views and pair trends go to the report only (runs.jsonl keeps them), not into the table.
+    views, pairs = ({
+        (record["method"], float(record["epsilon"]), int(record["seed"])): record.pop(key)
+        for record in records if key in record
+    } for key in (VIEWS, PAIRS))
     table = _table(records, real_auc)
     table.attrs["skipped"] = skipped
     settings = dict(settings, skipped_runs=skipped)
-    _write(folder, table, settings, views)
+    _write(folder, table, settings, views, pairs)
     return table

@@ -24,6 +24,7 @@ import pandas as pd
 
 from dpsynth.errors import DataError, DpsynthError, PrivacyWarning
 from dpsynth.evaluate.fidelity import evaluate_fidelity
+from dpsynth.evaluate.quality import pair_trends
 from dpsynth.evaluate.tstr import tstr_auc
 from dpsynth.evaluate.views import column_views
 from dpsynth.generators import create
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 OK, FAILED = "ok", "failed"
 # The key of a run record's per-column views (a list of view dicts, kept out of the results table).
 VIEWS = "column_views"
+# The key of a run record's pair-trend score per pair of columns ([first, second, score] lists).
+PAIRS = "pair_trends"
 WITHHELD = "message withheld: an unexpected error's text may quote data"
 
 
@@ -209,6 +212,8 @@ def execute(spec: RunSpec, data: SweepData, reserve: float) -> dict[str, Any]:
         record.update(evaluate_fidelity(data.fit, None, synthetic, data.schema))
         # Spikes are read from the fit rows: the sweep's report stays with the custodian.
         record[VIEWS] = [view.to_dict() for view in column_views(data.fit, synthetic, data.schema, find_spikes=True)]
+        record[PAIRS] = [[a, b, None if np.isnan(score) else score]
+                         for (a, b), score in pair_trends(data.fit, synthetic, data.schema).items()]
         if spec.target is not None:
             record["tstr_auc"] = tstr_auc(synthetic, data.test, data.schema, spec.target)
         record["evaluate_seconds"] = time.perf_counter() - start
