@@ -16,7 +16,6 @@ log(seconds) on log(columns) over its finished runs.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime
 import multiprocessing
 import os
@@ -30,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_mst import _guarded, peak_mb
+from result_rows import append_rows
 from wide_table import wide_table
 
 FIELDS = ("method", "columns", "rows", "epsilon", "seconds", "peak_mb", "tvd_2way", "status", "load", "date", "commit")
@@ -115,12 +115,7 @@ def main() -> None:
             rows.append(row)
     print({"growth exponent (seconds ~ columns^k)": {m: round(k, 2) for m, k in growth(rows).items()}})
     if args.out:
-        new = not Path(args.out).exists()
-        with open(args.out, "a", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=FIELDS)
-            if new:
-                writer.writeheader()
-            writer.writerows(rows)
+        append_rows(args.out, FIELDS, rows)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Exit codes: 0 success; 1 a release or an audit failed its policy; 2 bad input or
 a refused budget (a one-line error on stderr, never a traceback and never a private value);
 3 an unexpected internal error (its text is not printed, since it could quote data; --debug
-shows the traceback on the custodian's own terminal).
+shows the traceback on the custodian's own terminal); 130 interrupted (one line saying what
+was charged).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dpsynth._version import __version__
 from dpsynth.errors import DpsynthError
 
 EXIT_OK, EXIT_POLICY, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a process Ctrl-C stopped
 
 RELEASE_EXAMPLES = """examples:
   dpsynth release --example adult --epsilon 1 --out adult-release
@@ -36,6 +38,7 @@ exit codes:
   1  a release or audit failed its policy
   2  bad input or a refused budget (one line on stderr, never a private value)
   3  internal error (no details printed; --debug shows the traceback)
+  130  interrupted (one line: what was charged, and whether the release is complete)
 """
 
 LEDGER_EXAMPLES = """examples:
@@ -685,6 +688,18 @@ def _configure_logging(level: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Ctrl-C, wherever it lands once this runs (parsing loads most of the
+    library), ends in one line saying what the command left: the notes of the steps it stopped
+    (a release's reservation given back or kept, its folder complete), else nothing charged."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt as interrupt:
+        left = getattr(interrupt, "__notes__", None) or ["nothing was charged to the ledger"]
+        print("dpsynth: interrupted; " + " ".join("; ".join(left).split()), file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(logging.INFO if args.verbose else logging.ERROR if args.quiet else logging.WARNING)
@@ -693,10 +708,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except (DpsynthError, OSError) as error:
         print(f"dpsynth: error: {_one_line(error)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("dpsynth: interrupted (a budget already measured stays charged; see 'dpsynth ledger')",
-              file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as error:
         if args.debug:

@@ -50,6 +50,7 @@ from typing import Any
 import pandas as pd
 
 from dpsynth.errors import BudgetError, DataError, LedgerCapExceeded, LedgerError
+from dpsynth.interrupts import held
 from dpsynth.privacy.budget import check_delta, check_epsilon
 from dpsynth.privacy.identity import content_signature, legacy_fingerprint
 
@@ -239,12 +240,18 @@ class Reservation:
         self._ledger = ledger
         self.id = release_id
         self._spent = False
+        self._committed = False
         self._cancelled = False
 
     @property
     def spent(self) -> bool:
         """Whether the reservation stays counted whatever happens next (marked spent or committed)."""
         return self._spent
+
+    @property
+    def committed(self) -> bool:
+        """Whether the ledger recorded the release with its record (:meth:`commit` returned)."""
+        return self._committed
 
     def mark_spent(self) -> None:
         """Keep the reservation counted whatever happens next in the ``with`` block.
@@ -260,6 +267,7 @@ class Reservation:
         self._refuse_if_cancelled("commit")
         self._spent = True
         self._ledger.commit(self.id, record)
+        self._committed = True
 
     def _cancel(self) -> None:
         self._ledger.cancel(self.id)
@@ -469,23 +477,41 @@ class Ledger:
         ``with ledger.reservation(key, 1.0, 1e-9) as r: ...; r.mark_spent(); ...; r.commit(record)``.
         A normal exit without a commit leaves the reservation open, and counted.
         """
-        reservation = Reservation(self, self.reserve(dataset, epsilon, delta, dataset_label))
+        reservation = None
         try:
+            # Held: an interrupt between the reservation's commit and its id reaching this frame
+            # would leave a reservation nobody cancels.
+            with held():
+                reservation = Reservation(self, self.reserve(dataset, epsilon, delta, dataset_label))
             yield reservation
-        except BaseException:
-            if not reservation.spent:
-                try:
-                    reservation._cancel()
-                except LedgerError:
-                    logger.exception(
-                        "ledger %s: could not cancel release %s; it stays counted", self.path, reservation.id
-                    )
+        except BaseException as error:
+            if reservation is not None and not reservation.spent:
+                self._cancel_after(reservation, error)
             raise
         if not reservation.spent:
             logger.warning(
                 "ledger %s: release %s left its block uncommitted; it stays counted",
                 self.path, reservation.id,
             )
+
+    def _cancel_after(self, reservation: Reservation, error: BaseException) -> None:
+        """Cancel a reservation nothing was measured under, and say so on the error that stopped it.
+
+        The note (a line of the CLI's one-line message, never a traceback) says whether the budget
+        came back: an interrupt's always, an error's only when the cancel failed (a refusal
+        already means nothing was charged).
+        """
+        try:
+            with held():  # a second Ctrl-C must not stop the cancel halfway
+                reservation._cancel()
+        except LedgerError as failure:
+            error.add_note(
+                f"release {reservation.id} could not be cancelled ({failure}), so it stays counted: if nothing "
+                f"left the process, 'dpsynth ledger resolve {reservation.id} --nothing-left' gives it back"
+            )
+            return
+        if not isinstance(error, Exception):
+            error.add_note(f"nothing was measured: release {reservation.id} was cancelled and nothing was charged")
 
     # -- open reservations --------------------------------------------------------------------
 

@@ -12,11 +12,12 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from dpsynth.errors import DataError
+from dpsynth.interrupts import held
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,8 @@ def check_out_dir(out: str | os.PathLike) -> Path:
     """The release folder, which must not exist yet or be empty, in a place that can be written.
 
     Called before anything is measured: a folder that cannot be made would otherwise stop the
-    release at its last step, after its budget was spent.
+    release at its last step, after its budget was spent. Staging folders that killed runs left
+    for ``out`` are removed here, so the next attempt cleans them even if it never writes.
     """
     out = Path(out)
     try:
@@ -34,6 +36,7 @@ def check_out_dir(out: str | os.PathLike) -> Path:
         if out.exists() and any(out.iterdir()):
             raise DataError(f"output folder '{out}' already exists and is not empty")
         _check_writable(out)
+        remove_abandoned_staging(out)
     except OSError as error:
         raise DataError(f"output folder '{out}' cannot be written ({error.strerror or error})") from None
     return out
@@ -52,10 +55,14 @@ def _check_writable(out: Path) -> None:
 
 
 @contextmanager
-def staged_folder(out: Path) -> Iterator[Path]:
+def staged_folder(out: Path, then: Callable[[], None] | None = None) -> Iterator[Path]:
     """Yield a temporary folder next to ``out``; on success it becomes ``out``, else it vanishes.
 
-    The folder is a sibling, so the final rename stays on one file system and is atomic.
+    The folder is a sibling, so the final rename stays on one file system and is atomic; its
+    files reach the disk before it (a crash of the machine never shows a folder of empty files
+    under ``out``). ``then`` (the ledger's commit) runs right after the rename, and Ctrl-C is
+    held from before the rename to the end of ``then``: an interrupt never separates the two,
+    and one that arrives meanwhile is raised after them, saying the folder is complete.
     """
     out = Path(out).absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -66,13 +73,33 @@ def staged_folder(out: Path) -> Iterator[Path]:
     staging.chmod(0o777 & ~umask)
     try:
         yield staging
-        check_out_dir(out)
-        if out.exists():
-            out.rmdir()
-        os.replace(staging, out)
+        _sync(staging)
+        try:
+            with held():
+                check_out_dir(out)
+                if out.exists():
+                    out.rmdir()
+                os.replace(staging, out)
+                _sync(out.parent)
+                if then is not None:
+                    then()
+        except KeyboardInterrupt as interrupt:
+            interrupt.add_note(f"the release in '{out}' was complete before the interrupt took effect")
+            raise
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _sync(folder: Path) -> None:
+    """Flush everything under ``folder``, then the folder itself, to the disk (a folder's own
+    flush writes its entries, not its files)."""
+    for path in [*folder.rglob("*"), folder]:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def _alive(pid: int) -> bool:

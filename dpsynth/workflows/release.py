@@ -51,7 +51,7 @@ from dpsynth.generators import create
 from dpsynth.generators.protocol import Generator
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import Allocation, Budget, PrivacyUnit
-from dpsynth.privacy.ledger import Ledger
+from dpsynth.privacy.ledger import Ledger, Reservation
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.progress import Progress
 from dpsynth.random_state import RandomState, check_random_state
@@ -280,7 +280,7 @@ def release(
                 )
         progress.step("writing the release")
         certificate = None
-        with staged_folder(out_dir) as staging:
+        with staged_folder(out_dir, then=lambda: _commit(reservation, out_dir)) as staging:
             write_table(synthetic, staging / synthetic_file, out_format, null_token(na_values))
             generator.save(staging / MODEL_FILE)
             record["outputs"] = {name: sha256_file(staging / name) for name in (synthetic_file, MODEL_FILE)}
@@ -298,13 +298,6 @@ def release(
                     files={name: staging / name for name in (synthetic_file, MODEL_FILE, RECORD_FILE)},
                 )
                 write_certificate(staging, certificate)
-        try:
-            reservation.commit(json.loads(text))
-        except LedgerError as error:
-            raise LedgerError(
-                f"the release in '{out_dir}' is complete but the ledger could not record it ({error}); "
-                "its budget stays counted as an open reservation (see 'dpsynth ledger reservations')"
-            ) from None
     progress.step("done")
     progress.close()
     return ReleaseResult(out_dir, like(synthetic, source.library), record, certificate)
@@ -322,6 +315,17 @@ def _warn_delta(generator: Generator, delta: float) -> None:
             "delta=%g is not below 1/n for the DP estimate of the number of records: a delta this large "
             "allows releasing a record outright with non-negligible probability", delta,
         )
+def _commit(reservation: Reservation, out: Path) -> None:
+    """Record the release, now in place, in the ledger with the record its folder holds."""
+    try:
+        reservation.commit(json.loads((out / RECORD_FILE).read_text(encoding="utf-8")))
+    except LedgerError as error:
+        raise LedgerError(
+            f"the release in '{out}' is complete but the ledger could not record it ({error}); "
+            "its budget stays counted as an open reservation (see 'dpsynth ledger reservations')"
+        ) from None
+
+
 
 
 def _record(accountant, schema, noise, generator, n_rows, label, release_id, schema_note):

@@ -232,8 +232,10 @@ def reserved(ledger: Ledger, key: str, epsilon: float, delta: float, label: str 
         try:
             yield reservation
         except BaseException as error:
-            if reservation.spent:
-                # A note on the error, not a log line: a one-line refusal (the CLI's) still says it.
+            # A note on the error, not a log line: a one-line refusal (the CLI's) still says it.
+            if reservation.committed:
+                error.add_note(f"its budget is recorded in ledger {ledger.path} (release {reservation.id})")
+            elif reservation.spent:
                 error.add_note(
                     f"the fit stopped after measuring the data: its budget stays charged in ledger {ledger.path} "
                     f"(release {reservation.id})"
