@@ -153,9 +153,10 @@ class AuditResult:
     def risk_statuses(self) -> dict[str, dict[str, Any]]:
         """What stands behind each summary risk, as ``{status, n_attacks, attacks_requested}``.
 
-        ``measured``: some conclusive attack beat its random-guess baseline; ``risk`` is then the
-        largest upper bound among those (the figure a policy judges), with the ``attack`` and
-        secret ``column`` it came from. ``not above baseline``: every conclusive attack did no
+        ``measured``: some conclusive attack beat its random-guess baseline; of those, the one
+        whose interval has the largest lower end (the evidence a policy judges) gives ``risk_low``
+        and ``risk``, the ends of its interval, with the ``attack`` and secret ``column``.
+        ``not above baseline``: every conclusive attack did no
         better than guessing, so the data gave it nothing (this passes a policy). ``inconclusive``:
         too few attacks could be made to bound the risk (Anonymeter's univariate singling out on
         small domains, say): the certificate says so and it never decides a verdict alone.
@@ -177,8 +178,9 @@ class AuditResult:
                 "attacks_requested": sum(int(r.parameters.get("n_attacks_requested", r.n_attacks)) for r in family),
             }
             if status == "measured":
-                worst = max((r for r in family if _meaningful(r)), key=lambda r: r.risk_interval[1])
+                worst = max((r for r in family if _meaningful(r)), key=lambda r: r.risk_interval)
                 statuses[key]["risk"] = worst.risk_interval[1]
+                statuses[key]["risk_low"] = worst.risk_interval[0]
                 statuses[key]["attack"] = worst.name
                 statuses[key]["column"] = worst.parameters.get("secret")
         return statuses

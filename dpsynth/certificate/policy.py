@@ -4,7 +4,10 @@ The default policy is ``default_policy.json`` beside this module; each threshold
 in its ``documentation`` block. A user policy is a JSON or YAML file with the version key
 ``dpsynth_policy: 1`` and any of the thresholds; the ones it leaves out keep their defaults.
 
-The verdict reads only the attack suite's summary (:meth:`AuditResult.summary`). Attack results
+The verdict reads the attack suite's summary (:meth:`AuditResult.summary`), its risk statuses
+and its copy test. A release FAILs only on evidence: a risk by the lower end of its interval
+(a bare summary holds only upper ends, which are judged then), the epsilon bound (a lower
+bound) against the stated epsilon, the copy test by its p-value. Attack results
 describe one release to its custodian; they are not part of the DP guarantee, and a PASS is not
 a proof of privacy, only the absence of evidence against it at the sizes attacked.
 """
@@ -202,7 +205,7 @@ def evaluate_policy(
     statuses = audit.risk_statuses() if isinstance(audit, AuditResult) else {}
     for key, (figure, words) in _RISKS.items():
         value, threshold = summary[figure], getattr(policy, key)
-        text = f"upper end of the 95% interval of the {words} below {threshold:g}"
+        text = f"lower end of the 95% interval of the {words} below {threshold:g} (a FAIL needs evidence)"
         status = statuses.get(figure, {"status": "not run" if math.isnan(value) else "measured"})
         if status["status"] == "not above baseline":
             checks.append(_check(figure, value, threshold, True, f"{text}: no attack beat its random-guess baseline"))
@@ -217,14 +220,17 @@ def evaluate_policy(
             checks.append(_check(figure, value, threshold, None, text))
             reasons.append(f"the {words} could not be measured (see the skipped attacks)")
         else:
-            value = status.get("risk", value)
+            value = status.get("risk_low", value)
             passed = value < threshold
             checks.append(_check(figure, value, threshold, passed, text))
             if not passed:
                 culprit = f" ({status['attack']}" if "attack" in status else ""
                 if culprit and status.get("column"):
                     culprit += f", secret column '{status['column']}'"
-                reasons.append(f"{words} up to {value:.3f}{culprit + ')' if culprit else ''}, not below {threshold:g}")
+                interval = f" (95% interval {value:.3f}-{status['risk']:.3f})" if "risk" in status else ""
+                reasons.append(
+                    f"{words} at least {value:.3f}{interval}{culprit + ')' if culprit else ''}, not below {threshold:g}"
+                )
     verdict = FAIL if any(check["passed"] is False for check in checks) else PASS
     if verdict == PASS:
         reasons.insert(0, "every check of the policy passed")
