@@ -259,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--allocation", help="budget split, e.g. domain=0.1,marginal=0.9")
     release.add_argument("--binning", choices=["uniform", "quantile"], default="uniform",
                          help="numeric bins when the schema is discovered under DP (default uniform)")
+    release.add_argument("--engine", choices=["numpy", "duckdb"], default="numpy",
+                         help="where the rows are counted: numpy (in memory, default) or duckdb (an embedded "
+                         "database; same counts, so the same seed gives the same release)")
     release.add_argument("--seed", type=_seed, help="seed the noise (reproducible: NOT for publication)")
     release.add_argument("--ledger", help="budget ledger file (default $DPSYNTH_LEDGER or "
                          "$XDG_DATA_HOME/dpsynth/ledger.sqlite)")
@@ -424,6 +427,7 @@ def _release(args: argparse.Namespace) -> int:
         policy=args.policy,
         holdout_share=args.holdout_share,
         n_jobs=os.cpu_count() or 1,
+        engine=args.engine,
     )
     if args.json:
         print(json.dumps(result.record, indent=2))

@@ -67,6 +67,8 @@ class Synthesizer:
     method_params : the generator's own parameters (``{"max_iters": 500}``), as for
         :func:`dpsynth.release` and :func:`dpsynth.compare`; with a generator object they are
         its constructor's instead.
+    engine : "numpy" (in memory) or "duckdb" (an embedded database) counts the rows
+        (:mod:`dpsynth.data.engines`); the same seed gives the same fit on each.
     """
 
     def __init__(
@@ -86,6 +88,7 @@ class Synthesizer:
         public_dtypes: bool = False,
         binning: str = "uniform",
         method_params: Mapping[str, Any] | None = None,
+        engine: str = "numpy",
     ) -> None:
         self.method = method
         self.epsilon = epsilon
@@ -101,6 +104,7 @@ class Synthesizer:
         self.public_dtypes = public_dtypes
         self.binning = binning
         self.method_params = method_params
+        self.engine = engine
 
     def get_params(self) -> dict[str, Any]:
         """The constructor's arguments (scikit-learn style), read from its signature."""
@@ -143,7 +147,7 @@ class Synthesizer:
             schema=schema if schema is not None else self.schema, schema_public=self.schema_public,
             public_dtypes=self.public_dtypes,
             unit_column=self.privacy_unit, max_rows_per_unit=self.max_rows_per_unit, allocation=self.allocation,
-            generator_parts=generator.parts,
+            generator_parts=generator.parts, engine=self.engine,
         )
         ledger = self._ledger()
         key = None if ledger is None else ledger.dataset_key(data, name=self.dataset)

@@ -1,14 +1,22 @@
 """The release certificate: what was released, how it was attacked, and the policy's verdict.
 
-A certificate is a versioned JSON document (``"dpsynth_certificate": "1"``). For a dpsynth
-release its privacy statement is copied from the release record (the DP guarantee); for data
-made by any other tool it is ``null`` and says so. Everything about attacks is a description
-of this one release to its custodian, not part of the DP guarantee: the certificate says that
-in words (:data:`DISCLAIMER`).
+A certificate is a versioned JSON document (``"dpsynth_certificate": "2"``). For a dpsynth
+release its privacy statement is copied from the release record (the DP guarantee) and its
+header names the release, the dataset and the dataset's lifetime spend in the ledger; for data
+made by any other tool the statement is ``null`` and says so. Everything about attacks is a
+description of this one release to its custodian, not part of the DP guarantee: the
+certificate says that in words (:data:`DISCLAIMER`).
+
+The certificate holds aggregates only (the verdict, the accounting, risk figures with their
+intervals, fidelity scores, the shares of the real data the schema folds or clips). The
+per-column views, with exact real shares per bar, go to a custodian annex
+(:mod:`dpsynth.certificate.annex`) in the ``custodian/`` subfolder, which is never shared.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -21,13 +29,18 @@ import pandas as pd
 from dpsynth._version import __version__
 from dpsynth.attacks.suite import AuditResult
 from dpsynth.certificate.policy import Policy, evaluate_policy
+from dpsynth.certificate.readings import membership_reading, risk_reading
 from dpsynth.digest import sha256_file
+from dpsynth.errors import LedgerError
 from dpsynth.evaluate.fidelity import mean_kway_tvd
-from dpsynth.evaluate.quality import mean_score, pair_trends
-from dpsynth.evaluate.views import column_views
+from dpsynth.evaluate.quality import column_shapes, mean_score, pair_trends
+from dpsynth.evaluate.real_values import VALUE_RULE, real_value_fidelity, schema_loss
+from dpsynth.privacy.ledger import Ledger
 from dpsynth.schema import Schema, encode
 
-CERTIFICATE_VERSION = "1"
+logger = logging.getLogger(__name__)
+
+CERTIFICATE_VERSION = "2"
 CERTIFICATE_FILE = "certificate.json"
 PAGE_FILE = "certificate.html"
 DISCLAIMER = (
@@ -46,16 +59,52 @@ COMPOSITION = (
     "delta) once, for the whole release"
 )
 FIDELITY_WAYS = (1, 2, 3)
-# The certificate may be published with the data, so its per-column views show no real share
-# of a bar that holds fewer real rows than this (synthetic shares, DP outputs, are all shown).
-# Ten is the smallest cell count common in statistical disclosure control rules for tables.
+# The certificate may be published with the data, so a share of the real data it states (folded
+# or clipped by the schema) is not shown when it rests on fewer real rows than this. Ten is the
+# smallest cell count common in statistical disclosure control rules for tables.
 SMALL_COUNT = 10
+ANNEX_FOLDER = "custodian"
+ANNEX_NOTE = (
+    f"The per-column views, with exact shares of the real data, are in the custodian annex "
+    f"({ANNEX_FOLDER}/annex.html and {ANNEX_FOLDER}/annex.json): the '{ANNEX_FOLDER}/' subfolder must "
+    "not be shared."
+)
+NO_LEDGER = "not known: no ledger was given (an audit), or it could not be read"
+
+
+def _shares(parts: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, float], str]:
+    """Each part's share of the joint total, and how it was found.
+
+    Under zCDP the parts' rho add up exactly and the total's epsilon grows with the total rho,
+    so a part's share of the rho spent is its share of the joint total. A part charged outside
+    zCDP (an RDP curve: DP-SGD) has no rho; then the shares are the budget's allocation.
+    """
+    used = {name: part for name, part in parts.items() if part.get("events")}
+    if used and all(part.get("rho_spent") is not None for part in used.values()):
+        rho = {name: float(part["rho_spent"]) for name, part in used.items()}
+        total = math.fsum(rho.values())
+        if total > 0:
+            return {name: rho.get(name, 0.0) / total for name in parts}, "zCDP rho spent"
+    weights = {name: float(part["fraction"]) if name in used else 0.0 for name, part in parts.items()}
+    total = math.fsum(weights.values())
+    return {name: (w / total if total else 0.0) for name, w in weights.items()}, "budget allocation"
 
 
 def privacy_statement(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The privacy part of a release record, in the certificate's shape."""
+    """The privacy part of a release record, in the certificate's shape.
+
+    ``parts`` give each part's share of the joint total (shares add up to one, so the drawn
+    epsilon shares add up to the total) beside what the part would cost alone; ``naive_sum``
+    is what converting each part alone and adding them up would state.
+    """
     privacy = record["privacy"]
     budget = privacy["budget"]
+    joint = float(privacy["joint"]["epsilon"])
+    shares, share_basis = _shares(privacy["parts"])
+    naive = privacy.get("naive_sum") or {
+        "epsilon": math.fsum(part["epsilon_alone"] for part in privacy["parts"].values()),
+        "delta": privacy["joint"]["delta"],
+    }
     return {
         "statement": record["statement"],
         "unit": budget["unit"],
@@ -66,11 +115,16 @@ def privacy_statement(record: Mapping[str, Any]) -> dict[str, Any]:
         "parts": {
             name: {
                 "fraction": part["fraction"],
+                "share_of_total": shares[name],
+                "epsilon_share": joint * shares[name],
                 "epsilon_alone": part["epsilon_alone"],
                 "events": part["events"],
             }
             for name, part in privacy["parts"].items()
         },
+        "share_basis": share_basis,
+        "naive_sum": {"epsilon": float(naive["epsilon"]), "delta": float(naive["delta"])},
+        "saved_by_joint_accounting": float(naive["epsilon"]) - joint,
         "composition": COMPOSITION,
         "conversion": privacy["joint"]["conversion"],
         "schema_provenance": record["schema"]["provenance"],
@@ -85,31 +139,90 @@ def _figure(value: float) -> float | None:
 
 
 def fidelity(train: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema) -> dict[str, Any]:
-    """Fidelity of ``synthetic`` against ``train``: mean 1-, 2- and 3-way TVD on the schema's codes,
-    the column-shape and pair-trend scores (:mod:`dpsynth.evaluate.quality`), and a view per column.
+    """Fidelity of ``synthetic`` against ``train``, as aggregates only.
 
-    The views' bars are the schema's (public) bins and categories; a real share below
-    :data:`SMALL_COUNT` rows is suppressed, and no spike is read from the data.
+    ``real_values``: mean 1- and 2-way TVD on the real values (:mod:`dpsynth.evaluate.real_values`),
+    the figure a reader should take; ``folded_view``: mean 1-, 2- and 3-way TVD on the schema's
+    codes, which cannot see what the schema folds into "other" or clips; ``schema_loss``: how
+    much of the training rows the schema folds or clips, per column and overall (a share resting
+    on fewer than :data:`SMALL_COUNT` rows is not shown); the column-shape and pair-trend scores
+    (:mod:`dpsynth.evaluate.quality`), per column and pair and as means.
     """
     real, fake = encode(train, schema).codes, encode(synthetic, schema).codes
     sizes = list(schema.domain_sizes().values())
-    figures: dict[str, Any] = {}
-    for k in FIDELITY_WAYS:
-        figures[f"tvd_{k}way"] = _figure(mean_kway_tvd(real, fake, sizes, k) if real.shape[1] >= k else np.nan)
-    views = column_views(train, synthetic, schema, min_count=SMALL_COUNT)
+    folded = {
+        f"tvd_{k}way": _figure(mean_kway_tvd(real, fake, sizes, k) if real.shape[1] >= k else np.nan)
+        for k in FIDELITY_WAYS
+    }
+    shapes = column_shapes(train, synthetic, schema)
     pairs = pair_trends(train, synthetic, schema)
-    figures["column_shape"] = _figure(mean_score([view.shape for view in views]))
-    figures["pair_trend"] = _figure(mean_score(list(pairs.values())))
-    figures["columns"] = [view.to_dict() for view in views]
-    figures["pairs"] = [{"columns": list(pair), "score": _figure(score)} for pair, score in pairs.items()]
-    figures["suppressed_below"] = SMALL_COUNT
-    figures["note"] = (
-        "mean total variation distance between the marginals of the synthetic and training rows "
-        "on the schema's codes (0: identical, 1: disjoint); column shape (1 - KS statistic or 1 - TVD "
-        "per column) and pair trend (correlation or contingency similarity per pair) as SDMetrics' "
-        "QualityReport defines them (1: identical); read from the real data, not DP"
-    )
-    return figures
+    return {
+        "real_values": {**real_value_fidelity(train, synthetic, schema), "rule": VALUE_RULE},
+        "folded_view": {
+            **folded,
+            "rule": "the schema's codes: its bins, its categories with values outside them folded into "
+                    "'other', values outside its bounds clipped to them",
+        },
+        "schema_loss": schema_loss(train, schema, SMALL_COUNT),
+        "column_shape": _figure(mean_score(list(shapes.values()))),
+        "pair_trend": _figure(mean_score(list(pairs.values()))),
+        "column_shapes": {name: _figure(score) for name, score in shapes.items()},
+        "pairs": [{"columns": list(pair), "score": _figure(score)} for pair, score in pairs.items()],
+        "note": (
+            "mean total variation distance between the marginals of the synthetic and training rows "
+            "(0: identical, 1: disjoint), on the real values and on the schema's folded view; column shape "
+            "(1 - KS statistic or 1 - TVD per column) and pair trend (correlation or contingency similarity "
+            "per pair) as SDMetrics' QualityReport defines them (1: identical); read from the real data, not DP"
+        ),
+    }
+
+
+def ledger_spend(ledger: Ledger, key: str) -> dict[str, Any] | None:
+    """The dataset's lifetime spend in ``ledger`` and its cap, or None when the ledger cannot be read.
+
+    Read after this release's reservation is counted, so it is included; open reservations of
+    other releases count too, as the ledger counts them (their noisy output may be out). A
+    ledger that fails here does not stop a release whose budget is spent: its commit says so.
+    """
+    try:
+        spent, cap = ledger.spent(key), ledger.cap(key)
+    except LedgerError as error:
+        logger.warning("the certificate cannot state the lifetime spend: %s", error)
+        return None
+    return {
+        "path": str(ledger.path),
+        "epsilon": spent.epsilon,
+        "delta": spent.delta,
+        "n_releases": spent.n_releases,
+        "cap": None if cap is None else {"epsilon": cap.epsilon, "delta": cap.delta},
+        "basis": "basic composition over every release on this dataset in the ledger, this one included "
+                 "(committed releases and open reservations, which count as spent)",
+    }
+
+
+def _header(
+    record: Mapping[str, Any] | None, dataset: str | None, lifetime: Mapping[str, Any] | None, created_at: str
+) -> dict[str, Any]:
+    """What the certificate certifies: the release, the dataset, the date and the lifetime spend."""
+    return {
+        "release_id": None if record is None else record.get("release_id"),
+        "dataset": dataset if dataset is not None else (
+            None if record is None else record.get("input", {}).get("dataset")
+        ),
+        "date": created_at if record is None else record.get("created_at", created_at),
+        "lifetime_spend": None if lifetime is None else dict(lifetime),
+        "ledger_note": None if lifetime is not None else NO_LEDGER,
+    }
+
+
+def _with_readings(audit: dict[str, Any], policy: Policy, stated_epsilon: float | None) -> dict[str, Any]:
+    """The audit's results, each membership attack and risk row with its one-line reading."""
+    thresholds = policy.thresholds()
+    for attack in audit["membership"]:
+        attack["reading"] = membership_reading(attack, stated_epsilon, policy.membership_auc_max)
+    for risk in audit["risks"]:
+        risk["reading"] = risk_reading(risk, thresholds)
+    return audit
 
 
 def build_certificate(
@@ -124,6 +237,8 @@ def build_certificate(
     record: Mapping[str, Any] | None = None,
     stated_epsilon: float | None = None,
     files: Mapping[str, str | os.PathLike] | None = None,
+    dataset: str | None = None,
+    lifetime: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The certificate of one audited synthetic table (see the module docstring).
 
@@ -133,6 +248,8 @@ def build_certificate(
     files, hashed with sha256. ``holdout_rule`` states how the control rows were chosen and
     ``schema_source`` where the schema came from. The record's ``schema_warnings`` (columns DP
     discovery represented poorly, each with its problem and fix) are copied when there are any.
+    ``dataset`` names the data (default: the record's dataset label) and ``lifetime`` is its
+    spend in the ledger (:func:`ledger_spend`), or None where there is no ledger (an audit).
     """
     if record is not None:
         stated_epsilon = float(record["privacy"]["budget"]["epsilon"])
@@ -142,9 +259,11 @@ def build_certificate(
     else:
         note = NOT_A_RELEASE
     verdict, reasons, checks = evaluate_policy(audit, stated_epsilon, policy)
+    created_at = datetime.now(UTC).isoformat(timespec="seconds")
     document: dict[str, Any] = {
         "dpsynth_certificate": CERTIFICATE_VERSION,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": created_at,
+        "release": _header(record, dataset, lifetime, created_at),
         "library": {"name": "dpsynth", "version": __version__},
         "subject": "dpsynth release" if record is not None else "synthetic data from another tool",
         "privacy": None if record is None else privacy_statement(record),
@@ -166,8 +285,9 @@ def build_certificate(
             "thresholds": policy.thresholds(),
             "documentation": policy.documentation,
         },
-        "audit": audit.to_dict(),
+        "audit": _with_readings(audit.to_dict(), policy, stated_epsilon),
         "fidelity": fidelity(train, synthetic, schema),
+        "annex": ANNEX_NOTE,
         "disclaimer": DISCLAIMER,
     }
     warned = [] if record is None else list(record.get("schema_warnings") or [])

@@ -22,19 +22,34 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 _CSS = """
 :root { color-scheme: light; }
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a;
-  background: #fff; max-width: 60rem; margin: 2rem auto; padding: 0 1.25rem; }
+  background: #fff; max-width: 60rem; margin: 2rem auto; padding: 0 1.25rem; overflow-wrap: break-word; }
 h1 { font-size: 1.8rem; line-height: 1.2; margin: 0 0 .5rem; }
 h2 { font-size: 1.3rem; margin: 2rem 0 .75rem; border-bottom: 1px solid #ddd; padding-bottom: .25rem; }
 p.lead { font-size: 1.1rem; color: #444; margin-top: 0; }
+p.verdict { font-size: 1.6rem; font-weight: 700; margin: .25rem 0; }
+p.warning { border-left: 4px solid #b00020; padding-left: .75rem; }
+div.table-wrap { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: .75rem 0; font-size: .9rem; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: .3rem .7rem; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 svg { max-width: 100%; height: auto; display: block; margin: .75rem 0; }
+details { margin: .75rem 0; }
+summary { cursor: pointer; font-weight: 600; }
+@media (max-width: 480px) {
+  body { margin: 1rem auto; padding: 0 .75rem; }
+  th, td { padding: .25rem .4rem; }
+}
 @media print {
-  body { margin: 0; max-width: none; font-size: 11pt; }
-  section, table, svg { break-inside: avoid; }
-  h2 { break-after: avoid; }
+  @page { margin: 14mm 12mm; }
+  body { margin: 0; max-width: none; padding: 0; font-size: 10pt; }
+  h1 { font-size: 16pt; }
+  h2 { font-size: 12.5pt; margin: 1.1rem 0 .4rem; break-after: avoid; }
+  div.table-wrap { overflow: visible; }
+  table { font-size: 8.5pt; width: 100%; margin: .4rem 0; }
+  th, td { padding: .12rem .35rem; }
+  tr, svg, p.verdict { break-inside: avoid; }
+  svg { max-height: 8.5cm; width: auto; margin: .4rem 0; }
 }
 """
 
@@ -66,7 +81,8 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = Non
     """An HTML table of ``rows``; ``columns`` defaults to every key in first-seen order.
 
     Numbers get 4 significant digits and are right-aligned; a missing key, ``None`` or NaN shows
-    as a dash. Every header and cell is escaped.
+    as a dash. Every header and cell is escaped. The table sits in a block that scrolls sideways
+    on its own when it is wider than the screen, so the page never does.
     """
     if columns is None:
         columns = list(dict.fromkeys(key for row in rows for key in row))
@@ -80,7 +96,13 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = Non
             text, numeric = _cell(row.get(column))
             cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    # The wrapper scrolls a table wider than a phone's screen inside itself, not the whole page.
+    return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+
+
+def details(summary: object, body: str) -> str:
+    """A block collapsed by default: ``summary`` is text (escaped here), ``body`` HTML from this package."""
+    return f"<details><summary>{escape(summary)}</summary>\n{body}\n</details>"
 
 
 def _slug(text: str, used: set[str]) -> str:

@@ -380,3 +380,42 @@ def scatter_chart(
     body.append(_legend(frame, list(data), "point"))
     description = f"Scatter chart of {y_label} against {x_label}: {', '.join(data)}."
     return _svg(width, height, title, description, "".join(body))
+
+
+def stacked_bar(
+    parts: Mapping[str, float],
+    *,
+    title: str,
+    total_label: str,
+    reference: tuple[str, float] | None = None,
+    width: int = 640,
+    height: int = 170,
+) -> str:
+    """One horizontal bar cut into ``parts`` (they add up to the drawn total, ``total_label``);
+    ``reference`` marks another value (label, value) beside it, as a dashed line."""
+    values = {str(name): float(value) for name, value in parts.items()}
+    if not values or not all(np.isfinite(v) and v >= 0 for v in values.values()):
+        raise DataError(f"chart {title!r} needs parts with finite values at or above zero")
+    total = sum(values.values())
+    frame = _frame(width, height, [*values, total_label])
+    extra = (reference[1],) if reference is not None else ()
+    xs = make_scale(np.array([0.0, total, *extra]), frame.left, frame.right)
+    top, bar_h = frame.top + 20, 34.0
+    body = [_x_axis(frame, xs, total_label)]
+    start = 0.0
+    for i, (name, value) in enumerate(values.items()):
+        x0, x1 = float(xs(start)), float(xs(start + value))
+        tip = f"{name}: {format_number(value)}"
+        body.append(f'<rect x="{_f(x0)}" y="{_f(top)}" width="{_f(max(x1 - x0, 0.5))}" height="{_f(bar_h)}" '
+                    f'fill="{_style(i)[0]}" stroke="#fff"><title>{escape(tip)}</title></rect>')
+        start += value
+    guides = []
+    if reference is not None:
+        x = float(xs(reference[1]))
+        body.append(f'<line x1="{_f(x)}" y1="{_f(frame.top)}" x2="{_f(x)}" y2="{_f(frame.bottom)}" stroke="#888" '
+                    f'stroke-dasharray="4 4"><title>{escape(f"{reference[0]}: {format_number(reference[1])}")}'
+                    "</title></line>")
+        guides.append(reference[0])
+    body.append(_legend(frame, list(values), "bar", guides))
+    description = f"Stacked bar of {total_label} ({format_number(total)}): {', '.join(values)}."
+    return _svg(width, height, title, description, "".join(body))

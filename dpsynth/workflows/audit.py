@@ -4,7 +4,9 @@ The custodian gives the real rows the generator was trained on, a holdout of rea
 saw, and the synthetic table. Nothing is released: the audit reads real data on the custodian's
 side, so without a schema it may infer one from the tables without noise (the certificate
 says so). The shadow-model attack needs a refit of the generator and is skipped for other
-tools' data. ``certificate.json`` and ``certificate.html`` are written into a new folder at once.
+tools' data. ``certificate.json`` and ``certificate.html`` (aggregates only) and the custodian
+annex (``custodian/annex.json`` and ``annex.html``: per-column views with exact real shares,
+never to be shared) are written into a new folder at once.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import pandas as pd
 from scipy import stats
 
 from dpsynth.attacks.suite import AuditResult, run_attacks
-from dpsynth.certificate.document import CERTIFICATE_FILE, PAGE_FILE, build_certificate
+from dpsynth.certificate.annex import ANNEX_FILE, ANNEX_PAGE, build_annex, render_annex
+from dpsynth.certificate.document import ANNEX_FOLDER, CERTIFICATE_FILE, PAGE_FILE, build_certificate
 from dpsynth.certificate.page import render_certificate
 from dpsynth.certificate.policy import Policy, load_policy
 from dpsynth.data.load import read_input
@@ -193,13 +196,20 @@ def audit(
         schema_source=schema_source,
         stated_epsilon=stated_epsilon,
         files=files,
+        dataset=Path(real).name if isinstance(real, (str, os.PathLike)) else None,
     )
+    annex = build_annex(frames["real"], frames["synthetic"], used, certificate)
     with staged_folder(out_dir) as staging:
-        write_certificate(staging, certificate)
+        write_certificate(staging, certificate, annex)
     return AuditOutcome(out_dir, certificate, result)
 
 
-def write_certificate(folder: Path, certificate: dict[str, Any]) -> None:
-    """Write ``certificate.json`` and ``certificate.html`` into ``folder``."""
+def write_certificate(folder: Path, certificate: dict[str, Any], annex: dict[str, Any]) -> None:
+    """Write ``certificate.json`` and ``certificate.html`` into ``folder``, and the custodian annex
+    (``annex.json``, ``annex.html``) into its ``custodian/`` subfolder."""
     (folder / CERTIFICATE_FILE).write_text(json.dumps(certificate, indent=2) + "\n", encoding="utf-8")
     (folder / PAGE_FILE).write_text(render_certificate(certificate), encoding="utf-8")
+    custodian = folder / ANNEX_FOLDER
+    custodian.mkdir()
+    (custodian / ANNEX_FILE).write_text(json.dumps(annex, indent=2) + "\n", encoding="utf-8")
+    (custodian / ANNEX_PAGE).write_text(render_annex(annex), encoding="utf-8")

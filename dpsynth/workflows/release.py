@@ -192,6 +192,7 @@ def release(
     policy: Policy | str | os.PathLike | None = None,
     holdout_share: float = HOLDOUT_SHARE,
     n_jobs: int = 1,
+    engine: str = "numpy",
 ) -> ReleaseResult:
     """Make a DP synthetic release of ``data`` and write ``out/synthetic.<format>`` and its record.
 
@@ -219,7 +220,8 @@ def release(
     docstring; ``holdout_share`` is each record's chance to be held out); ``policy`` (a
     :class:`Policy` or file, default the shipped one) decides PASS or FAIL. ``n_jobs``
     processes run the shadow-model refits; above 1 they are spawned, so a calling script needs
-    an ``if __name__ == "__main__":`` guard (the CLI has one).
+    an ``if __name__ == "__main__":`` guard (the CLI has one). ``engine`` ("numpy" or "duckdb",
+    :mod:`dpsynth.data.engines`) counts the rows: the same seed gives the same release on each.
     """
     if audit not in AUDIT_LEVELS:
         raise DataError(f"audit must be one of {list(AUDIT_LEVELS)}; got {audit!r}")
@@ -237,7 +239,7 @@ def release(
     plan = plan_fit(
         frame, epsilon=epsilon, delta=delta, schema=schema, schema_public=schema_public, public_dtypes=public_dtypes,
         unit_column=privacy_unit, max_rows_per_unit=max_rows_per_unit, allocation=allocation,
-        generator_parts=generator_parts,
+        generator_parts=generator_parts, engine=engine,
     )
     schema_note = plan.note
     unit = plan.budget.unit

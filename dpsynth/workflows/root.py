@@ -29,6 +29,7 @@ import pandas as pd
 
 from dpsynth.data import PrivateTable
 from dpsynth.data.discover import DOMAIN_DELTA_RESERVE, discover_schema
+from dpsynth.data.engines import NUMPY, check_engine
 from dpsynth.errors import BudgetError, DataError, DpsynthError, SchemaError
 from dpsynth.privacy.accountant import Accountant, Charge
 from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget, PrivacyUnit, check_delta
@@ -54,13 +55,15 @@ class Plan:
     kinds declared public for discovery (column -> kind; the rest are decided under DP), the
     ``note`` that qualifies the guarantee when the schema is not DP (None otherwise), and where
     the rows do not fit the declared schema (told at the door's first measurement, so that a
-    run refused before it shows its refusal alone)."""
+    run refused before it shows its refusal alone), and the engine that counts the rows (see
+    :mod:`dpsynth.data.engines`)."""
 
     budget: Budget
     schema: Schema | None
     kinds: Mapping[str, str] = field(default_factory=dict)
     note: str | None = None
     mismatch: tuple[str, ...] = ()
+    engine: str = NUMPY
 
 
 def load_schema(schema: SchemaLike) -> Schema | dict[str, str] | None:
@@ -152,6 +155,7 @@ def plan_fit(
     max_rows_per_unit: int = 1,
     allocation: Allocation | Mapping[str, float] | str | None = None,
     generator_parts: Sequence[str] = (MARGINAL,),
+    engine: str = NUMPY,
 ) -> Plan:
     """Check the public inputs and build the budget; nothing is measured and no row is read
     except to tell the custodian, on the log, where the rows do not fit a declared schema.
@@ -163,10 +167,12 @@ def plan_fit(
     ``public_dtypes`` states that ``frame``'s dtypes are public (typed by the custodian, not
     guessed by a parser): they then give the kinds of columns the declaration does not name.
     ``generator_parts`` are the parts the generator spends; ``domain`` is added when the
-    schema is discovered.
+    schema is discovered. ``engine`` ("numpy" or "duckdb") counts the rows; every engine gives
+    the same counts, so it changes no answer, only where the counting runs.
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"the private data must be a pandas DataFrame; got {type(frame).__name__}")
+    check_engine(engine)
     declared = load_schema(schema)
     note = None
     if isinstance(declared, Schema) and declared.provenance == "inferred-not-dp":
@@ -203,7 +209,7 @@ def plan_fit(
     if declared is not None:
         check_columns(frame, declared)
         mismatch = schema_mismatch(frame, declared)
-    return Plan(budget, declared, kinds, note, mismatch)
+    return Plan(budget, declared, kinds, note, mismatch, engine)
 
 
 @contextmanager
@@ -275,7 +281,7 @@ def open_door(
         if on_measure is not None:
             on_measure()
 
-    table = PrivateTable(frame, accountant, noise, on_measure=measured)
+    table = PrivateTable(frame, accountant, noise, on_measure=measured, engine=plan.engine)
     schema = plan.schema
     if schema is None:
         schema = discover_schema(table, binning=binning, kinds=plan.kinds)

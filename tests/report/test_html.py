@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from dpsynth.report import escape, line_chart, page, paragraph, table
+from dpsynth.report.html import details
 
 
 def parse_page(html: str) -> ET.Element:
@@ -21,9 +22,17 @@ def test_table_formats_numbers_missing_values_and_escapes():
     html = table([{"name": "<b>", "value": 0.123456}, {"name": "x", "count": np.int64(7), "value": float("nan")}])
     root = ET.fromstring(html)
     assert [th.text for th in root.iter("th")] == ["name", "value", "count"]
-    rows = [[td.text for td in tr.iter("td")] for tr in root.find("tbody")]
+    rows = [[td.text for td in tr.iter("td")] for tr in root.find(".//tbody")]
     assert rows == [["<b>", "0.1235", "—"], ["x", "—", "7"]]
-    assert [td.get("class") for td in root.find("tbody")[0]] == [None, "num", None]
+    assert [td.get("class") for td in root.find(".//tbody")[0]] == [None, "num", None]
+    # A table wider than a phone scrolls inside its own block, not the page.
+    assert root.tag == "div" and root.get("class") == "table-wrap" and root[0].tag == "table"
+
+
+def test_details_is_collapsed_by_default_and_escapes_its_summary():
+    root = ET.fromstring(details("a <b>", table([{"x": 1}])))
+    assert root.tag == "details" and root.get("open") is None
+    assert root.find("summary").text == "a <b>" and root.find(".//table") is not None
 
 
 def test_table_with_chosen_columns_and_no_rows():

@@ -11,6 +11,7 @@ import pytest
 from dpsynth.attacks.suite import run_attacks
 from dpsynth.certificate.document import (
     DISCLAIMER,
+    NO_LEDGER,
     NOT_A_RELEASE,
     build_certificate,
     privacy_statement,
@@ -55,7 +56,7 @@ def copy_certificate(tmp_path_factory):
 def test_an_external_audit_certificate_states_no_guarantee_and_fails_a_copy(copy_certificate):
     certificate, path, audit = copy_certificate
     document = json.loads(json.dumps(certificate))
-    assert document["dpsynth_certificate"] == "1"
+    assert document["dpsynth_certificate"] == "2"
     assert document["privacy"] is None and document["privacy_note"] == NOT_A_RELEASE
     assert document["verdict"] == "FAIL" and len(document["reasons"]) >= 3
     assert document["files"] == {"synthetic": sha256_file(path)}
@@ -65,9 +66,13 @@ def test_an_external_audit_certificate_states_no_guarantee_and_fails_a_copy(copy
     assert [m["name"] for m in document["audit"]["membership"]] == ["distance_to_closest_record", "density_ratio"]
     assert document["policy"]["thresholds"]["linkage_risk_max"] == load_policy().linkage_risk_max
     assert {check["name"] for check in document["checks"]} >= {"membership_auc", "singling_out_risk"}
-    # A copy has the training marginals exactly.
-    assert document["fidelity"]["tvd_1way"] == pytest.approx(0, abs=1e-12)
-    assert document["fidelity"]["tvd_3way"] == pytest.approx(0, abs=1e-12)
+    # A copy has the training marginals exactly, on the real values and on the folded view.
+    assert document["fidelity"]["real_values"]["tvd_1way"] == pytest.approx(0, abs=1e-12)
+    assert document["fidelity"]["real_values"]["tvd_2way"] == pytest.approx(0, abs=1e-12)
+    assert document["fidelity"]["folded_view"]["tvd_3way"] == pytest.approx(0, abs=1e-12)
+    # Not a release: no release id, no ledger, and the header says so.
+    assert document["release"]["release_id"] is None and document["release"]["lifetime_spend"] is None
+    assert document["release"]["ledger_note"] == NO_LEDGER
 
 
 def test_a_claimed_epsilon_is_checked_but_not_verified(copy_certificate):
@@ -96,6 +101,8 @@ def test_the_privacy_statement_is_copied_from_the_release_record():
         },
     }
     statement = privacy_statement(record)
+    assert statement["parts"]["marginal"]["share_of_total"] == 1.0
+    assert statement["parts"]["marginal"]["epsilon_share"] == 0.99
     assert statement["epsilon"] == 1.0 and statement["spent"]["epsilon"] == 0.99
     assert statement["unit"]["relation"] == "one record" and statement["allocation"] == {"marginal": 1.0}
     assert statement["parts"]["marginal"]["events"] == [{"mechanism": "exponential"}]
@@ -115,3 +122,55 @@ def test_the_page_is_self_contained_and_says_what_the_attacks_mean(copy_certific
         assert external not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "Not a dpsynth release" in html
     assert "empirical epsilon (lower bound)" in html and "lower bound found by an attack, never a promise" in html
+
+
+def _part(fraction: float, alone: float, rho: float | None) -> dict:
+    return {"fraction": fraction, "epsilon_alone": alone, "rho_spent": rho, "events": [{"mechanism": "gaussian"}]}
+
+
+@pytest.mark.parametrize(
+    ("parts", "basis", "expected"),
+    [
+        # zCDP parts: shares of the rho spent (rho adds up exactly under zCDP).
+        ({"domain": _part(0.1, 0.3, 0.001), "marginal": _part(0.9, 0.95, 0.003)}, "zCDP rho spent", [0.25, 0.75]),
+        # A part outside zCDP (DP-SGD's RDP curve): shares of the allocation.
+        ({"domain": _part(0.2, 0.3, 0.001), "sgd": _part(0.8, 0.95, None)}, "budget allocation", [0.2, 0.8]),
+    ],
+)
+def test_the_parts_shares_add_up_to_the_joint_total_and_the_naive_sum_is_apart(parts, basis, expected):
+    record = {
+        "statement": "s", "noise_source": "n", "schema": {"provenance": "dp"}, "method": {"name": "mst"},
+        "privacy": {
+            "budget": {"epsilon": 1.0, "delta": 1e-9, "allocation": {}, "unit": {"relation": "one record"}},
+            "joint": {"epsilon": 1.0, "delta": 1e-9, "conversion": "c"},
+            "naive_sum": {"epsilon": 1.25, "delta": 1e-9},
+            "parts": parts,
+        },
+    }
+    statement = privacy_statement(record)
+    shares = [part["share_of_total"] for part in statement["parts"].values()]
+    assert shares == pytest.approx(expected) and statement["share_basis"] == basis
+    assert sum(part["epsilon_share"] for part in statement["parts"].values()) == pytest.approx(1.0)
+    assert statement["naive_sum"]["epsilon"] == 1.25
+    assert statement["saved_by_joint_accounting"] == pytest.approx(0.25)
+
+
+def test_every_risk_and_membership_row_carries_its_own_reading(copy_certificate):
+    certificate, _, _ = copy_certificate
+    thresholds = certificate["policy"]["thresholds"]
+    for risk in certificate["audit"]["risks"]:
+        reading = risk["reading"]
+        assert reading["status"] in {"measured", "not above baseline", "inconclusive", "not counted"}
+        assert reading["text"].startswith("Measures ")
+        if reading["status"] == "measured":
+            threshold = {"singling_out": "singling_out_risk_max", "linkage": "linkage_risk_max",
+                         "attribute_inference": "inference_risk_max"}
+            limit = next(thresholds[key] for prefix, key in threshold.items() if risk["name"].startswith(prefix))
+            assert f"{limit:g}" in reading["text"]
+            assert ("FAILS" in reading["text"]) == (risk["risk_interval"][1] >= limit)
+    for attack in certificate["audit"]["membership"]:
+        assert "AUC" in attack["reading"]["text"] and str(thresholds["membership_auc_max"]) in attack["reading"]["text"]
+    html = render_certificate(certificate)
+    assert html.count("Measures whether") >= len(certificate["audit"]["risks"]) + len(certificate["audit"]["membership"])
+    # Parameters are a table collapsed by default, not raw JSON.
+    assert "<details><summary>Parameters of these attacks" in html and '{"' not in html

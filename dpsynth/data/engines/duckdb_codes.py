@@ -1,10 +1,12 @@
 """The DuckDB engine: rows encoded by SQL in an embedded database; marginals are GROUP BY counts.
 
-The schema's codes are SQL expressions (:mod:`dpsynth.data.engines.sql_encoding`); a column SQL
-cannot encode exactly is encoded in memory and handed to DuckDB as codes (its name is on
-:attr:`DuckdbCodes.fallback`). The person-level cap is a window over the unit column, ordered
-by a priority the door draws from its generator, so it keeps the very rows the in-memory cap
-keeps. Only exact counts of public-sized marginals come back; the door draws the noise.
+The schema's codes are SQL expressions (:mod:`dpsynth.data.engines.sql_encoding`), or for text
+SQL cannot read as memory does (numbers, dates) a lookup of the column's distinct values; a
+column of another type (object, category, datetime dtypes) is encoded in memory and handed to
+DuckDB as codes (its name is on :attr:`DuckdbCodes.fallback`). The person-level cap is a
+window over the unit column, ordered by a priority the door draws from its generator, so it
+keeps the very rows the in-memory cap keeps. Only exact counts of public-sized marginals come
+back; the door draws the noise.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from dpsynth.data.counting import columns_index
-from dpsynth.data.engines.sql_encoding import code_sql, quoted
+from dpsynth.data.engines.sql_encoding import TEXT, code_sql, quoted
 from dpsynth.privacy.budget import PrivacyUnit
 from dpsynth.schema import Schema
+from dpsynth.schema.columns import EncodedColumn
 from dpsynth.schema.encoding import UNFIT, encode_column
 
 SOURCE = "dpsynth_rows"
@@ -32,6 +35,21 @@ _IN_MEMORY_DTYPES = ("object", "category")
 
 def _code(j: int) -> str:
     return f"k{j}"
+
+
+def _lookup_name(j: int) -> str:
+    return f"dpsynth_lookup{j}"
+
+
+def _lookup(connection: Any, j: int, dtype: Any, column: EncodedColumn) -> str:
+    """Register the code of each distinct present value of text column ``c{j}`` (coded in
+    memory, as a cell holding it is) and return the SQL of a cell's code through that table."""
+    values = connection.execute(f"SELECT DISTINCT c{j} AS v FROM {SOURCE} WHERE c{j} IS NOT NULL").fetchnumpy()["v"]
+    distinct = pd.Series(np.asarray(values, dtype=object), dtype=dtype)
+    codes = encode_column(distinct, column).astype(np.int32)
+    connection.register(_lookup_name(j), pd.DataFrame({"v": distinct, "code": codes}))
+    missing = UNFIT if column.missing_code is None else column.missing_code
+    return f"CASE WHEN {SOURCE}.c{j} IS NULL THEN {missing} ELSE {_lookup_name(j)}.code END"
 
 
 class DuckdbCodes:
@@ -51,36 +69,53 @@ class DuckdbCodes:
     ) -> tuple[DuckdbCodes, int]:
         """The rows of ``frame`` encoded with ``schema``, capped per unit (at most ``unit.max_rows``
         rows of each person, the lowest ``priority`` first), and how many rows were left out for
-        a cell their column has no code for (PRIVATE: the door only says whether any were)."""
+        a cell their column has no code for (PRIVATE: the door only says whether any were).
+
+        A column is encoded by an SQL expression of the schema where SQL reads its cells as
+        memory does (:mod:`dpsynth.data.engines.sql_encoding`); else, for text, by a lookup of
+        its distinct values coded in memory (each cell's code depends on that cell alone, so
+        coding the distinct values codes every cell); else in memory, row by row (``fallback``).
+        """
         import duckdb
 
         names = list(schema.encoded_columns)
-        source = frame[names].set_axis([f"c{j}" for j in range(len(names))], axis=1)
-        expressions, fallback = [], []
-        extra: dict[str, Any] = {}
+        cells = [f"c{j}" for j in range(len(names))]
+        source = frame[names].set_axis(cells, axis=1)
         connection = duckdb.connect()
         connection.register(SOURCE, source.iloc[:0])
         types = dict(connection.execute(f"SELECT column_name, column_type FROM (DESCRIBE {SOURCE})").fetchall())
         connection.unregister(SOURCE)
+        native: dict[int, str] = {}
+        extra: dict[str, Any] = {}
         for j, name in enumerate(names):
-            column = schema.encoded(name)
-            sql = None
-            if str(frame[name].dtype) not in _IN_MEMORY_DTYPES:
-                sql = code_sql(quoted(f"c{j}"), column, types[f"c{j}"])
-            if sql is None:
-                fallback.append(name)
-                extra[f"f{j}"] = encode_column(frame[name], column).astype(np.int32)
-                sql = f"f{j}"
-            expressions.append(f"CAST({sql} AS INTEGER) AS {_code(j)}")
+            in_sql = str(frame[name].dtype) not in _IN_MEMORY_DTYPES
+            sql = code_sql(quoted(cells[j]), schema.encoded(name), types[cells[j]]) if in_sql else None
+            if sql is not None:
+                native[j] = sql
+            elif not (in_sql and types[cells[j]] in TEXT):
+                extra[f"f{j}"] = encode_column(frame[name], schema.encoded(name)).astype(np.int32)
         if unit.column is not None:
             extra[UNIT] = frame[unit.column]
             extra[PRIORITY] = priority
         connection.register(SOURCE, source.assign(**extra) if extra else source)
+        expressions, joins, fallback = [], [], []
+        for j, name in enumerate(names):
+            if j in native:
+                sql = native[j]
+            elif f"f{j}" in extra:
+                fallback.append(name)
+                sql = f"f{j}"
+            else:
+                sql = _lookup(connection, j, frame[name].dtype, schema.encoded(name))
+                joins.append(f"LEFT JOIN {_lookup_name(j)} ON {SOURCE}.{cells[j]} = {_lookup_name(j)}.v")
+            expressions.append(f"CAST({sql} AS INTEGER) AS {_code(j)}")
         capped = ""
         if unit.column is not None:
             # The in-memory cap's rule: a person's rows in a random order, the first max_rows kept.
             capped = f" QUALIFY row_number() OVER (PARTITION BY {UNIT} ORDER BY {PRIORITY}) <= {int(unit.max_rows)}"
-        connection.execute(f"CREATE TABLE {CODES} AS SELECT {', '.join(expressions)} FROM {SOURCE}{capped}")
+        connection.execute(
+            f"CREATE TABLE {CODES} AS SELECT {', '.join(expressions)} FROM {SOURCE} {' '.join(joins)}{capped}"
+        )
         connection.unregister(SOURCE)
         unfit = " OR ".join(f"{_code(j)} = {UNFIT}" for j in range(len(names))) or "false"
         left_out = connection.execute(f"DELETE FROM {CODES} WHERE {unfit}").fetchone()

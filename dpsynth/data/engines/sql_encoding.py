@@ -5,10 +5,9 @@ Everything in an expression comes from the public schema (labels, bounds, bin ed
 the missing and "other" codes) and the source column's SQL type. A cell's code depends on that
 cell alone, as in memory; :data:`UNFIT` marks a cell its column has no code for.
 
-Not expressible (the engine encodes such a column in memory instead, cell by cell, and says so
-on its ``fallback`` list): datetime columns (pandas' ISO 8601 reading with offsets), numbers
-written as text (pandas' to_numeric rules), and columns of any type other than text, numbers
-and booleans.
+Not expressible here: datetime columns (pandas' ISO 8601 reading with offsets), numbers written
+as text (pandas' to_numeric rules), and columns of any type other than text, numbers and
+booleans; the engine codes those another way (:mod:`dpsynth.data.engines.duckdb_codes`).
 """
 
 from __future__ import annotations
@@ -96,9 +95,19 @@ def _numeric_sql(cell: str, column: Numeric, sql_type: str) -> str:
     clipped = f"least(greatest({value}, {_double(column.lower)}), {_double(column.upper)})"
     # Bin i holds [e_i, e_{i+1}): the code is how many edges after the first lie at or below the
     # clipped value (np.searchsorted(edges, x, "right") - 1), the upper bound joining the last bin.
-    edges = column.bin_edges[1:-1]
-    above = " + ".join(f"CAST({clipped} >= {_double(float(edge))} AS INTEGER)" for edge in edges) or "0"
-    return f"CASE WHEN {cell} IS NULL OR NOT isfinite({value}) THEN {_missing(column)} ELSE {above} END"
+    code = _bisect(clipped, [float(edge) for edge in column.bin_edges[1:-1]], 0)
+    return f"CASE WHEN {cell} IS NULL OR NOT isfinite({value}) THEN {_missing(column)} ELSE {code} END"
+
+
+def _bisect(value: str, edges: list[float], first: int) -> str:
+    """``first`` plus how many of the sorted ``edges`` lie at or below ``value``: a binary search
+    of nested CASEs, so a row makes log2(len(edges)) comparisons."""
+    if not edges:
+        return str(first)
+    middle = len(edges) // 2
+    below = _bisect(value, edges[:middle], first)
+    above = _bisect(value, edges[middle + 1:], first + middle + 1)
+    return f"CASE WHEN {value} < {_double(edges[middle])} THEN {below} ELSE {above} END"
 
 
 def code_sql(cell: str, column: EncodedColumn, sql_type: str) -> str | None:

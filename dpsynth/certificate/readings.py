@@ -1,0 +1,109 @@
+"""One line per attack result that says what it measures, its status and why it passes or fails.
+
+A risk figure beside a PASS is misread when its explanation is screens away ("singling-out risk
+0.107, beats random guess: yes" inside a PASS). Each row of the certificate therefore carries its
+own reading, judged by the rules the policy applies (:func:`dpsynth.certificate.policy.evaluate_policy`
+over :meth:`dpsynth.attacks.suite.AuditResult.risk_statuses`), against the threshold the
+certificate's own policy states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dpsynth.attacks.risk import MIN_CONCLUSIVE_ATTACKS
+from dpsynth.attacks.suite import PREDICTABLE_SECRET
+
+MEASURED, NOT_ABOVE, INCONCLUSIVE, NOT_COUNTED, NOT_RUN = (
+    "measured", "not above baseline", "inconclusive", "not counted", "not run"
+)
+# Each risk family's policy threshold, by the prefix of its attacks' names.
+THRESHOLDS = {
+    "singling_out": "singling_out_risk_max",
+    "linkage": "linkage_risk_max",
+    "attribute_inference": "inference_risk_max",
+}
+# What each membership attack and each risk attack measures, in a reader's words.
+MEASURES = {
+    "distance_to_closest_record": "whether training records lie closer to a synthetic row than held-out records do",
+    "density_ratio": "whether the synthetic rows are denser around training records than around held-out ones",
+    "shadow_model": "whether generators refitted with and without a target record tell it apart",
+    "singling_out_univariate": "whether a one-column predicate read from the synthetic rows picks out exactly "
+                               "one training record",
+    "singling_out_multivariate": "whether a three-column predicate read from the synthetic rows picks out exactly "
+                                 "one training record",
+    "linkage": "whether the synthetic rows join two halves of a training record's columns",
+}
+
+
+def _family(name: str) -> str:
+    return next(prefix for prefix in THRESHOLDS if name.startswith(prefix))
+
+
+def risk_reading(risk: Mapping[str, Any], thresholds: Mapping[str, Any]) -> dict[str, str]:
+    """``{status, text}`` of one Anonymeter-style risk row (a RiskResult's dict).
+
+    A row counts against a release only when it is conclusive, beats its random-guess baseline
+    and (for attribute inference of a secret the control records already guess well) has a
+    risk interval that excludes 0; then its upper bound is compared with the policy's threshold.
+    """
+    name, secret = risk["name"], risk["parameters"].get("secret")
+    measures = MEASURES.get(name) or f"whether the other columns reveal a training record's '{secret}'"
+    threshold = float(thresholds[THRESHOLDS[_family(name)]])
+    low, high = risk["risk_interval"]
+    requested = int(risk["parameters"].get("n_attacks_requested", risk["n_attacks"]))
+    if not risk["conclusive"]:
+        status = INCONCLUSIVE
+        why = (f"only {risk['n_attacks']} of {requested} attacks could be made (at least "
+               f"{MIN_CONCLUSIVE_ATTACKS} bound a risk), so it does not decide the verdict")
+    elif not risk["beats_baseline"]:
+        status = NOT_ABOVE
+        why = "the attack did no better than a random guess, so it passes whatever its figure"
+    elif secret and risk["control"]["value"] > PREDICTABLE_SECRET and low <= 0:
+        status = NOT_COUNTED
+        why = (f"control records already guess '{secret}' right {risk['control']['value']:.0%} of the time and "
+               "the risk interval includes 0, so the figure says nothing (it passes)")
+    elif high < threshold:
+        status = MEASURED
+        why = f"risk up to {high:.3f} (upper end of its 95% interval), below the policy's {threshold:g}: passes"
+    else:
+        status = MEASURED
+        why = f"risk up to {high:.3f} (upper end of its 95% interval), not below the policy's {threshold:g}: FAILS"
+    return {"status": status, "text": f"Measures {measures}. {status.capitalize()}: {why}."}
+
+
+def membership_reading(attack: Mapping[str, Any], stated_epsilon: float | None, auc_max: float) -> dict[str, str]:
+    """``{status, text}`` of one membership attack: its AUC against guessing and, for a release with
+    a stated epsilon, its empirical epsilon bound against that epsilon (else its AUC against the
+    policy's ``auc_max``)."""
+    measures = MEASURES.get(attack["name"], "whether training records can be told from held-out ones")
+    auc, guess = attack["auc"], attack["baseline_auc"]
+    above = auc["lower"] > guess["upper"]
+    status = MEASURED if above else NOT_ABOVE
+    found = (f"AUC {auc['value']:.3f} [{auc['lower']:.3f}, {auc['upper']:.3f}], "
+             + ("above" if above else "within") + f" the guessing range up to {guess['upper']:.3f}")
+    if stated_epsilon is not None:
+        bound = float(attack["epsilon_lower_bound"])
+        verdict = (f"empirical epsilon lower bound {bound:.3g}, "
+                   + (f"below the stated epsilon {stated_epsilon:g}: passes" if bound < stated_epsilon
+                      else f"not below the stated epsilon {stated_epsilon:g}: FAILS"))
+    else:
+        verdict = (f"AUC up to {auc['upper']:.3f}, "
+                   + (f"below the policy's {auc_max:g}: passes" if auc["upper"] < auc_max
+                      else f"not below the policy's {auc_max:g}: FAILS"))
+    return {"status": status, "text": f"Measures {measures}. {status.capitalize()}: {found}; {verdict}."}
+
+
+def check_reading(check: Mapping[str, Any], statuses: Mapping[str, Mapping[str, Any]]) -> str:
+    """One line for a policy check: its status (the risk's, for a risk check), figure and threshold."""
+    status = statuses.get(check["name"], {}).get("status")
+    value, threshold = check["value"], check["threshold"]
+    figure = "not measured" if value is None else f"{value:.3g}"
+    outcome = {True: "passes", False: "FAILS", None: "does not decide the verdict"}[check["passed"]]
+    if status == INCONCLUSIVE:
+        detail = statuses[check["name"]]
+        return (f"inconclusive ({detail['n_attacks']} of {detail['attacks_requested']} attacks made): "
+                f"{figure} against {threshold:g}, {outcome}")
+    prefix = f"{status}: " if status else ""
+    return f"{prefix}{figure} against {threshold:g}: {outcome}"
