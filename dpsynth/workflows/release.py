@@ -12,7 +12,10 @@ measured (:func:`split_holdout`: an independent coin per unit, so that adding a 
 the fitted part an add/remove neighbour); the release is fitted on the rest and then attacked
 (:mod:`dpsynth.attacks.suite`) on the custodian's side, and the certificate goes into the bundle
 (when fewer than HOLDOUT_MIN units were held out the audit is skipped, with a warning: that
-decision reads the rows, so it touches only what stays with the custodian).
+decision reads the rows, so it touches only what stays with the custodian). The certificate
+holds aggregates only and states the dataset's lifetime spend, read from the ledger once this
+release's reservation counts; the per-column views with exact real shares go to the
+custodian annex in ``custodian/``, which is never shared.
 The holdout rows are never measured by the release, so they only get more protection; the
 ledger still charges the whole dataset. A FAIL verdict keeps the release but says FAIL.
 
@@ -38,7 +41,8 @@ import pandas as pd
 
 from dpsynth._version import __version__
 from dpsynth.attacks.suite import LEVELS, run_attacks
-from dpsynth.certificate.document import build_certificate
+from dpsynth.certificate.annex import build_annex
+from dpsynth.certificate.document import build_certificate, ledger_spend
 from dpsynth.certificate.policy import Policy, load_policy
 from dpsynth.data.frames import like
 from dpsynth.data.load import Header, read_input
@@ -298,8 +302,14 @@ def release(
                     ),
                     record=record,
                     files={name: staging / name for name in (synthetic_file, MODEL_FILE, RECORD_FILE)},
+                    dataset=label,
+                    # The reservation is counted (marked spent at the first measurement), so the
+                    # lifetime spend includes this release; nothing here reads the data.
+                    lifetime=ledger_spend(ledger, key),
                 )
-                write_certificate(staging, certificate)
+                write_certificate(
+                    staging, certificate, build_annex(fit_frame, synthetic, used_schema, certificate)
+                )
     progress.step("done")
     progress.close()
     return ReleaseResult(out_dir, like(synthetic, source.library), record, certificate)
