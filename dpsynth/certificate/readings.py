@@ -46,7 +46,8 @@ def risk_reading(risk: Mapping[str, Any], thresholds: Mapping[str, Any]) -> dict
 
     A row counts against a release only when it is conclusive, beats its random-guess baseline
     and (for attribute inference of a secret the control records already guess well) has a
-    risk interval that excludes 0; then its upper bound is compared with the policy's threshold.
+    risk interval that excludes 0; then the lower end of its interval (the evidence) is compared
+    with the policy's threshold.
     """
     name, secret = risk["name"], risk["parameters"].get("secret")
     measures = MEASURES.get(name) or f"whether the other columns reveal a training record's '{secret}'"
@@ -64,12 +65,12 @@ def risk_reading(risk: Mapping[str, Any], thresholds: Mapping[str, Any]) -> dict
         status = NOT_COUNTED
         why = (f"control records already guess '{secret}' right {risk['control']['value']:.0%} of the time and "
                "the risk interval includes 0, so the figure says nothing (it passes)")
-    elif high < threshold:
-        status = MEASURED
-        why = f"risk up to {high:.3f} (upper end of its 95% interval), below the policy's {threshold:g}: passes"
     else:
+        # The policy fails a release on evidence only: the lower end of the interval is judged.
         status = MEASURED
-        why = f"risk up to {high:.3f} (upper end of its 95% interval), not below the policy's {threshold:g}: FAILS"
+        outcome = (f"below the policy's {threshold:g}: passes" if low < threshold
+                   else f"not below the policy's {threshold:g}: FAILS")
+        why = f"risk {low:.3f} to {high:.3f} (95% interval), its lower end {outcome}"
     return {"status": status, "text": f"Measures {measures}. {status.capitalize()}: {why}."}
 
 
