@@ -216,7 +216,7 @@ def _tradeoff_chart(results: pd.DataFrame, warned: Mapping[tuple[str, float], li
     ) + spread_scatter(
         points, labels=labels, title="Attack success against distance from the real data",
         x_label="2-way marginal distance (lower = closer)", y_label="membership attack AUC",
-        x_include=(0.0,), y_include=AUC_RANGE, guides=[RANDOM_GUESS], flagged=flags, width=640, height=400,
+        x_include=(0.0,), y_include=AUC_RANGE, guides=[RANDOM_GUESS], flagged=flags, width=880, height=440,
     )
 
 
