@@ -85,11 +85,11 @@ class DuckdbCodes:
         connection.register(SOURCE, source.iloc[:0])
         types = dict(connection.execute(f"SELECT column_name, column_type FROM (DESCRIBE {SOURCE})").fetchall())
         connection.unregister(SOURCE)
-        native: dict[int, str] = {}
+        native: dict[int, tuple[str, str]] = {}
         extra: dict[str, Any] = {}
         for j, name in enumerate(names):
             in_sql = str(frame[name].dtype) not in _IN_MEMORY_DTYPES
-            sql = code_sql(quoted(cells[j]), schema.encoded(name), types[cells[j]]) if in_sql else None
+            sql = code_sql(quoted(cells[j]), f"p{j}", schema.encoded(name), types[cells[j]]) if in_sql else None
             if sql is not None:
                 native[j] = sql
             elif not (in_sql and types[cells[j]] in TEXT):
@@ -98,24 +98,28 @@ class DuckdbCodes:
             extra[UNIT] = frame[unit.column]
             extra[PRIORITY] = priority
         connection.register(SOURCE, source.assign(**extra) if extra else source)
-        expressions, joins, fallback = [], [], []
+        # Two steps: the rows read (a numeric cell read and clipped once), joined to the lookups
+        # and capped; then each cell's code.
+        read, codes, joins, fallback = [], [], [], []
         for j, name in enumerate(names):
             if j in native:
-                sql = native[j]
+                read.append(f"{native[j][0]} AS p{j}")
+                code = native[j][1]
             elif f"f{j}" in extra:
                 fallback.append(name)
-                sql = f"f{j}"
+                read.append(f"f{j} AS p{j}")
+                code = f"p{j}"
             else:
-                sql = _lookup(connection, j, frame[name].dtype, schema.encoded(name))
+                read.append(f"{_lookup(connection, j, frame[name].dtype, schema.encoded(name))} AS p{j}")
                 joins.append(f"LEFT JOIN {_lookup_name(j)} ON {SOURCE}.{cells[j]} = {_lookup_name(j)}.v")
-            expressions.append(f"CAST({sql} AS INTEGER) AS {_code(j)}")
+                code = f"p{j}"
+            codes.append(f"CAST({code} AS INTEGER) AS {_code(j)}")
         capped = ""
         if unit.column is not None:
             # The in-memory cap's rule: a person's rows in a random order, the first max_rows kept.
             capped = f" QUALIFY row_number() OVER (PARTITION BY {UNIT} ORDER BY {PRIORITY}) <= {int(unit.max_rows)}"
-        connection.execute(
-            f"CREATE TABLE {CODES} AS SELECT {', '.join(expressions)} FROM {SOURCE} {' '.join(joins)}{capped}"
-        )
+        rows = f"SELECT {', '.join(read) or 'NULL'} FROM {SOURCE} {' '.join(joins)}{capped}"
+        connection.execute(f"CREATE TABLE {CODES} AS SELECT {', '.join(codes)} FROM ({rows})")
         connection.unregister(SOURCE)
         unfit = " OR ".join(f"{_code(j)} = {UNFIT}" for j in range(len(names))) or "false"
         left_out = connection.execute(f"DELETE FROM {CODES} WHERE {unfit}").fetchone()

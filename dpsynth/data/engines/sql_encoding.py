@@ -87,16 +87,21 @@ def _category_sql(cell: str, column: Categorical | Ordinal, sql_type: str) -> st
     return f"CASE WHEN {_is_null(cell, sql_type)} THEN {_missing(column)} ELSE {known} END"
 
 
-def _numeric_sql(cell: str, column: Numeric, sql_type: str) -> str:
+def _clipped_sql(cell: str, column: Numeric, sql_type: str) -> str:
+    """The cell as a number clipped into the bounds, NULL where missing or not a finite number."""
     if sql_type == BOOLEAN:
         # A bool is no number: every cell reads as missing, as in memory.
-        return str(_missing(column))
+        return "CAST(NULL AS DOUBLE)"
     value = f"CAST({cell} AS DOUBLE)"
     clipped = f"least(greatest({value}, {_double(column.lower)}), {_double(column.upper)})"
+    return f"CASE WHEN isfinite({value}) THEN {clipped} END"
+
+
+def _bin_sql(clipped: str, column: Numeric) -> str:
     # Bin i holds [e_i, e_{i+1}): the code is how many edges after the first lie at or below the
     # clipped value (np.searchsorted(edges, x, "right") - 1), the upper bound joining the last bin.
     code = _bisect(clipped, [float(edge) for edge in column.bin_edges[1:-1]], 0)
-    return f"CASE WHEN {cell} IS NULL OR NOT isfinite({value}) THEN {_missing(column)} ELSE {code} END"
+    return f"CASE WHEN {clipped} IS NULL THEN {_missing(column)} ELSE {code} END"
 
 
 def _bisect(value: str, edges: list[float], first: int) -> str:
@@ -110,11 +115,13 @@ def _bisect(value: str, edges: list[float], first: int) -> str:
     return f"CASE WHEN {value} < {_double(edges[middle])} THEN {below} ELSE {above} END"
 
 
-def code_sql(cell: str, column: EncodedColumn, sql_type: str) -> str | None:
-    """The SQL expression of ``column``'s code for a source cell ``cell`` of type ``sql_type``, or
-    None where it cannot be said exactly in SQL (see the module docstring)."""
+def code_sql(cell: str, prepared: str, column: EncodedColumn, sql_type: str) -> tuple[str, str] | None:
+    """SQL of ``column``'s code for a source cell ``cell`` of type ``sql_type``, in two steps: an
+    expression of the cell, and the code as an expression of that value once it is named
+    ``prepared`` (a numeric cell is read and clipped once, then binned). None where SQL cannot
+    say it exactly (see the module docstring)."""
     if isinstance(column, (Categorical, Ordinal)) and sql_type in (*TEXT, BOOLEAN, *INTEGERS, *FLOATS):
-        return _category_sql(cell, column, sql_type)
+        return cell, _category_sql(prepared, column, sql_type)
     if isinstance(column, Numeric) and sql_type in (BOOLEAN, *INTEGERS, *FLOATS):
-        return _numeric_sql(cell, column, sql_type)
+        return _clipped_sql(cell, column, sql_type), _bin_sql(prepared, column)
     return None
