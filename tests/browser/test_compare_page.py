@@ -26,6 +26,7 @@ WIDTHS = (390, 1280)
 # A4 (210 mm) less the compare page's 12 mm print margins, in CSS pixels (96 per inch).
 PRINT_WIDTH = round((210 - 2 * 12) / 25.4 * 96)
 SCATTER = "Attack success against distance from the real data"
+READABLE = 0.7
 
 
 @pytest.fixture(scope="module")
@@ -43,18 +44,19 @@ def reports(tmp_path_factory) -> dict[str, Path]:
     return {"sweep": root / "sweep" / "report.html", "crowded": root / "crowded.html"}
 
 
-# Every table's width against the block it sits in, and every column chart's drawn width against
-# its own: a table wider than its block is cut off (or scrolls), a chart drawn smaller than its
-# size has text too small to read.
+# Every table's width against the block it sits in, and every chart's drawn width against its
+# own: a table wider than its block is cut off (or scrolls); a column chart drawn smaller than its
+# size, or another chart drawn at less than READABLE of it, has text too small to read (those
+# scroll sideways in their own block on a phone instead).
 _FIT = """
 () => {
   const tables = [...document.querySelectorAll("table")].map((t) => ({
     what: (t.closest("section") || document.body).id + " table " + t.querySelector("th, td").textContent,
     width: t.scrollWidth, room: t.parentElement.clientWidth}));
-  const charts = [...document.querySelectorAll("div.charts svg")].map((s) => ({
+  const drawn = (selector) => [...document.querySelectorAll(selector)].map((s) => ({
     what: s.querySelector("title").textContent, drawn: s.getBoundingClientRect().width,
     size: s.viewBox.baseVal.width}));
-  return {tables, charts};
+  return {tables, charts: drawn("div.charts svg"), figures: drawn("div.figure svg")};
 }
 """
 
@@ -85,6 +87,9 @@ def _assert_fits(layout: dict, where: str) -> None:
     for chart in layout["charts"]:
         assert chart["drawn"] >= chart["size"] - 1, f"{where}: chart {chart['what']!r} drawn at " \
                                                     f"{chart['drawn']:.0f} of {chart['size']:.0f} px"
+    for chart in layout["figures"]:
+        assert chart["drawn"] >= READABLE * chart["size"], f"{where}: chart {chart['what']!r} drawn at " \
+                                                           f"{chart['drawn']:.0f} of {chart['size']:.0f} px"
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -111,7 +116,7 @@ def test_every_table_fits_the_printed_page(browser, reports, screenshots, name):
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + \
         pdf.count(b"/Type/Page") >= 2
     assert scroll <= PRINT_WIDTH, f"the printed {name} page is {scroll} px wide on a {PRINT_WIDTH} px page"
-    _assert_fits({"tables": layout["tables"], "charts": []}, f"{name} in print")
+    _assert_fits({"tables": layout["tables"], "charts": [], "figures": []}, f"{name} in print")
 
 
 @pytest.mark.parametrize("name", ["sweep", "crowded"])
