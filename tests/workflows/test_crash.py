@@ -164,6 +164,7 @@ def test_ctrl_c_while_the_library_loads_is_one_line_not_a_traceback(monkeypatch,
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_crash", BENCH)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up there
     spec.loader.exec_module(module)
     return module
 
