@@ -30,6 +30,7 @@ import argparse
 import csv
 import datetime
 import json
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -49,6 +50,7 @@ from dpsynth.schema.infer import infer_schema
 
 DATA = HERE.parent / ".." / "shared" / "data"
 TEST_SHARE = 0.2
+WALL_CAP_S = 2400  # a safety net: each worker caps its own CPU seconds (peers_raw.CPU_CAP_S)
 FIELDS = ["date", "commit", "table", "fit_rows", "system", "version", "private", "epsilon", "seed", "status",
           "types_kept", "types_lost", "column_shape", "pair_trend", "spike_gap_pp", "spikes", "tstr_auc", "real_auc",
           "discriminator_auc", "wall_s", "cpu_s", "peak_mb"]
@@ -115,7 +117,9 @@ def run(key: str, table: Table, train: Path, epsilon: float, seed: int) -> dict:
                         "--table", table.name, "--train", str(train), "--epsilon", repr(epsilon), "--seed",
                         str(seed), "--result", str(result)],
                        result, HERE / "out" / "raw" / f"{key}-{table.name}-eps{epsilon:g}-seed{seed}.log",
-                       SYSTEMS[key].timeout_s)
+                       WALL_CAP_S)
+        if answer["status"].startswith(f"failed (exit -{signal.SIGXCPU})"):
+            answer["status"] = f"did not finish in {SYSTEMS[key].cpu_cap_s} CPU s"
         if answer["status"] == "ok":
             answer["synthetic"] = pd.read_csv(result.with_suffix(".csv"))
         return answer
