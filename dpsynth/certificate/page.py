@@ -63,7 +63,7 @@ def _summary(cert: Mapping[str, Any]) -> str:
         {"item": "verdict", "value": f"{verdict} under the {cert['policy']['source']}"},
         {"item": "release id", "value": release.get("release_id") or "none: not a dpsynth release"},
         {"item": "dataset", "value": release.get("dataset") or "not named"},
-        {"item": "released on", "value": release.get("date")},
+        {"item": "date", "value": release.get("date")},
     ]
     if privacy is not None:
         rows.append({

@@ -120,7 +120,7 @@ def test_the_page_is_self_contained_and_says_what_the_attacks_mean(copy_certific
     assert "ROC curves" in html and "random guess" in html
     for external in ("http://", "https://", "<script", "src="):
         assert external not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    assert "Not a dpsynth release" in html
+    assert "Not a dpsynth release" in html and NO_LEDGER in html
     assert "empirical epsilon (lower bound)" in html and "lower bound found by an attack, never a promise" in html
 
 
