@@ -151,3 +151,23 @@ def test_dp_sgd_on_duckdb_reads_the_same_rows_in_memory():
 def test_an_unknown_engine_is_refused_in_one_line():
     with pytest.raises(DataError, match="engine must be one of"):
         door(pd.DataFrame({"a": [1]}), "spark")
+
+
+def test_duckdb_spills_only_to_a_private_folder_of_its_own():
+    frame, schema = random_table(np.random.default_rng(4), 30, 0.0, 3)
+    table = door(frame, "duckdb", PrivacyUnit("person", 1))
+    table.encode(schema)
+    (folder,) = table._codes._connection.execute("SELECT current_setting('temp_directory')").fetchone()
+    assert "dpsynth-duckdb-" in folder
+
+
+def test_duckdb_tells_persons_apart_as_pandas_does():
+    """An object unit column (ids as numbers and as text): the cap groups rows as in memory."""
+    persons = pd.Series([1, "1", 1.0, "a", "a", 2, 2, "2"] * 5, dtype=object)
+    frame = pd.DataFrame({"person": persons, "x": pd.Series([f"r{i % 7}" for i in range(40)], dtype="str")})
+    schema = Schema((Identifier("person", role="unit"), Categorical("x", tuple(f"r{i}" for i in range(7)))))
+    for seed in range(3):
+        doors = [door(frame, engine, PrivacyUnit("person", 2), seed=seed) for engine in ("numpy", "duckdb")]
+        for table in doors:
+            table.encode(schema)
+        np.testing.assert_array_equal(*(table._true_counts(("x",)) for table in doors))

@@ -11,6 +11,7 @@ back; the door draws the noise.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ import pandas as pd
 
 from dpsynth.data.counting import columns_index
 from dpsynth.data.engines.sql_encoding import TEXT, code_sql, quoted
+from dpsynth.errors import DataError
 from dpsynth.privacy.budget import PrivacyUnit
 from dpsynth.schema import Schema
 from dpsynth.schema.columns import EncodedColumn
@@ -53,12 +55,18 @@ def _lookup(connection: Any, j: int, dtype: Any, column: EncodedColumn) -> str:
 
 
 class DuckdbCodes:
-    """Encoded rows in an embedded DuckDB database (no server); exact marginals by SQL."""
+    """Encoded rows in an embedded DuckDB database (no server); exact marginals by SQL.
+
+    The database lives in memory and spills to a private temporary folder of its own (removed
+    with the engine), never to DuckDB's default folder beside the working directory.
+    """
 
     def __init__(
-        self, connection: Any, columns: Sequence[str], fallback: Sequence[str], maps: Mapping[str, np.ndarray]
+        self, connection: Any, spill: Any, columns: Sequence[str], fallback: Sequence[str],
+        maps: Mapping[str, np.ndarray],
     ) -> None:
         self._connection = connection
+        self._spill = spill
         self._index = {name: j for j, name in enumerate(columns)}
         self.fallback = tuple(fallback)
         self._maps = dict(maps)
@@ -78,52 +86,13 @@ class DuckdbCodes:
         """
         import duckdb
 
-        names = list(schema.encoded_columns)
-        cells = [f"c{j}" for j in range(len(names))]
-        source = frame[names].set_axis(cells, axis=1)
-        connection = duckdb.connect()
-        connection.register(SOURCE, source.iloc[:0])
-        types = dict(connection.execute(f"SELECT column_name, column_type FROM (DESCRIBE {SOURCE})").fetchall())
-        connection.unregister(SOURCE)
-        native: dict[int, tuple[str, str]] = {}
-        extra: dict[str, Any] = {}
-        for j, name in enumerate(names):
-            in_sql = str(frame[name].dtype) not in _IN_MEMORY_DTYPES
-            sql = code_sql(quoted(cells[j]), f"p{j}", schema.encoded(name), types[cells[j]]) if in_sql else None
-            if sql is not None:
-                native[j] = sql
-            elif not (in_sql and types[cells[j]] in TEXT):
-                extra[f"f{j}"] = encode_column(frame[name], schema.encoded(name)).astype(np.int32)
-        if unit.column is not None:
-            extra[UNIT] = frame[unit.column]
-            extra[PRIORITY] = priority
-        connection.register(SOURCE, source.assign(**extra) if extra else source)
-        # Two steps: the rows read (a numeric cell read and clipped once), joined to the lookups
-        # and capped; then each cell's code.
-        read, codes, joins, fallback = [], [], [], []
-        for j, name in enumerate(names):
-            if j in native:
-                read.append(f"{native[j][0]} AS p{j}")
-                code = native[j][1]
-            elif f"f{j}" in extra:
-                fallback.append(name)
-                read.append(f"f{j} AS p{j}")
-                code = f"p{j}"
-            else:
-                read.append(f"{_lookup(connection, j, frame[name].dtype, schema.encoded(name))} AS p{j}")
-                joins.append(f"LEFT JOIN {_lookup_name(j)} ON {SOURCE}.{cells[j]} = {_lookup_name(j)}.v")
-                code = f"p{j}"
-            codes.append(f"CAST({code} AS INTEGER) AS {_code(j)}")
-        capped = ""
-        if unit.column is not None:
-            # The in-memory cap's rule: a person's rows in a random order, the first max_rows kept.
-            capped = f" QUALIFY row_number() OVER (PARTITION BY {UNIT} ORDER BY {PRIORITY}) <= {int(unit.max_rows)}"
-        rows = f"SELECT {', '.join(read) or 'NULL'} FROM {SOURCE} {' '.join(joins)}{capped}"
-        connection.execute(f"CREATE TABLE {CODES} AS SELECT {', '.join(codes)} FROM ({rows})")
-        connection.unregister(SOURCE)
-        unfit = " OR ".join(f"{_code(j)} = {UNFIT}" for j in range(len(names))) or "false"
-        left_out = connection.execute(f"DELETE FROM {CODES} WHERE {unfit}").fetchone()
-        return cls(connection, names, fallback, {}), int(left_out[0]) if left_out else 0
+        spill = tempfile.TemporaryDirectory(prefix="dpsynth-duckdb-")
+        connection = duckdb.connect(config={"temp_directory": spill.name})
+        try:
+            fallback, left_out = _encode(connection, frame, schema, unit, priority)
+        except duckdb.Error as error:
+            raise _refusal(error) from None
+        return cls(connection, spill, schema.encoded_columns, fallback, {}), left_out
 
     def counts(self, clique: Sequence[str], maps: Mapping[str, np.ndarray], sizes: Sequence[int]) -> np.ndarray:
         """The exact marginal over ``clique``, codes merged by ``maps`` first, shaped ``sizes``.
@@ -134,10 +103,15 @@ class DuckdbCodes:
         if not clique:
             total = self._connection.execute(f"SELECT count(*) FROM {CODES}").fetchone()
             return np.array(int(total[0]) if total else 0, dtype=np.int64)
+        import duckdb
+
         keys = [_code(self._index[name]) for name in clique]
-        groups = self._connection.execute(
-            f"SELECT {', '.join(keys)}, count(*) AS n FROM {CODES} GROUP BY ALL"
-        ).fetchnumpy()
+        try:
+            groups = self._connection.execute(
+                f"SELECT {', '.join(keys)}, count(*) AS n FROM {CODES} GROUP BY ALL"
+            ).fetchnumpy()
+        except duckdb.Error as error:
+            raise _refusal(error) from None
         columns = []
         for name, key in zip(clique, keys):
             codes = np.asarray(groups[key], dtype=np.int64)
@@ -155,4 +129,64 @@ class DuckdbCodes:
         composed = dict(self._maps)
         for name, merge in maps.items():
             composed[name] = merge[composed[name]] if name in composed else np.asarray(merge)
-        return DuckdbCodes(self._connection, list(self._index), self.fallback, composed)
+        return DuckdbCodes(self._connection, self._spill, list(self._index), self.fallback, composed)
+
+
+def _refusal(error: Exception) -> DataError:
+    # DuckDB's messages may quote a cell: only the kind of failure is told.
+    return DataError(f"the DuckDB engine could not count the rows ({type(error).__name__}); use engine 'numpy'")
+
+
+def _encode(
+    connection: Any, frame: pd.DataFrame, schema: Schema, unit: PrivacyUnit, priority: np.ndarray | None
+) -> tuple[list[str], int]:
+    """Create the codes table (see :meth:`DuckdbCodes.load`); the columns encoded in memory, and
+    how many rows were left out for a cell without a code."""
+    names = list(schema.encoded_columns)
+    # Columns whose cells DuckDB would read by rules of its own are never handed to it.
+    in_sql = [j for j, name in enumerate(names) if str(frame[name].dtype) not in _IN_MEMORY_DTYPES]
+    source = frame[[names[j] for j in in_sql]].set_axis([f"c{j}" for j in in_sql], axis=1)
+    types: dict[str, str] = {}
+    if in_sql:
+        connection.register(SOURCE, source.iloc[:0])
+        types = dict(connection.execute(f"SELECT column_name, column_type FROM (DESCRIBE {SOURCE})").fetchall())
+        connection.unregister(SOURCE)
+    native: dict[int, tuple[str, str]] = {}
+    extra: dict[str, Any] = {}
+    for j, name in enumerate(names):
+        sql = code_sql(quoted(f"c{j}"), f"p{j}", schema.encoded(name), types[f"c{j}"]) if j in in_sql else None
+        if sql is not None:
+            native[j] = sql
+        elif j not in in_sql or types[f"c{j}"] not in TEXT:
+            extra[f"f{j}"] = encode_column(frame[name], schema.encoded(name)).astype(np.int32)
+    if unit.column is not None:
+        # The person as pandas tells persons apart (groupby's own factorize), whatever the column holds.
+        extra[UNIT] = pd.factorize(frame[unit.column])[0]
+        extra[PRIORITY] = priority
+    connection.register(SOURCE, source.assign(**extra) if extra else source)
+    # Two steps: the rows read (a numeric cell read and clipped once), joined to the lookups
+    # and capped; then each cell's code.
+    read, codes, joins, fallback = [], [], [], []
+    for j, name in enumerate(names):
+        if j in native:
+            read.append(f"{native[j][0]} AS p{j}")
+            code = native[j][1]
+        elif f"f{j}" in extra:
+            fallback.append(name)
+            read.append(f"f{j} AS p{j}")
+            code = f"p{j}"
+        else:
+            read.append(f"{_lookup(connection, j, frame[name].dtype, schema.encoded(name))} AS p{j}")
+            joins.append(f"LEFT JOIN {_lookup_name(j)} ON {SOURCE}.c{j} = {_lookup_name(j)}.v")
+            code = f"p{j}"
+        codes.append(f"CAST({code} AS INTEGER) AS {_code(j)}")
+    capped = ""
+    if unit.column is not None:
+        # The in-memory cap's rule: a person's rows in a random order, the first max_rows kept.
+        capped = f" QUALIFY row_number() OVER (PARTITION BY {UNIT} ORDER BY {PRIORITY}) <= {int(unit.max_rows)}"
+    rows = f"SELECT {', '.join(read) or 'NULL'} FROM {SOURCE} {' '.join(joins)}{capped}"
+    connection.execute(f"CREATE TABLE {CODES} AS SELECT {', '.join(codes)} FROM ({rows})")
+    connection.unregister(SOURCE)
+    unfit = " OR ".join(f"{_code(j)} = {UNFIT}" for j in range(len(names))) or "false"
+    left_out = connection.execute(f"DELETE FROM {CODES} WHERE {unfit}").fetchone()
+    return fallback, int(left_out[0]) if left_out else 0
