@@ -14,6 +14,7 @@ from dpsynth.datasets import example_path
 from dpsynth.digest import sha256_file
 from dpsynth.errors import PrivacyWarning
 from dpsynth.workflows.release import release
+from tests.guarantee.neighbours import CRAFTED, base_table, plan_view, seeded_release, with_record
 
 pytest.importorskip("duckdb")
 
@@ -81,3 +82,16 @@ def test_release_of_a_parquet_file_on_duckdb_from_the_command_line(adult, tmp_pa
 def test_an_unknown_engine_is_refused_before_anything_is_charged(adult, tmp_path):
     with pytest.raises(SystemExit):
         main(["release", "x.csv", "--epsilon", "1", "--engine", "spark", "--out", str(tmp_path / "out")])
+
+
+@pytest.fixture(scope="module")
+def duckdb_d(tmp_path_factory):
+    return seeded_release(base_table(), tmp_path_factory.mktemp("d") / "out", engine="duckdb")
+
+
+@pytest.mark.parametrize("case", sorted(CRAFTED))
+def test_a_crafted_record_changes_no_plan_on_duckdb(case, duckdb_d, tmp_path):
+    """Neighbours D and D + one crafted record, released on DuckDB with one seed: the same plan."""
+    column, value = CRAFTED[case]
+    neighbour = seeded_release(with_record(base_table(), column, value), tmp_path / "out", engine="duckdb")
+    assert plan_view(neighbour, False) == plan_view(duckdb_d, False)
