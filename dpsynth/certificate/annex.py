@@ -18,7 +18,7 @@ import pandas as pd
 from dpsynth.evaluate.real_values import schema_loss
 from dpsynth.evaluate.views import column_views
 from dpsynth.report.columns import real_and_synthetic_chart
-from dpsynth.report.html import escape, page, paragraph, table
+from dpsynth.report.html import escape, figure, page, paragraph, table
 from dpsynth.schema import Schema
 
 ANNEX_VERSION = "1"
@@ -67,7 +67,7 @@ def render_annex(annex: Mapping[str, Any]) -> str:
         "the Kolmogorov-Smirnov statistic (numbers, dates) or 1 minus the total variation distance "
         "(categories): 1 means the same distribution."
     )
-    charts = "".join(real_and_synthetic_chart(view) for view in annex["columns"]) or paragraph("No column.")
+    charts = "".join(figure(real_and_synthetic_chart(view)) for view in annex["columns"]) or paragraph("No column.")
     release = annex["release"]
     lead = f"release {release.get('release_id') or '(none)'}, dataset {release.get('dataset') or '(unnamed)'}"
     sections = [

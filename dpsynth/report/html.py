@@ -34,18 +34,20 @@ th, td { border-bottom: 1px solid #e3e3e3; padding: .3rem .7rem; text-align: lef
 th { background: #f4f4f4; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 svg { max-width: 100%; height: auto; display: block; margin: .75rem 0; }
+div.figure { overflow-x: auto; }
 details { margin: .75rem 0; }
 summary { cursor: pointer; font-weight: 600; }
 @media (max-width: 480px) {
   body { margin: 1rem auto; padding: 0 .75rem; }
   th, td { padding: .25rem .4rem; }
+  div.figure > svg { min-width: 40rem; }
 }
 @media print {
   @page { margin: 14mm 12mm; }
   body { margin: 0; max-width: none; padding: 0; font-size: 10pt; }
   h1 { font-size: 16pt; }
   h2 { font-size: 12.5pt; margin: 1.1rem 0 .4rem; break-after: avoid; }
-  div.table-wrap { overflow: visible; }
+  div.table-wrap, div.figure { overflow: visible; }
   table { font-size: 8.5pt; width: 100%; margin: .4rem 0; }
   th, td { padding: .12rem .35rem; }
   tr, svg, p.verdict { break-inside: avoid; }
@@ -98,6 +100,11 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = Non
         body.append(f"<tr>{''.join(cells)}</tr>")
     # The wrapper scrolls a table wider than a phone's screen inside itself, not the whole page.
     return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+
+
+def figure(chart: str) -> str:
+    """A chart that keeps a readable size on a phone: its block scrolls sideways, not the page."""
+    return f'<div class="figure">{chart}</div>'
 
 
 def details(summary: object, body: str) -> str:
