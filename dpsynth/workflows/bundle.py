@@ -80,7 +80,7 @@ def staged_folder(out: Path, then: Callable[[], None] | None = None) -> Iterator
                 if out.exists():
                     out.rmdir()
                 os.replace(staging, out)
-                _sync(out.parent)
+                _flush(out.parent)  # the rename; never a walk: other writers' folders come and go there
                 if then is not None:
                     then()
         except KeyboardInterrupt as interrupt:
@@ -92,14 +92,27 @@ def staged_folder(out: Path, then: Callable[[], None] | None = None) -> Iterator
 
 
 def _sync(folder: Path) -> None:
-    """Flush everything under ``folder``, then the folder itself, to the disk (a folder's own
-    flush writes its entries, not its files)."""
+    """Flush everything under ``folder`` (a folder this process wrote alone), then the folder."""
     for path in [*folder.rglob("*"), folder]:
+        _flush(path)
+
+
+def _flush(path: Path) -> None:
+    """fsync one file or folder (a folder's own flush writes its entries, not its files).
+
+    Best effort: some file systems refuse to flush a folder, and a release whose budget is
+    spent must not fail for a guard against power cuts.
+    """
+    try:
         descriptor = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def _alive(pid: int) -> bool:
