@@ -60,7 +60,7 @@ SUMMARY_TABLES = [
         "tvd_1way": "1-way distance", "tvd_2way": "2-way distance", "tvd_3way": "3-way distance",
         "wasserstein": "numeric distance", "correlation_difference": "correlation difference",
     }),
-    ("Quality scores and model (higher is better), cost", {
+    ("Quality scores and model (higher is better); time and memory", {
         "column_shape": "column shape", "pair_trend": "pair trend", "tstr_auc": "model AUC",
         "fit_seconds": "seconds", "peak_memory_mb": "peak MiB",
     }),
