@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from dpsynth.report.axes import format_number
-from dpsynth.report.html import escape, page, paragraph, table
+from dpsynth.report.html import escape, figure, page, paragraph, table
 from dpsynth.report.svg import bar_chart
 from dpsynth.report.sweep_charts import Guide, Spread, hbar_chart, interval_chart, spread_scatter
 
@@ -88,10 +88,6 @@ table.cards { width: auto; }
 table.cards td:first-child { white-space: nowrap; }
 div.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); gap: .5rem 1.5rem; }
 div.charts svg { margin: .25rem 0; }
-div.figure { overflow-x: auto; }
-@media (max-width: 40rem) {
-  div.figure > svg { min-width: 40rem; }
-}
 @media (max-width: 40rem) {
   table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: auto; }
   table.cards thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
@@ -102,7 +98,6 @@ div.figure { overflow-x: auto; }
 }
 @media print {
   @page { size: A4; margin: 12mm; }
-  div.figure { overflow: visible; }
   table.cards { font-size: 8pt; }
   table.cards th, table.cards td { padding: .1rem .3rem; }
   div.charts { display: block; }
@@ -110,11 +105,6 @@ div.figure { overflow-x: auto; }
   section { break-inside: auto; }
 }
 """
-
-
-def _figure(svg: str) -> str:
-    """A chart in a block of its own, which on a phone scrolls sideways so that its text stays readable."""
-    return f'<div class="figure">{svg}</div>'
 
 
 def _ok(results: pd.DataFrame) -> pd.DataFrame:
@@ -198,7 +188,7 @@ def _epsilon_chart(
     epsilons = np.unique(np.concatenate([x for x, _ in series.values()]))
     log = bool(np.all(epsilons > 0))
     include = [*y_include, *(epsilons if diagonal else ())]
-    return _figure(interval_chart(
+    return figure(interval_chart(
         series, title=f"{label} against epsilon", x_label="epsilon (log scale)" if log else "epsilon",
         y_label=label, log_x=log, y_include=include, guides=guides, diagonal=diagonal,
         flagged=_flags(series, warned),
@@ -222,7 +212,7 @@ def _tradeoff_chart(results: pd.DataFrame, warned: Mapping[tuple[str, float], li
     return paragraph(
         "Each point is one method at one epsilon (its label): further right is further from the real data, "
         "higher is an attack that does better than a random guess. " + SEEDS_NOTE
-    ) + _figure(spread_scatter(
+    ) + figure(spread_scatter(
         points, labels=labels, title="Attack success against distance from the real data",
         x_label="2-way marginal distance (lower = closer)", y_label="membership attack AUC",
         x_include=(0.0,), y_include=AUC_RANGE, guides=[RANDOM_GUESS], flagged=flags, width=880, height=440,
@@ -239,7 +229,7 @@ def _cost_chart(results: pd.DataFrame, column: str, label: str) -> str:
     series = {str(m): means[m].to_numpy(dtype=float) for m in means.columns}
     intervals = {str(m): list(zip(stats["min"].unstack("method")[m], stats["max"].unstack("method")[m], strict=True))
                  for m in means.columns}
-    return _figure(bar_chart(categories, series, intervals=intervals, width=640, height=320,
+    return figure(bar_chart(categories, series, intervals=intervals, width=640, height=320,
                              title=f"{label} per method (mean; line: lowest to highest seed)", y_label=label))
 
 
