@@ -195,6 +195,16 @@ def table_counting(table: list[dict[str, str]]) -> list[str]:
     return markdown(["method", "ms", "÷ dpsynth"], "lrr", body)
 
 
+def table_engines(table: list[dict[str, str]]) -> list[str]:
+    numpy_cpu = {r["input"]: num(r["cpu_s"]) for r in table if r["engine"] == "numpy"}
+    body = [[r["input"], r["engine"], thousands(r["rows"]), r["columns"], r["wall_s"], r["cpu_s"],
+             times(num(r["cpu_s"]) / numpy_cpu.get(r["input"], math.nan)), thousands(r["peak_mb"]),
+             r["same_output"], r["load"], r["status"]] for r in table]
+    header = ["input", "engine", "rows", "columns", "wall s", "CPU s", "CPU ÷ numpy", "peak MB",
+              "same synthetic table", "load", "status"]
+    return markdown(header, "llrrrrrrlrl", body)
+
+
 # Comparison sweep ------------------------------------------------------------------------------
 
 METHOD_ORDER = {"MST": 0, "AIM": 1, "PrivBayes": 2, "neural": 3, "hybrid": 4}
@@ -346,6 +356,7 @@ TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "samplers": table_samplers,
     "calibrate": table_calibrate,
     "counting": table_counting,
+    "engines": table_engines,
     "compare": table_compare,
     "neural": table_neural,
     "audit": table_audit,
