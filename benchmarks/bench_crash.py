@@ -2,26 +2,26 @@
 
 kill: a small release (the shipped Adult example, ``--rows`` records drawn by ``--seed``, its
 public schema, ``--audit off``) is started again and again against one ledger and sent SIGKILL
-(or SIGINT, as Ctrl-C sends it: to the whole process group). Even runs are cut at a time drawn
-uniformly over one whole run (measured first, by an uncut run); odd runs after their
-reservation, at a time drawn over the rest of the calibrated run. Both are stretched by how
-late the last reservation came against the calibration, since the load on a shared machine
-varies. A run whose folder was not made writes to the same name again, so staging folders a
-kill left meet the next write there. After every run the ledger must open, hold every release
-whose folder exists with its epsilon (so its total is never below their spend), and each folder
-that exists must be complete (its files match the hashes its record states); a staging folder
-left behind must carry the ``.OUT.partial-PID-`` name, and be gone after the next release to
-that name. A SIGINT must
-end in one line, no traceback, whose claim (nothing charged / charged as release ID / the
-release is complete) the ledger and the folder bear out.
+(or SIGINT, as Ctrl-C sends it: to the whole process group) until ``--kills`` runs were cut
+before they ended. Runs take turns: cut at a time drawn uniformly over a whole run, over the
+part after the run's reservation appeared in the ledger, or over the part after its staging
+folder received its first file (the write). Each span is the median of the uncut runs' (the
+first measured by a calibration run), so it follows the load of a shared machine; a run that
+ends before its cut is a completed release. A run whose folder was not made writes to the same
+name again, so staging folders a kill left meet the next release there. After every run the
+ledger must open, hold every release whose folder exists (so its total is never below their
+spend), and each folder that exists must be complete (its files match the hashes its record
+states); a staging folder left behind must carry the ``.OUT.partial-PID-`` name, and be gone
+once the next release to that name starts. A SIGINT must end in one line, no traceback, whose
+claim (nothing charged / charged as release ID / the release is complete) the ledger and the
+folder bear out.
 
 race: rounds of ``--at-once`` releases started together against one dataset whose cap allows
 ``--allowed`` of them: the cap is never passed, every other run is refused with exit 2 before
 its data is opened for measurement (no step in its log, all of which follow the reservation;
-no ledger row),
-and no "database is locked" reaches anyone.
+no ledger row), and no "database is locked" reaches anyone.
 
-    python benchmarks/bench_crash.py kill [--runs 100] [--signal KILL|INT] [--rows 3000] [--seed 0] [--out rows.csv]
+    python benchmarks/bench_crash.py kill [--kills 100] [--signal KILL|INT] [--rows 3000] [--seed 0] [--out rows.csv]
     python benchmarks/bench_crash.py race [--rounds 4] [--at-once 8] [--allowed 4] [--out rows.csv]
 """
 
@@ -38,7 +38,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -207,48 +209,65 @@ def phases(command: list[str]) -> tuple[float, float]:
     return reserved, time.perf_counter() - started
 
 
-def reservation_seen(ledger: Path, rows_before: int, process: subprocess.Popen) -> float | None:
-    """Seconds from now until the ledger holds more than ``rows_before`` rows, or None when the
-    process ends first (its reservation came and went, or never came)."""
+def ledger_grew(ledger: Path, rows_before: int) -> bool:
+    return len(Ledger(ledger).releases()) > rows_before
+
+
+def writing(out: Path, pid: int) -> bool:
+    """Whether process ``pid`` has written a file into its staging folder for ``out`` (its start
+    makes and removes an empty one for a moment)."""
+    try:
+        return any(any(path.iterdir()) for path in out.parent.glob(f".{out.name}.partial-{pid}-*"))
+    except OSError:  # it was renamed or removed meanwhile
+        return False
+
+
+def first_seen(found: Callable[[], bool], process: subprocess.Popen) -> float | None:
+    """Seconds from now until ``found()`` is true, or None when the process ends first."""
     started = time.perf_counter()
     while process.poll() is None:
-        if len(Ledger(ledger).releases()) > rows_before:
+        if found():
             return time.perf_counter() - started
-        time.sleep(0.05)
+        time.sleep(0.02)
     return None
 
 
 def kill_series(
-    runs: int, signum: int, workdir: Path, n_rows: int = 3000, seed: int = 0, log=print
+    kills: int, signum: int, workdir: Path, n_rows: int = 3000, seed: int = 0, log=print
 ) -> Tally:
-    """Start, cut and check ``runs`` releases (module docstring); the tally of what was seen."""
+    """Start, cut and check releases until ``kills`` were cut mid-run (module docstring); the
+    tally of what was seen. Gives up after ``4 * kills`` runs."""
     rng = np.random.default_rng(seed)
     data, schema = small_table(workdir, n_rows, seed)
     ledger = workdir / "ledger.sqlite"
     tally = Tally()
     reserved, duration = phases(release_command(data, schema, ledger, workdir / "out-calibration", verbose=True))
-    log(f"an uncut run takes {duration:.1f} s, {reserved:.1f} s of it before its reservation; cutting at "
-        "uniform times over the whole run (even runs) and over the part after the reservation (odd runs)")
-    index, slowdown = 0, 1.0
+    log(f"an uncut run takes {duration:.1f} s, {reserved:.1f} s of it before its reservation")
+    # How long runs that were not cut took: in all, after their reservation, after their
+    # staging folder appeared. Cut times are drawn over their medians, which follow the load.
+    spans: dict[str, list[float]] = {"run": [duration], "reserved": [duration - reserved], "writing": [1.0]}
+    index = 0
     seen = set(check_ledger(ledger, workdir, tally))
-    for run in range(runs):
+    while tally.cut_mid_run < kills and tally.runs < 4 * kills:
+        run = tally.runs
         out = workdir / f"out-{index:04d}"
         left_before = staging_of(out)
         output = workdir / f"run-{run:04d}.log"
         rows_before = len(Ledger(ledger).releases())
         started = time.perf_counter()
         process = start(release_command(data, schema, ledger, out), output)
-        if run % 2 == 0:
-            delay = rng.uniform(0, duration * slowdown)
-        else:
-            # The load on a shared machine stretches a run: find this one's reservation in the
-            # ledger, and scale the rest of the calibrated run by how late it came.
-            seen_at = reservation_seen(ledger, rows_before, process)
-            slowdown = max(seen_at / reserved, 1.0) if seen_at else slowdown
-            delay = (seen_at or 0.0) + rng.uniform(0, (duration - reserved) * slowdown)
+        phase, seen_at = ("run", 0.0) if run % 3 == 0 else ("reserved", None) if run % 3 == 1 else ("writing", None)
+        if phase != "run":
+            seen_at = first_seen(partial(ledger_grew, ledger, rows_before), process)
+        if phase == "writing" and seen_at is not None:
+            later = first_seen(partial(writing, out, process.pid), process)
+            seen_at = None if later is None else seen_at + later
+        delay = (seen_at or 0.0) + rng.uniform(0, float(np.median(spans[phase])))
         try:
             process.wait(timeout=max(delay - (time.perf_counter() - started), 0.0))
             tally.finished_first += 1
+            if seen_at is not None:
+                spans[phase].append(time.perf_counter() - started - seen_at)
         except subprocess.TimeoutExpired:
             if signum == signal.SIGINT:
                 os.killpg(process.pid, signal.SIGINT)
@@ -356,7 +375,7 @@ def row(scenario: str, tally: Tally, seconds: float, load: float) -> dict[str, o
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=["kill", "race"])
-    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--kills", type=int, default=100, help="runs cut mid-run before the series ends")
     parser.add_argument("--signal", choices=["KILL", "INT"], default="KILL")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--at-once", type=int, default=8)
@@ -370,8 +389,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dpsynth-crash-") as folder:
         if args.mode == "kill":
             signum = signal.Signals["SIG" + args.signal]
-            tally = kill_series(args.runs, signum, Path(folder), args.rows, args.seed)
-            scenario = f"SIG{args.signal} at uniform times, {args.rows} rows, audit off"
+            tally = kill_series(args.kills, signum, Path(folder), args.rows, args.seed)
+            scenario = f"SIG{args.signal}, {args.rows} rows, audit off"
         else:
             tally, accepted = race(args.rounds, args.at_once, args.allowed, Path(folder), args.rows, args.seed)
             scenario = (f"{args.at_once} at once under a cap for {args.allowed}, {args.rounds} rounds: "
