@@ -82,6 +82,7 @@ def test_a_dp_like_table_passes_and_an_exact_copy_fails_naming_its_attacks():
 
 @pytest.mark.slow
 @requires_shared("adult")
+@pytest.mark.filterwarnings("ignore::dpsynth.errors.PrivacyWarning")  # the benchmark seeds its noise
 def test_benchmark_rows_a_dp_release_passes_and_a_copy_fails():
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     import bench_certificate
