@@ -75,9 +75,11 @@ NO_LEDGER = "not known: no ledger was given (an audit), or it could not be read"
 def _shares(parts: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, float], str]:
     """Each part's share of the joint total, and how it was found.
 
-    Under zCDP the parts' rho add up exactly and the total's epsilon grows with the total rho,
-    so a part's share of the rho spent is its share of the joint total. A part charged outside
-    zCDP (an RDP curve: DP-SGD) has no rho; then the shares are the budget's allocation.
+    Epsilon is not additive over parts (it is a concave function of the total zCDP rho, e.g.
+    rho + 2 sqrt(rho log(1/delta)) for the classic conversion), so no per-part epsilons add up
+    to the joint one; rho is additive under zCDP (Bun & Steinke 2016), so the joint total is
+    attributed to the parts in proportion to their rho spent. A part charged outside zCDP (an
+    RDP curve: DP-SGD) has no rho; then the shares are the budget's allocation.
     """
     used = {name: part for name, part in parts.items() if part.get("events")}
     if used and all(part.get("rho_spent") is not None for part in used.values()):
