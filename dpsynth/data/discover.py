@@ -478,6 +478,8 @@ def _datetime_column(
     first, last = (2000, 2000) if span is None else _reached(counts, span, years_sigma)
     # counts[i] is the year FIRST_YEAR + i - 1 (counts[0] is before the grid).
     first_year, last_year = FIRST_YEAR + max(first - 1, 0), FIRST_YEAR + min(last - 1, YEAR_GRID.size - 2)
+    # Noise can put the whole span in the bin before the grid (last = 0): keep one year at least.
+    last_year = max(last_year, first_year)
     months = pd.period_range(f"{first_year}-01", f"{last_year + 1}-01", freq="M")
     edges = months.to_timestamp().as_unit("ns").asi8.astype(float)
     monthly = table.numeric_histogram(column, edges, months_sigma, part=DOMAIN, dates=True)[1:-2].astype(float)

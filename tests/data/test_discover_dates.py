@@ -51,3 +51,19 @@ def test_dates_are_bounded_binned_by_month_and_come_back_as_datetimes():
     real_by_year = pd.to_datetime(frame["admitted"]).dt.year.value_counts(normalize=True).sort_index()
     synthetic_by_year = days.dt.year.value_counts(normalize=True).reindex(real_by_year.index, fill_value=0)
     assert np.abs(real_by_year - synthetic_by_year).max() < 0.05
+
+
+def test_a_year_span_that_noise_puts_before_the_grid_still_gives_one_year():
+    """Noise alone can make the bin before the year grid the only one supported; the bounds
+    then cover the grid's first year instead of an empty range of months (exit 3 before)."""
+    from dpsynth.data import discover
+
+    class BeforeTheGrid:
+        def numeric_histogram(self, column, edges, sigma, part, dates):
+            counts = np.zeros(len(edges) + 2)
+            counts[0] = 1000.0  # below the grid; then the above-grid and null bins
+            return counts
+
+    found, problems = discover._datetime_column(BeforeTheGrid(), "day", iter([1.0, 1.0]), 32, True)
+    assert found.lower_timestamp.year == discover.FIRST_YEAR and found.upper_timestamp.year == discover.FIRST_YEAR
+    assert problems == []
