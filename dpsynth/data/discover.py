@@ -475,11 +475,11 @@ def _datetime_column(
     years_sigma, months_sigma = next(sigmas), next(sigmas)
     counts = table.numeric_histogram(column, YEAR_GRID, years_sigma, part=DOMAIN, dates=True)[:-1].astype(float)
     span = _supported_span(counts, years_sigma)
-    first, last = (2000, 2000) if span is None else _reached(counts, span, years_sigma)
-    # counts[i] is the year FIRST_YEAR + i - 1 (counts[0] is before the grid).
+    # counts[i] is the year FIRST_YEAR + i - 1 (counts[0] is before the grid); with no year
+    # above the noise the placeholder is the year 2000.
+    placeholder = 2000 - FIRST_YEAR + 1
+    first, last = (placeholder, placeholder) if span is None else _reached(counts, span, years_sigma)
     first_year, last_year = FIRST_YEAR + max(first - 1, 0), FIRST_YEAR + min(last - 1, YEAR_GRID.size - 2)
-    # Noise can put the whole span in the bin before the grid (last = 0): keep one year at least.
-    last_year = max(last_year, first_year)
     months = pd.period_range(f"{first_year}-01", f"{last_year + 1}-01", freq="M")
     edges = months.to_timestamp().as_unit("ns").asi8.astype(float)
     monthly = table.numeric_histogram(column, edges, months_sigma, part=DOMAIN, dates=True)[1:-2].astype(float)
