@@ -12,7 +12,7 @@ it and the audit's workers, not their sum). The parallel rows start 4 releases o
 together on fresh ledgers and report the wall time until the last ends and the CPU of all; the
 machine's 1-minute load average before each row is recorded beside it.
 
-    python benchmarks/bench_load.py [--seed 0] [--cap 1800] [--skip-audit-1m] [--out rows.csv]
+    python benchmarks/bench_load.py [--seed 0] [--cap 1800] [--skip-audit-1m | --only ROWS:AUDIT] [--out rows.csv]
 """
 
 from __future__ import annotations
@@ -104,6 +104,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cap", type=float, default=1800.0, help="seconds before a run is stopped")
     parser.add_argument("--skip-audit-1m", action="store_true", help="leave out the audited 1M-row release")
+    parser.add_argument("--only", default=None, metavar="ROWS:AUDIT",
+                        help="run only the single release of this size and audit level, e.g. 1000000:standard")
     parser.add_argument("--out", default=None, help="append the rows to this CSV")
     args = parser.parse_args()
     commit = commit_of(Path(__file__).resolve().parent)
@@ -124,6 +126,8 @@ def main() -> None:
         ]
         for k, (scenario, data, n_rows, audit, count, parallel) in enumerate(plan):
             if args.skip_audit_1m and n_rows == 1_000_000 and audit != "off":
+                continue
+            if args.only and (count > 1 or args.only != f"{n_rows}:{audit}"):
                 continue
             load = os.getloadavg()[0]
             outs = [folder / f"out-{k}-{i}" for i in range(count)]
