@@ -351,6 +351,57 @@ def table_wide(table: list[dict[str, str]]) -> list[str]:
     return markdown(header, "lrrrrrrlrr", body)
 
 
+# Crashes and load (issue 23) -------------------------------------------------------------------
+
+def table_crash(table: list[dict[str, str]]) -> list[str]:
+    """One row per series; the counts from "under-counted" on are failures of the release path."""
+    body = [[
+        r["scenario"], r["commit"], r["runs"], r["cut_mid_run"], r["folders"], r["staging_left_by_kills"],
+        r["open_reservations_end"], r["ledger_opened"], r["under_counted"], r["partial_folders"],
+        r["staging_left_at_end"], r["false_messages"], r["tracebacks"], r["locked_messages"], r["other_failures"],
+        r["python_tracebacks"], r["load"],
+    ] for r in table]
+    header = ["series", "commit", "runs", "cut mid-run", "release folders at end", "cuts that left a staging folder",
+              "open reservations at end", "ledger opened", "under-counted", "half-written folders",
+              "staging left after the next release", "untrue interrupt lines", "dpsynth tracebacks",
+              "'database is locked'", "other failures", "Python start-up tracebacks", "load (1 min)"]
+    return markdown(header, "llrrrrrrrrrrrrrrr", body)
+
+
+def _load_ratio(row: dict[str, str], table: list[dict[str, str]]) -> str:
+    """The row against the one it is compared with: audited against unaudited (CPU), 1M rows
+    against 48k (CPU and peak memory), 4 at once against 4 one after another (wall and CPU)."""
+    def find(**match: str) -> dict[str, str] | None:
+        return next((r for r in table if all(r[k] == v for k, v in match.items())), None)
+
+    if row["status"] != "ok":
+        return ""
+    if row["scenario"] == "4 in parallel":
+        other = find(scenario="4 in sequence", rows=row["rows"], audit=row["audit"])
+        return "" if other is None else (f"wall {times(num(row['wall_s']) / num(other['wall_s']))}, "
+                                         f"CPU {times(num(row['cpu_s']) / num(other['cpu_s']))} of 4 in sequence")
+    if row["scenario"] == "one release" and row["audit"] != "off":
+        other = find(scenario="one release", rows=row["rows"], audit="off")
+        return "" if other is None else f"CPU {times(num(row['cpu_s']) / num(other['cpu_s']))} of audit off"
+    smallest = min((r["rows"] for r in table), key=num)
+    if row["scenario"] == "one release" and row["rows"] != smallest:
+        other = find(scenario="one release", rows=smallest, audit="off")
+        return "" if other is None else (f"CPU {times(num(row['cpu_s']) / num(other['cpu_s']))}, peak memory "
+                                         f"{times(num(row['peak_mb']) / num(other['peak_mb']))} of "
+                                         f"{thousands(smallest)} rows")
+    return ""
+
+
+def table_load(table: list[dict[str, str]]) -> list[str]:
+    body = [[
+        r["scenario"], thousands(r["rows"]), r["audit"], r["releases"], r["wall_s"], r["cpu_s"], r["peak_mb"],
+        r["status"], _load_ratio(r, table), f"{r['load']} on {r['cores']} cores",
+    ] for r in table]
+    header = ["run", "rows", "audit", "releases", "wall s", "CPU s", "peak MB (largest process)", "status",
+              "against", "load (1 min)"]
+    return markdown(header, "lrlrrrrlll", body)
+
+
 TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "marginal": table_marginal,
     "samplers": table_samplers,
@@ -363,6 +414,8 @@ TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "agreement": table_agreement,
     "quality_agreement": table_quality_agreement,
     "wide": table_wide,
+    "crash": table_crash,
+    "load": table_load,
 }
 
 
