@@ -203,7 +203,7 @@ SYSTEMS = {
     "dpsynth-aim": System("dpsynth AIM", run_dpsynth("aim"), HERE.parent / ".venv" / "bin" / "python", "dpsynth"),
     "dpsynth-privbayes": System("dpsynth PrivBayes", run_dpsynth("privbayes"), HERE.parent / ".venv" / "bin" / "python",
                                 "dpsynth"),
-    "dpsynth-mst-declared": System("dpsynth MST, schema read from the data (not DP)", run_dpsynth("mst", True),
+    "dpsynth-mst-declared": System("dpsynth MST (schema read from the data, not DP)", run_dpsynth("mst", True),
                                    HERE.parent / ".venv" / "bin" / "python", "dpsynth"),
     "smartnoise-mst": System("smartnoise-synth MST", run_smartnoise("mst"), ENV / "snsynth" / "bin" / "python",
                              "smartnoise-synth"),

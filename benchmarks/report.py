@@ -402,6 +402,57 @@ def table_load(table: list[dict[str, str]]) -> list[str]:
     return markdown(header, "lrlrrrrlll", body)
 
 
+# Raw tables against the peers ------------------------------------------------------------------
+
+RAW_TABLE_ORDER = {"adult": 0, "pums": 1, "german": 2}
+RAW_SYSTEM_ORDER = ("dpsynth", "smartnoise", "dpmm", "SDV")
+RAW_SCORES = ("types_kept", "column_shape", "pair_trend", "spike_gap_pp", "tstr_auc", "discriminator_auc", "wall_s",
+              "cpu_s", "peak_mb")
+
+
+def table_raw_peers(table: list[dict[str, str]]) -> list[str]:
+    """One row per table, epsilon and system: means over the finished seeds, the types each lost
+    and each failure as notes, and CPU seconds over dpsynth MST's on the same table and epsilon
+    (the machine is shared: CPU seconds compare across runs, wall seconds less so)."""
+    groups: dict[tuple[str, str, str], list[dict[str, str]]] = {}
+    for r in table:
+        groups.setdefault((r["table"], r["epsilon"], r["system"]), []).append(r)
+
+    def mean(runs: list[dict[str, str]], name: str) -> float:
+        values = [num(r[name]) for r in runs if r["status"] == "ok"]
+        return sum(values) / len(values) if values else math.nan
+
+    def key(item: tuple[tuple[str, str, str], list]) -> tuple:
+        (name, epsilon, system), _ = item
+        family = FAMILY.search(system)
+        return (RAW_TABLE_ORDER.get(name, 9), num(epsilon),
+                next((k for k, p in enumerate(RAW_SYSTEM_ORDER) if system.startswith(p)), 9), "(" in system,
+                FAMILY_ORDER.get(family.group(1), 9) if family else 9)
+
+    notes, body = Notes(), []
+    for (name, epsilon, system), runs in sorted(groups.items(), key=key):
+        done = [r for r in runs if r["status"] == "ok"]
+        base = groups.get((name, epsilon, "dpsynth MST"), [])
+        failures = "; ".join(sorted({r["status"] for r in runs if r["status"] != "ok"}))
+        lost = "; ".join(sorted({item for r in done for item in r["types_lost"].split("; ") if item}))
+        scores = {n: mean(runs, n) for n in RAW_SCORES}
+        cells = ["" if math.isnan(v) else f"{v:.3f}" for v in (scores[n] for n in RAW_SCORES[:6])]
+        speed = mean(runs, "cpu_s") / mean(base, "cpu_s") if base and done else math.nan
+        body.append([
+            name + f" ({thousands(runs[0]['fit_rows'])} rows)",
+            "not DP" if num(epsilon) == math.inf else f"{num(epsilon):g}",
+            f"{system} {runs[0]['version']}" + notes.mark(failures) + notes.mark(f"types lost: {lost}" if lost else ""),
+            f"{len(done)} of {len(runs)}", *cells,
+            *("" if math.isnan(scores[n]) else f"{scores[n]:,.1f}" if n != "peak_mb" else f"{scores[n]:,.0f}"
+              for n in ("wall_s", "cpu_s", "peak_mb")),
+            "" if system == "dpsynth MST" else times(speed),
+        ])
+    header = ["table (fit rows)", "epsilon", "system", "runs done", "types kept", "column shape", "pair trend",
+              "spike gap (pp)", "TSTR AUC", "discriminator AUC", "wall s", "CPU s", "peak MB",
+              "CPU s ÷ dpsynth MST's"]
+    return markdown(header, "llllrrrrrrrrrr", body) + notes.lines()
+
+
 TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "marginal": table_marginal,
     "samplers": table_samplers,
@@ -414,6 +465,7 @@ TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "agreement": table_agreement,
     "quality_agreement": table_quality_agreement,
     "wide": table_wide,
+    "raw_peers": table_raw_peers,
     "crash": table_crash,
     "load": table_load,
 }
