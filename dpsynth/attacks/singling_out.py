@@ -247,7 +247,8 @@ def size_corrected_successes(
     if not np.isfinite(scale):
         logger.info("singling out: the size correction could not be fitted; the control count is used as measured")
         return float(successes)
-    return float(successes * scale)
+    # Scaled up to a larger table, the count can pass the number of predicates; a rate is at most 1.
+    return float(min(successes * scale, len(predicates)))
 
 
 def singling_out(

@@ -216,3 +216,20 @@ def test_a_smaller_control_set_is_corrected_for_and_a_copy_still_fails(adult):
 def test_the_same_seed_gives_the_same_result(adult):
     for evaluator in ("multivariate", "linkage", "inference"):
         assert evaluate(adult, "independent", evaluator, seed=3) == evaluate(adult, "independent", evaluator, seed=3)
+
+
+def test_a_size_corrected_control_count_never_passes_the_number_of_predicates(monkeypatch):
+    """Rescaled to a table whose fitted curve singles out more, the control count stays at most
+    the number of predicates: a rate above 1 broke the Wilson interval (math domain error) and
+    with it an audited release."""
+    from dpsynth.attacks import singling_out as module
+
+    values = np.arange(40, dtype=float)[None, :]  # one column, 40 distinct records
+    predicates = module.Predicates(
+        columns=np.zeros((10, 1), dtype=np.int64), lower=np.arange(10.0)[:, None],
+        upper=np.arange(10.0)[:, None], missing=np.zeros((10, 1), dtype=bool),
+    )
+    monkeypatch.setattr(module, "_singling_out_integral", lambda n, w, norm: np.asarray(n, dtype=float) ** 2)
+    corrected = module.size_corrected_successes(values, predicates, 400, np.random.default_rng(0))
+    assert corrected == 10.0
+    assert Rate.of(corrected, 10).high <= 1.0
