@@ -100,9 +100,19 @@ def _missing_or_unfit(column: EncodedColumn) -> int:
 
 
 def _category_codes(series: pd.Series, column: Categorical | Ordinal, strict: bool) -> np.ndarray:
-    # Factorize first so only the distinct values are turned into strings and looked up.
-    codes, uniques = pd.factorize(series)
-    position = pd.Index(column.labels).get_indexer(pd.Index(string_forms(pd.Index(uniques))))
+    if series.dtype == object:
+        # factorize hashes True, 1 and 1.0 as one value and keeps whichever comes first, so a
+        # cell's form would depend on the other rows: in an object column every cell's form is
+        # decided on its own, then factorized.
+        present = series.notna().to_numpy()
+        forms = np.full(len(series), None, dtype=object)
+        forms[present] = string_forms(pd.Index(series.to_numpy()[present], dtype=object))
+        codes, uniques = pd.factorize(forms)
+        position = pd.Index(column.labels).get_indexer(pd.Index(uniques, dtype=object))
+    else:
+        # Factorize first so only the distinct values are turned into strings and looked up.
+        codes, uniques = pd.factorize(series)
+        position = pd.Index(column.labels).get_indexer(pd.Index(string_forms(pd.Index(uniques))))
     unknown = position < 0
     if unknown.any():
         if column.other_code is not None:

@@ -240,3 +240,15 @@ def test_data_column_absent_from_schema():
 def test_valid_frame_passes(adult_raw, adult_schema):
     assert validate(adult_raw, adult_schema) is None
     assert validate(adult_raw, dataclasses.replace(adult_schema, provenance="dp")) is None
+
+
+def test_a_cell_form_in_an_object_column_does_not_depend_on_the_other_rows():
+    """pandas' factorize takes True, 1 and 1.0 for one value and keeps whichever comes first:
+    each cell's code must not change with which of them another row holds first."""
+    from dpsynth.schema import Categorical, Schema, encode
+
+    schema = Schema((Categorical("c", ("1", "True", "x"), other=True, missing=True),))
+    first = encode(pd.DataFrame({"c": pd.Series([True, 1, "x", None, 1.0], dtype=object)}), schema).codes[:, 0]
+    second = encode(pd.DataFrame({"c": pd.Series([1, True, "x", None, 1.0], dtype=object)}), schema).codes[:, 0]
+    assert first.tolist() == [1, 0, 2, 4, 0]
+    assert second.tolist() == [0, 1, 2, 4, 0]
