@@ -107,8 +107,8 @@ def _category_codes(series: pd.Series, column: Categorical | Ordinal, strict: bo
         present = series.notna().to_numpy()
         forms = np.full(len(series), None, dtype=object)
         forms[present] = string_forms(pd.Index(series.to_numpy()[present], dtype=object))
-        codes, uniques = pd.factorize(forms)
-        position = pd.Index(column.labels).get_indexer(pd.Index(uniques, dtype=object))
+        codes, distinct = pd.factorize(forms)
+        position = pd.Index(column.labels).get_indexer(pd.Index(distinct, dtype=object))
     else:
         # Factorize first so only the distinct values are turned into strings and looked up.
         codes, uniques = pd.factorize(series)
