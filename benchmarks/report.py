@@ -269,6 +269,46 @@ def table_audit(table: list[dict[str, str]]) -> list[str]:
     return markdown(header, "lllrrrrrrrrrrrl", body) + notes.lines()
 
 
+# The certificate as a test (issue 23) ----------------------------------------------------------
+
+def _share(k: str, n: str, low: str, high: str) -> str:
+    """``k / n (rate, 95% CI low-high)`` with percentages."""
+    if not n or num(n) == 0:
+        return "-"
+    return f"{k} / {n} ({100 * num(k) / num(n):.1f}%, CI {100 * num(low):.1f}-{100 * num(high):.1f}%)"
+
+
+def table_certificate_dp(table: list[dict[str, str]]) -> list[str]:
+    body = [[
+        r["generator"], r["epsilon"], r["runs"], r["audited"], r["errors"],
+        _share(r["false_fail"], r["audited"], r["ci_low"], r["ci_high"]), r["bound_max"], r["bound_above_stated"],
+        r["seeds"], r["tables"],
+    ] for r in table]
+    header = ["generator", "epsilon", "runs", "audited", "errors", "false FAIL (Clopper-Pearson 95%)",
+              "largest epsilon bound", "bounds >= stated epsilon", "seeds", "tables"]
+    return markdown(header, "llrrrrrrrr", body)
+
+
+def table_certificate_leaky(table: list[dict[str, str]]) -> list[str]:
+    body = [[
+        r["generator"], r["judged"], r["runs"], r["errors"],
+        _share(r["fail"], str(int(num(r["runs"]) - num(r["errors"]))), r["ci_low"], r["ci_high"]),
+        r["tables"].replace(";", ", "), r["caught_by"].replace(";", ", "),
+    ] for r in table]
+    header = ["leaky generator", "judged as", "runs", "errors", "FAIL (Clopper-Pearson 95%)",
+              "FAIL by table", "checks that failed (runs)"]
+    return markdown(header, "llrrrll", body)
+
+
+def table_certificate_cost(table: list[dict[str, str]]) -> list[str]:
+    body = [[
+        r["table"], thousands(r["rows"]), r["method"], r["level"], r["fit_cpu_s"], r["audit_cpu_s"],
+        times(num(r["audit_cpu_s"]) / num(r["fit_cpu_s"])),
+    ] for r in table]
+    header = ["table", "rows", "method", "audit level", "fit CPU s", "audit CPU s", "audit ÷ fit"]
+    return markdown(header, "lrllrrr", body)
+
+
 # Anonymeter agreement --------------------------------------------------------------------------
 
 def table_agreement(table: list[dict[str, str]]) -> list[str]:
@@ -462,6 +502,9 @@ TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "compare": table_compare,
     "neural": table_neural,
     "audit": table_audit,
+    "certificate_dp": table_certificate_dp,
+    "certificate_leaky": table_certificate_leaky,
+    "certificate_cost": table_certificate_cost,
     "agreement": table_agreement,
     "quality_agreement": table_quality_agreement,
     "wide": table_wide,
