@@ -315,6 +315,17 @@ def release(
     return ReleaseResult(out_dir, like(synthetic, source.library), record, certificate)
 
 
+def _commit(reservation: Reservation, out: Path) -> None:
+    """Record the release, now in place, in the ledger with the record its folder holds."""
+    try:
+        reservation.commit(json.loads((out / RECORD_FILE).read_text(encoding="utf-8")))
+    except LedgerError as error:
+        raise LedgerError(
+            f"the release in '{out}' is complete but the ledger could not record it ({error}); "
+            "its budget stays counted as an open reservation (see 'dpsynth ledger reservations')"
+        ) from None
+
+
 def progress_steps(audit: str) -> int:
     """How many steps a release reports: open the data, fit, sample, [attack,] write, done."""
     return 5 if audit == "off" else 6
@@ -327,17 +338,6 @@ def _warn_delta(generator: Generator, delta: float) -> None:
             "delta=%g is not below 1/n for the DP estimate of the number of records: a delta this large "
             "allows releasing a record outright with non-negligible probability", delta,
         )
-def _commit(reservation: Reservation, out: Path) -> None:
-    """Record the release, now in place, in the ledger with the record its folder holds."""
-    try:
-        reservation.commit(json.loads((out / RECORD_FILE).read_text(encoding="utf-8")))
-    except LedgerError as error:
-        raise LedgerError(
-            f"the release in '{out}' is complete but the ledger could not record it ({error}); "
-            "its budget stays counted as an open reservation (see 'dpsynth ledger reservations')"
-        ) from None
-
-
 
 
 def _record(accountant, schema, noise, generator, n_rows, label, release_id, schema_note):
