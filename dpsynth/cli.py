@@ -442,11 +442,11 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _print_verdict(certificate: dict, out: object) -> None:
-    from dpsynth.certificate.document import ANNEX_FOLDER
+    from dpsynth.certificate.document import ANNEX_SUFFIX
 
     print(f"audit: {certificate['verdict']} ({'; '.join(certificate['reasons'])})")
     print(f"certificate: {out}/certificate.html (attack results are not part of the DP guarantee)")
-    print(f"custodian annex: {out}/{ANNEX_FOLDER}/ holds exact shares of the real data: do not share that folder")
+    print(f"custodian annex: {out}{ANNEX_SUFFIX}/ holds exact shares of the real data: never share that folder")
 
 
 def _audit(args: argparse.Namespace) -> int:

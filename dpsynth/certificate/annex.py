@@ -2,9 +2,10 @@
 
 The certificate beside a release holds aggregates only, so that it can be reviewed and passed on
 with the data. What a reviewer of fidelity column by column needs, the share of real rows in
-every bin, category and spike (values of the data), goes here instead: ``custodian/annex.json``
-and ``custodian/annex.html`` in the release (or audit) folder. The annex reads the real data
-without noise and suppresses nothing: the ``custodian/`` subfolder must never be shared.
+every bin, category and spike (values of the data), goes here instead: ``annex.json`` and
+``annex.html`` in ``OUT.custodian/``, beside the release (or audit) folder ``OUT`` and not inside
+it, so sharing the release folder never shares the annex. The annex reads the real data without
+noise and suppresses nothing: that folder must never be shared.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ ANNEX_PAGE = "annex.html"
 WARNING = (
     "Do not share this folder. This annex shows exact shares of the real rows in every bin, category "
     "and frequent value of each column, read without noise: it is for the data custodian only, outside "
-    "the differential privacy guarantee. The certificate one folder up holds aggregates only."
+    "the differential privacy guarantee. The certificate in the folder beside it holds aggregates only."
 )
 
 

@@ -10,7 +10,7 @@ certificate says that in words (:data:`DISCLAIMER`).
 The certificate holds aggregates only (the verdict, the accounting, risk figures with their
 intervals, fidelity scores, the shares of the real data the schema folds or clips). The
 per-column views, with exact real shares per bar, go to a custodian annex
-(:mod:`dpsynth.certificate.annex`) in the ``custodian/`` subfolder, which is never shared.
+(:mod:`dpsynth.certificate.annex`) in a folder beside it, ``OUT.custodian/``, which is never shared.
 """
 
 from __future__ import annotations
@@ -63,12 +63,22 @@ FIDELITY_WAYS = (1, 2, 3)
 # or clipped by the schema) is not shown when it rests on fewer real rows than this. Ten is the
 # smallest cell count common in statistical disclosure control rules for tables.
 SMALL_COUNT = 10
-ANNEX_FOLDER = "custodian"
+# The annex sits beside the release folder, never inside it: the folder a custodian zips and
+# shares then cannot carry it by accident.
+ANNEX_SUFFIX = ".custodian"
 ANNEX_NOTE = (
     f"The per-column views, with exact shares of the real data, are in the custodian annex "
-    f"({ANNEX_FOLDER}/annex.html and {ANNEX_FOLDER}/annex.json): the '{ANNEX_FOLDER}/' subfolder must "
-    "not be shared."
+    f"(annex.html and annex.json), written beside this folder under its name followed by "
+    f"'{ANNEX_SUFFIX}': that folder must never be shared."
 )
+
+
+def annex_folder(out: Path) -> Path:
+    """Where the custodian annex of the release or audit folder ``out`` is written."""
+    out = out.absolute()
+    return out.with_name(out.name + ANNEX_SUFFIX)
+
+
 NO_LEDGER = "not known: no ledger was given (an audit), or it could not be read"
 
 

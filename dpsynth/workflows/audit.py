@@ -5,8 +5,8 @@ saw, and the synthetic table. Nothing is released: the audit reads real data on 
 side, so without a schema it may infer one from the tables without noise (the certificate
 says so). The shadow-model attack needs a refit of the generator and is skipped for other
 tools' data. ``certificate.json`` and ``certificate.html`` (aggregates only) and the custodian
-annex (``custodian/annex.json`` and ``annex.html``: per-column views with exact real shares,
-never to be shared) are written into a new folder at once.
+annex (``annex.json`` and ``annex.html``: per-column views with exact real shares, never to be
+shared) are written into two new folders, each at once: ``OUT`` and, beside it, ``OUT.custodian``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from scipy import stats
 
 from dpsynth.attacks.suite import AuditResult, run_attacks
 from dpsynth.certificate.annex import ANNEX_FILE, ANNEX_PAGE, build_annex, render_annex
-from dpsynth.certificate.document import ANNEX_FOLDER, CERTIFICATE_FILE, PAGE_FILE, build_certificate
+from dpsynth.certificate.document import CERTIFICATE_FILE, PAGE_FILE, annex_folder, build_certificate
 from dpsynth.certificate.page import render_certificate
 from dpsynth.certificate.policy import Policy, load_policy
 from dpsynth.data.load import read_input
@@ -168,6 +168,7 @@ def audit(
     if stated_epsilon is not None:
         number("stated_epsilon", stated_epsilon, low=0.0, low_open=True)
     out_dir = check_out_dir(out)
+    check_out_dir(annex_folder(out_dir))
     frames = {
         argument: _frame(argument, data, na_values)
         for argument, data in (("real", real), ("holdout", holdout), ("synthetic", synthetic))
@@ -200,16 +201,20 @@ def audit(
     )
     annex = build_annex(frames["real"], frames["synthetic"], used, certificate)
     with staged_folder(out_dir) as staging:
-        write_certificate(staging, certificate, annex)
+        write_certificate(staging, certificate)
+    write_annex(out_dir, annex)
     return AuditOutcome(out_dir, certificate, result)
 
 
-def write_certificate(folder: Path, certificate: dict[str, Any], annex: dict[str, Any]) -> None:
-    """Write ``certificate.json`` and ``certificate.html`` into ``folder``, and the custodian annex
-    (``annex.json``, ``annex.html``) into its ``custodian/`` subfolder."""
+def write_certificate(folder: Path, certificate: dict[str, Any]) -> None:
+    """Write ``certificate.json`` and ``certificate.html`` into ``folder``."""
     (folder / CERTIFICATE_FILE).write_text(json.dumps(certificate, indent=2) + "\n", encoding="utf-8")
     (folder / PAGE_FILE).write_text(render_certificate(certificate), encoding="utf-8")
-    custodian = folder / ANNEX_FOLDER
-    custodian.mkdir()
-    (custodian / ANNEX_FILE).write_text(json.dumps(annex, indent=2) + "\n", encoding="utf-8")
-    (custodian / ANNEX_PAGE).write_text(render_annex(annex), encoding="utf-8")
+
+
+def write_annex(out: Path, annex: dict[str, Any]) -> None:
+    """Write the custodian annex (``annex.json``, ``annex.html``) of the folder ``out`` into the
+    folder beside it (:func:`~dpsynth.certificate.document.annex_folder`), at once."""
+    with staged_folder(annex_folder(out)) as staging:
+        (staging / ANNEX_FILE).write_text(json.dumps(annex, indent=2) + "\n", encoding="utf-8")
+        (staging / ANNEX_PAGE).write_text(render_annex(annex), encoding="utf-8")

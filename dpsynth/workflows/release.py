@@ -15,7 +15,7 @@ the fitted part an add/remove neighbour); the release is fitted on the rest and 
 decision reads the rows, so it touches only what stays with the custodian). The certificate
 holds aggregates only and states the dataset's lifetime spend, read from the ledger once this
 release's reservation counts; the per-column views with exact real shares go to the
-custodian annex in ``custodian/``, which is never shared.
+custodian annex in ``OUT.custodian/``, beside the release folder ``OUT``, which is never shared.
 The holdout rows are never measured by the release, so they only get more protection; the
 ledger still charges the whole dataset. A FAIL verdict keeps the release but says FAIL.
 
@@ -42,7 +42,7 @@ import pandas as pd
 from dpsynth._version import __version__
 from dpsynth.attacks.suite import LEVELS, run_attacks
 from dpsynth.certificate.annex import build_annex
-from dpsynth.certificate.document import build_certificate, ledger_spend
+from dpsynth.certificate.document import annex_folder, build_certificate, ledger_spend
 from dpsynth.certificate.policy import Policy, load_policy
 from dpsynth.data.frames import like
 from dpsynth.data.load import Header, read_input
@@ -60,7 +60,7 @@ from dpsynth.privacy.noise import NoiseSource
 from dpsynth.progress import Progress
 from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Schema
-from dpsynth.workflows.audit import write_certificate
+from dpsynth.workflows.audit import write_annex, write_certificate
 from dpsynth.workflows.bundle import check_out_dir, staged_folder
 from dpsynth.workflows.capacity import check_sample_size, check_width
 from dpsynth.workflows.root import Plan, SchemaLike, ledger_of, open_door, plan_fit, reserved
@@ -231,6 +231,8 @@ def release(
         raise DataError(f"audit must be one of {list(AUDIT_LEVELS)}; got {audit!r}")
     policy = None if audit == "off" else (policy if isinstance(policy, Policy) else load_policy(policy))
     out_dir = check_out_dir(out)
+    if audit != "off":
+        check_out_dir(annex_folder(out_dir))
     source = read_input(data, na_values, header=header, names=names, sep=sep, encoding=encoding)
     frame = source.frame
     out_format = output_format(format, source.format)
@@ -307,9 +309,13 @@ def release(
                     # lifetime spend includes this release; nothing here reads the data.
                     lifetime=ledger_spend(ledger, key),
                 )
-                write_certificate(
-                    staging, certificate, build_annex(fit_frame, synthetic, used_schema, certificate)
-                )
+                write_certificate(staging, certificate)
+        if certificate is not None:
+            try:
+                write_annex(out_dir, build_annex(fit_frame, synthetic, used_schema, certificate))
+            except KeyboardInterrupt as interrupt:
+                interrupt.add_note(f"the release in '{out_dir}' is complete; its custodian annex was not written")
+                raise
     progress.step("done")
     progress.close()
     return ReleaseResult(out_dir, like(synthetic, source.library), record, certificate)

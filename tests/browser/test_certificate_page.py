@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 __all__ = ["browser", "screenshots"]  # fixtures used by name below
 
 WIDTHS = (390, 1280)
-PAGES = ("release/certificate.html", "release/custodian/annex.html")
+PAGES = ("release/certificate.html", "release.custodian/annex.html")
 
 
 @pytest.fixture(scope="module")

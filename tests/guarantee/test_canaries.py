@@ -78,5 +78,6 @@ def test_a_failed_release_shows_no_canary_and_leaves_nothing(case, planted, tmp_
     assert len(run.stderr.strip().splitlines()) == 1, run.stderr
     assert_no_canary(run, out)
     assert not out.exists()
+    assert not (tmp_path / "out.custodian").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.partial")]
     assert Ledger(private_ledger).releases() == []

@@ -45,7 +45,8 @@ def test_an_audit_of_csv_files_writes_a_certificate_and_a_copy_fails(tmp_path):
         paths["train"], paths["holdout"], paths["synthetic"], out=tmp_path / "audit", level="quick", random_state=0
     )
     assert outcome.verdict == "FAIL"
-    assert sorted(p.name for p in (tmp_path / "audit").iterdir()) == ["certificate.html", "certificate.json", "custodian"]
+    assert sorted(p.name for p in (tmp_path / "audit").iterdir()) == ["certificate.html", "certificate.json"]
+    assert (tmp_path / "audit.custodian" / "annex.json").exists()
     written = json.loads((tmp_path / "audit" / "certificate.json").read_text())
     assert written["verdict"] == "FAIL" and written["privacy"] is None
     assert written["files"]["synthetic"] == sha256_file(paths["synthetic"])
@@ -113,7 +114,8 @@ def test_a_release_with_a_quick_audit_bundles_its_certificate(tmp_path):
     train, _ = split(5, 3000, 0)
     result = release(train, epsilon=1.0, delta=1e-9, out=tmp_path / "r", schema=SCHEMA, audit="quick")
     files = sorted(p.name for p in (tmp_path / "r").iterdir())
-    assert files == ["certificate.html", "certificate.json", "custodian", "model.json", "release.json", "synthetic.csv"]
+    assert files == ["certificate.html", "certificate.json", "model.json", "release.json", "synthetic.csv"]
+    assert sorted(p.name for p in (tmp_path / "r.custodian").iterdir()) == ["annex.html", "annex.json"]
     record = json.loads((tmp_path / "r" / "release.json").read_text())
     # release.json holds nothing from the audit (the audit reads the rows without noise): the
     # certificate points to the release instead.

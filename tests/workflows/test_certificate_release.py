@@ -1,14 +1,15 @@
 """The certificate a release and an audit write, through release(), audit() and the command line:
 its header names the release and the dataset and states the dataset's lifetime spend from the
 ledger; the certificate holds aggregates only; the per-column views with exact real shares are in
-the custodian/ subfolder, which the certificate and the command line say must not be shared."""
+the OUT.custodian/ folder beside the release, which the certificate and the command line say must
+never be shared."""
 
 import json
 
 import numpy as np
 import pytest
 
-from dpsynth.certificate.document import ANNEX_FOLDER
+from dpsynth.certificate.document import ANNEX_SUFFIX, annex_folder
 from dpsynth.cli import main
 from dpsynth.datasets import example_path
 from dpsynth.privacy.ledger import Ledger
@@ -69,12 +70,14 @@ def test_the_certificate_keeps_aggregates_and_the_annex_the_exact_real_shares(re
     certificate = json.loads((result.out / "certificate.json").read_text())
     assert "columns" not in certificate["fidelity"] and "real" not in json.dumps(certificate["fidelity"]["pairs"])
     assert certificate["fidelity"]["real_values"]["tvd_1way"] is not None
-    annex_dir = result.out / ANNEX_FOLDER
+    # Beside the release folder, never in it: sharing that folder never shares the annex.
+    annex_dir = annex_folder(result.out)
+    assert annex_dir.parent == result.out.absolute().parent and not (result.out / "custodian").exists()
     annex = json.loads((annex_dir / "annex.json").read_text())
     assert [view["column"] for view in annex["columns"]] == COLUMNS
     assert all(share is not None for view in annex["columns"] for share in view["real"])
     assert (annex_dir / "annex.html").read_text().count("<svg") == len(COLUMNS)
-    assert f"{ANNEX_FOLDER}/annex.html" in (result.out / "certificate.html").read_text()
+    assert f"{ANNEX_SUFFIX}&#x27;: that folder must never be shared" in (result.out / "certificate.html").read_text()
 
 
 def test_the_per_part_shares_add_up_to_the_joint_total(released):
@@ -92,7 +95,7 @@ def test_the_command_line_says_the_custodian_folder_must_not_be_shared(adult_csv
                  "--out", str(out)])
     printed = capsys.readouterr().out
     assert code in (0, 1)
-    assert f"{out}/{ANNEX_FOLDER}/ holds exact shares of the real data: do not share that folder" in printed
+    assert f"{out}{ANNEX_SUFFIX}/ holds exact shares of the real data: never share that folder" in printed
     # Every column of Adult, so that a holdout row is told from a training row by more than chance.
     frame, order = example_adult(), np.random.default_rng(1).permutation(48842)
     for name, (a, b) in (("train", (0, 1500)), ("holdout", (1500, 2100)), ("other", (2100, 3600))):
@@ -102,7 +105,8 @@ def test_the_command_line_says_the_custodian_folder_must_not_be_shared(adult_csv
                  "--synthetic", str(tmp_path / "other.csv"), "--schema", str(example_path("adult")[1]),
                  "--level", "quick", "--seed", "1", "--out", str(audited)])
     printed = capsys.readouterr().out
-    assert code in (0, 1) and "do not share that folder" in printed
-    assert (audited / ANNEX_FOLDER / "annex.json").exists() and (audited / ANNEX_FOLDER / "annex.html").exists()
+    assert code in (0, 1) and "never share that folder" in printed
+    assert sorted(path.name for path in annex_folder(audited).iterdir()) == ["annex.html", "annex.json"]
+    assert sorted(path.name for path in audited.iterdir()) == ["certificate.html", "certificate.json"]
     header = json.loads((audited / "certificate.json").read_text())["release"]
     assert header["dataset"] == "train.csv" and header["lifetime_spend"] is None
