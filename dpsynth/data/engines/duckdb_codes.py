@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dpsynth.data.counting import columns_index
+from dpsynth.data.engines.groups import composed, dense_counts
 from dpsynth.data.engines.sql_encoding import TEXT, code_sql, quoted
 from dpsynth.errors import DataError
 from dpsynth.privacy.budget import PrivacyUnit
@@ -112,24 +112,11 @@ class DuckdbCodes:
             ).fetchnumpy()
         except duckdb.Error as error:
             raise _refusal(error) from None
-        columns = []
-        for name, key in zip(clique, keys):
-            codes = np.asarray(groups[key], dtype=np.int64)
-            if name in self._maps:
-                codes = self._maps[name][codes]
-            if name in maps:
-                codes = maps[name][codes]
-            columns.append(codes)
-        dense = np.zeros(int(np.prod(shape, dtype=np.int64)), dtype=np.int64)
-        np.add.at(dense, columns_index(columns, shape), np.asarray(groups["n"], dtype=np.int64))
-        return dense.reshape(shape)
+        return dense_counts(clique, [groups[key] for key in keys], groups["n"], [self._maps, maps], shape)
 
     def coarsened(self, maps: Mapping[str, np.ndarray]) -> DuckdbCodes:
         """The same rows with some columns' codes merged by ``maps`` (old code -> new code)."""
-        composed = dict(self._maps)
-        for name, merge in maps.items():
-            composed[name] = merge[composed[name]] if name in composed else np.asarray(merge)
-        return DuckdbCodes(self._connection, self._spill, list(self._index), self.fallback, composed)
+        return DuckdbCodes(self._connection, self._spill, list(self._index), self.fallback, composed(self._maps, maps))
 
 
 def _refusal(error: Exception) -> DataError:
