@@ -60,15 +60,40 @@ def _row_hashes(columns: AttackColumns, frame: pd.DataFrame, argument: str) -> n
     return pd.util.hash_pandas_object(pd.DataFrame(values.T), index=False).to_numpy()
 
 
+@dataclass(frozen=True)
+class CopyMarks:
+    """The training rows then the holdout rows, each marked: its side, whether it occurs once among
+    them all, whether ``synthetic`` holds an exact copy; with the row hashes and encoded values."""
+
+    columns: AttackColumns
+    values: np.ndarray
+    hashes: np.ndarray
+    train: np.ndarray
+    once: np.ndarray
+    copied: np.ndarray
+
+
+def copy_marks(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema) -> CopyMarks:
+    """Mark every real row (every encoded column equal: schema codes, raw numeric values)."""
+    columns = AttackColumns.of(schema, list(schema.encoded_columns))
+    values = np.concatenate([columns.values(train, "train"), columns.values(holdout, "holdout")], axis=1)
+    real = pd.util.hash_pandas_object(pd.DataFrame(values.T), index=False).to_numpy()
+    _, inverse, counts = np.unique(real, return_inverse=True, return_counts=True)
+    return CopyMarks(
+        columns=columns,
+        values=values,
+        hashes=real,
+        train=np.arange(len(real)) < len(train),
+        once=counts[inverse] == 1,
+        copied=np.isin(real, _row_hashes(columns, synthetic, "synthetic")),
+    )
+
+
 def unique_copies(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema) -> CopyResult:
     """Count the training and holdout rows that occur once among both and are copied exactly
     (every encoded column equal: schema codes, raw numeric values) into ``synthetic``."""
-    columns = AttackColumns.of(schema, list(schema.encoded_columns))
-    real = np.concatenate([_row_hashes(columns, train, "train"), _row_hashes(columns, holdout, "holdout")])
-    _, inverse, counts = np.unique(real, return_inverse=True, return_counts=True)
-    once = counts[inverse] == 1
-    copied = np.isin(real, _row_hashes(columns, synthetic, "synthetic"))
-    side = np.arange(len(real)) < len(train)
+    marks = copy_marks(train, holdout, synthetic, schema)
+    once, side, copied = marks.once, marks.train, marks.copied
     return CopyResult(
         unique_train=int(np.count_nonzero(once & side)),
         unique_holdout=int(np.count_nonzero(once & ~side)),

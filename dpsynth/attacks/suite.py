@@ -31,7 +31,8 @@ an AUC on fewer than HEADLINE_RECORDS targets per side enter the summary.
   and non-members together; its shadow population is every other training and holdout row.
 - exact copies of the rows that occur once among the training and holdout rows
   (:mod:`dpsynth.attacks.copies`): a generator that memorises a few rare records copies more
-  of the training ones than of the held-out ones.
+  of the training ones than of the held-out ones; and the same among the rarest rows, counting
+  the rare held-out rows it did not copy too (:mod:`dpsynth.attacks.rare_copies`).
 - singling out (univariate and multivariate), linkage and attribute inference of each secret
   column from all the others; Anonymeter style, training rows against the holdout as control.
   For linkage the encoded columns, sorted by their number of codes (largest first, ties in
@@ -67,6 +68,7 @@ from dpsynth.attacks.membership import (
     select_outlier_targets,
     shadow_model_attack,
 )
+from dpsynth.attacks.rare_copies import RareCopyResult, rare_copies
 from dpsynth.attacks.risk import RiskResult
 from dpsynth.attacks.singling_out import singling_out
 from dpsynth.errors import DataError
@@ -116,6 +118,7 @@ class AuditResult:
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     copies: CopyResult | None = None
+    rare: RareCopyResult | None = None
 
     def summary(self) -> dict[str, float]:
         """Headline figures: the strongest membership attack and the upper risk bounds.
@@ -195,6 +198,7 @@ class AuditResult:
             "membership": [result.to_dict() for result in self.membership],
             "risks": [result.to_dict() for result in self.risks],
             "unique_copies": None if self.copies is None else self.copies.to_dict(),
+            "rare_copies": None if self.rare is None else self.rare.to_dict(),
             "skipped": dict(self.skipped),
             "seconds": dict(self.seconds),
         }
@@ -315,6 +319,7 @@ def run_attacks(
         skipped["shadow_model"] = shadow_reason
 
     copies = _timed(seconds, "unique_copies", lambda: unique_copies(train, holdout, synthetic, schema))
+    rare = _timed(seconds, "rare_copies", lambda: rare_copies(train, holdout, synthetic, schema))
     risks = _risks(train, holdout, synthetic, schema, sizes, rng, seconds, skipped)
     parameters = {
         "level": level,
@@ -337,7 +342,7 @@ def run_attacks(
             "shadow_rows": sizes.shadow_rows,
         },
     }
-    return AuditResult(level, parameters, tuple(membership), tuple(risks), skipped, seconds, copies)
+    return AuditResult(level, parameters, tuple(membership), tuple(risks), skipped, seconds, copies, rare)
 
 
 def _shadow_skip_reason(sizes: Level, refit: Refit | None, n: int) -> str | None:

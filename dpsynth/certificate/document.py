@@ -29,7 +29,7 @@ import pandas as pd
 from dpsynth._version import __version__
 from dpsynth.attacks.suite import AuditResult
 from dpsynth.certificate.policy import Policy, evaluate_policy
-from dpsynth.certificate.readings import membership_reading, risk_reading
+from dpsynth.certificate.readings import audit_limits, membership_reading, risk_reading
 from dpsynth.digest import sha256_file
 from dpsynth.errors import LedgerError
 from dpsynth.evaluate.fidelity import mean_kway_tvd
@@ -298,6 +298,11 @@ def build_certificate(
             "documentation": policy.documentation,
         },
         "audit": _with_readings(audit.to_dict(), policy, stated_epsilon),
+        "audit_limits": audit_limits(
+            policy.thresholds(),
+            audit.parameters["n_holdout"] / (audit.parameters["n_train"] + audit.parameters["n_holdout"]),
+            stated_epsilon,
+        ),
         "fidelity": fidelity(train, synthetic, schema),
         "annex": ANNEX_NOTE,
         "disclaimer": DISCLAIMER,

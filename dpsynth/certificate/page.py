@@ -345,7 +345,7 @@ def render_certificate(cert: Mapping[str, Any]) -> str:
         ("Policy checks", _checks(cert)),
         ("Fidelity", _fidelity(cert)),
         ("Data and files", _data(cert)),
-        ("What the attack results mean", paragraph(cert["disclaimer"])),
+        ("What the attack results mean", paragraph(cert["disclaimer"]) + _list(cert.get("audit_limits", []))),
     ]
     if cert.get("schema_warnings"):
         sections.insert(2, ("Schema warnings", _schema_warnings(cert)))

@@ -7,7 +7,7 @@ in its ``documentation`` block. A user policy is a JSON or YAML file with the ve
 The verdict reads the attack suite's summary (:meth:`AuditResult.summary`), its risk statuses
 and its copy test. A release FAILs only on evidence: a risk by the lower end of its interval
 (a bare summary holds only upper ends, which are judged then), the epsilon bound (a lower
-bound) against the stated epsilon, the copy test by its p-value. Attack results
+bound) against the stated epsilon, the copy tests by their p-values. Attack results
 describe one release to its custodian; they are not part of the DP guarantee, and a PASS is not
 a proof of privacy, only the absence of evidence against it at the sizes attacked.
 """
@@ -26,8 +26,10 @@ from typing import Any
 import yaml
 
 from dpsynth.attacks.copies import CopyResult
+from dpsynth.attacks.rare_copies import RareCopyResult
 from dpsynth.attacks.risk import MIN_CONCLUSIVE_ATTACKS
 from dpsynth.attacks.suite import HEADLINE_RECORDS, AuditResult
+from dpsynth.certificate.readings import rare_copies_reach
 from dpsynth.errors import DataError
 from dpsynth.validation import number
 
@@ -53,6 +55,7 @@ class Policy:
     inference_risk_max: float
     membership_auc_max: float
     unique_copies_p_min: float
+    rare_copies_p_min: float
     documentation: dict[str, str]
     source: str
 
@@ -114,6 +117,7 @@ def load_policy(path: str | os.PathLike | None = None) -> Policy:
         inference_risk_max=_check_level("inference_risk_max", document["inference_risk_max"], 0, 1),
         membership_auc_max=_check_level("membership_auc_max", document["membership_auc_max"], 0.5, 1),
         unique_copies_p_min=_check_level("unique_copies_p_min", document["unique_copies_p_min"], 0, 1),
+        rare_copies_p_min=_check_level("rare_copies_p_min", document["rare_copies_p_min"], 0, 1),
         documentation=dict(document["documentation"]),
         source=source,
     )
@@ -137,22 +141,47 @@ def _strongest(audit: AuditResult | Mapping[str, float]) -> str:
     return f" ({max(headline, key=lambda r: r.auc_interval[1]).name})" if headline else ""
 
 
+def _allowance(stated_epsilon: float | None) -> tuple[float, str]:
+    """The epsilon a copy test allows (0 when none is stated) and the words that say so."""
+    if stated_epsilon is None:
+        return 0.0, ""
+    return float(stated_epsilon), f", allowing the factor e^{float(stated_epsilon):g} of the stated epsilon"
+
+
 def _copies_check(copies: CopyResult, stated_epsilon: float | None, p_min: float) -> tuple[dict[str, Any], str]:
     """The unique-copies check: a DP release may favour its training records by e^epsilon, other data not at all."""
-    epsilon = 0.0 if stated_epsilon is None else float(stated_epsilon)
+    epsilon, allowing = _allowance(stated_epsilon)
     p_value = copies.p_value(epsilon)
-    allowing = f", allowing the factor e^{epsilon:g} of the stated epsilon" if stated_epsilon is not None else ""
     text = (
         "exact copies of real rows that occur once: training ones not copied more often than held-out ones "
         f"(one-sided binomial p-value above {p_min:g}{allowing})"
     )
-    check = _check("unique_copies", p_value, p_min, p_value > p_min, text)
-    if check["passed"]:
-        return check, ""
-    return check, (
+    reason = (
         f"exact copies of unique records (unique_copies): {copies.copied_train} of the {copies.unique_train} "
         f"training rows that occur once are copied against {copies.copied_holdout} of the "
         f"{copies.unique_holdout} held-out ones (p = {p_value:.2g}{allowing}), not above {p_min:g}"
+    )
+    return _check("unique_copies", p_value, p_min, p_value > p_min, text), "" if p_value > p_min else reason
+
+
+def _rare_check(
+    rare: RareCopyResult, holdout_share: float, stated_epsilon: float | None, p_min: float
+) -> tuple[dict[str, Any], str]:
+    """The rare-copies check, with the fewest memorised rare records it catches at 99% at this holdout."""
+    epsilon, allowing = _allowance(stated_epsilon)
+    p_value = rare.p_value(epsilon)
+    text = (
+        "exact copies among the rarest real rows that occur once: guessing 'training' for each copied row "
+        f"and 'held out' for each not copied is not right more often than chance (one-run audit, p-value "
+        f"above {p_min:g}{allowing}); {rare_copies_reach(holdout_share, epsilon, p_min)}"
+    )
+    if p_value > p_min:
+        return _check("rare_copies", p_value, p_min, True, text), ""
+    best = rare.best(epsilon)
+    return _check("rare_copies", p_value, p_min, False, text), (
+        f"exact copies of rare records (rare_copies): among the {best.rows} rarest rows that occur once, "
+        f"{best.copied_train} of the {best.copied} copied are training rows and {best.missed_holdout} of the "
+        f"{best.missed} not copied are held out (p = {p_value:.2g}{allowing}), not above {p_min:g}"
     )
 
 
@@ -199,6 +228,12 @@ def evaluate_policy(
             )
     if isinstance(audit, AuditResult) and audit.copies is not None:
         check, reason = _copies_check(audit.copies, stated_epsilon, policy.unique_copies_p_min)
+        checks.append(check)
+        if reason:
+            reasons.append(reason)
+    if isinstance(audit, AuditResult) and audit.rare is not None:
+        sizes = audit.parameters["n_train"], audit.parameters["n_holdout"]
+        check, reason = _rare_check(audit.rare, sizes[1] / sum(sizes), stated_epsilon, policy.rare_copies_p_min)
         checks.append(check)
         if reason:
             reasons.append(reason)

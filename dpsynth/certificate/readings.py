@@ -9,9 +9,11 @@ certificate's own policy states.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
+from dpsynth.attacks.rare_copies import detectable_records, guess_rates
 from dpsynth.attacks.risk import MIN_CONCLUSIVE_ATTACKS
 from dpsynth.attacks.suite import PREDICTABLE_SECRET
 
@@ -108,3 +110,51 @@ def check_reading(check: Mapping[str, Any], statuses: Mapping[str, Mapping[str, 
                 f"{figure} against {threshold:g}, {outcome}")
     prefix = f"{status}: " if status else ""
     return f"{prefix}{figure} against {threshold:g}: {outcome}"
+
+
+REACH_LIMIT = 20_000
+# A leak that exact one-way counts carry: every attack of the suite reads rows, so such a
+# generator is seen only through values that occur once in a column (by singling them out).
+MARGINALS_UNSEEN = (
+    "A generator that keeps each column's exact values but no row whole reveals what exact one-way counts "
+    "reveal; the attacks see it only through values that occur once in a column (singling out), so on a "
+    "table whose columns hold no such value (binned or coded columns) nothing here can see it."
+)
+
+
+def rare_copies_reach(holdout_share: float, epsilon: float, p_min: float) -> str:
+    """What the rare-copies check can see at this holdout share: the fewest memorised rare records
+    it catches in 99% of audits (:func:`dpsynth.attacks.rare_copies.detectable_records`)."""
+    if not 0 < holdout_share < 1:
+        return "with no held-out rows it sees nothing"
+    fewest = detectable_records(holdout_share, epsilon, p_min, limit=REACH_LIMIT)
+    if fewest is None:
+        return f"at this holdout share it cannot see a memoriser of fewer than {REACH_LIMIT:,} records"
+    return (
+        f"at a holdout share of {holdout_share:.2g} it catches in 99% of audits a generator that copies "
+        f"the training ones of at least {fewest} of the rarest real records; fewer can pass unseen"
+    )
+
+
+def unique_copies_reach(holdout_share: float, epsilon: float, p_min: float) -> str:
+    """What the unique-copies check can see: the fewest training copies, with none held out, whose
+    p-value ``q^k`` reaches ``p_min`` (``q``: the chance a copy is a training row under epsilon-DP)."""
+    if not 0 < holdout_share < 1:
+        return "with no held-out rows it sees nothing"
+    fewest = math.ceil(math.log(p_min) / math.log(guess_rates(1 - holdout_share, epsilon)[0]))
+    return (
+        f"at a holdout share of {holdout_share:.2g} it needs at least {fewest} exact copies of training rows "
+        "that occur once, and none of held-out ones, to fail a release"
+    )
+
+
+def audit_limits(thresholds: Mapping[str, Any], holdout_share: float, stated_epsilon: float | None) -> list[str]:
+    """What this audit could and could not see, one sentence per limit."""
+    epsilon = 0.0 if stated_epsilon is None else float(stated_epsilon)
+    return [
+        "Exact copies of rows that occur once (unique_copies): "
+        + unique_copies_reach(holdout_share, epsilon, float(thresholds["unique_copies_p_min"])) + ".",
+        "Exact copies of the rarest rows (rare_copies): "
+        + rare_copies_reach(holdout_share, epsilon, float(thresholds["rare_copies_p_min"])) + ".",
+        MARGINALS_UNSEEN,
+    ]
