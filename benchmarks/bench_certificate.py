@@ -13,13 +13,19 @@ delta 1e-9, holdout share 0.2 on the Adult samples and 0.3 on German credit (abo
 held out; the audit needs 200). Leaky runs (benchmarks/leaky.py) are attacked by the same
 standard suite with a holdout drawn as a release draws it and the schema inferred on the
 custodian's side (as ``dpsynth audit`` does); each is judged twice by the default policy: as
-another tool's data (no stated epsilon) and as a release claiming epsilon 1.
+another tool's data (no stated epsilon) and as a release claiming epsilon 1. The memoriser of
+rare records runs a second time where the copy tests can see it against that claim: a holdout
+share of 0.5 and 1.2 times as many planted records as the rare-copies check catches at 99% there.
+
+``--dp-subset`` runs the DP releases where chance copies are likeliest only (epsilon 3, MST, AIM
+and PrivBayes on every table), for the copy tests' p-values; the full DP table is summarised only
+from a runs file that holds every DP run of the plan.
 
 Every run appends one row to benchmarks/out/certificate-runs.csv and is skipped when rerun, so
 a stopped benchmark resumes; runs go seed by seed, so a stopped one has every cell at fewer
 seeds. ``--summarise`` writes the committed rows with Clopper-Pearson 95% intervals.
 
-    python benchmarks/bench_certificate.py [--seeds 10] [--workers 2] [--cost] [--summarise]
+    python benchmarks/bench_certificate.py [--seeds 10] [--workers 2] [--dp-subset] [--cost] [--summarise]
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import argparse
 import csv
 import datetime
 import json
+import math
 import multiprocessing
 import os
 import subprocess
@@ -53,10 +60,16 @@ SAMPLE_ROWS = 2000
 HOLDOUT_SHARE = {"adult-discretized": 0.2, "adult-raw": 0.2, "german-credit": 0.3}
 DELTA = 1e-9
 CLAIMED_EPSILON = 1.0
+VISIBLE_SHARE = 0.5  # the holdout share of the memoriser's second run
+VISIBLE = "memorised rare outliers, holdout 0.5"
+VISIBLE_MARGIN = 1.2
+SUBSET_EPSILONS = (3.0,)
+SUBSET_METHODS = ("mst", "aim", "privbayes")
 FIELDS = (
     "kind", "table", "generator", "epsilon", "seed", "verdict", "verdict_claiming_dp", "reasons", "failed",
     "epsilon_lower_bound", "max_certifiable_epsilon", "membership_auc_upper", "singling_out_risk",
-    "linkage_risk", "inference_risk", "singling_out_low", "linkage_low", "inference_low", "n_train", "n_holdout",
+    "linkage_risk", "inference_risk", "singling_out_low", "linkage_low", "inference_low",
+    "unique_p_eps0", "unique_p_stated", "rare_p_eps0", "rare_p_stated", "n_planted", "n_train", "n_holdout",
     "cpu_s", "audit_s", "wall_s", "error", "commit",
     "date",
 )
@@ -97,6 +110,21 @@ def _lows(statuses: dict, row: dict) -> None:
         row[column] = "" if low is None else round(float(low), 4)
 
 
+def _copy_p_values(copies: dict | None, rare: dict | None, stated: float, row: dict) -> None:
+    """The copy tests' p-values at epsilon 0 and at the stated (or claimed) epsilon."""
+    from dpsynth.attacks.copies import CopyResult
+    from dpsynth.attacks.rare_copies import Guesses, RareCopyResult
+
+    if copies is not None:
+        result = CopyResult(**{k: copies[k] for k in ("unique_train", "unique_holdout", "copied_train",
+                                                      "copied_holdout")})
+        row.update(unique_p_eps0=f"{result.p_value():.3g}", unique_p_stated=f"{result.p_value(stated):.3g}")
+    if rare is not None:
+        prefixes = tuple(Guesses(**g) for g in rare["prefixes"])
+        found = RareCopyResult(rare["unique_train"], rare["unique_holdout"], prefixes)
+        row.update(rare_p_eps0=f"{found.p_value():.3g}", rare_p_stated=f"{found.p_value(stated):.3g}")
+
+
 def _failed(checks: list[dict]) -> str:
     return ";".join(check["name"] for check in checks if check["passed"] is False)
 
@@ -128,6 +156,7 @@ def dp_run(table: str, method: str, epsilon: float, seed: int) -> dict:
     )
     _figures(audited["summary"], row)
     _lows(audited.get("risk_statuses", {}), row)
+    _copy_p_values(audited.get("unique_copies"), audited.get("rare_copies"), epsilon, row)
     return row
 
 
@@ -135,8 +164,9 @@ def leaky_run(table: str, name: str, seed: int) -> dict:
     """One leaky generator's table attacked by the standard suite, judged with and without a claimed epsilon."""
     import warnings
 
-    from leaky import LEAKY, plant_outliers
+    from leaky import LEAKY, OUTLIER_SHARE, plant_outliers
 
+    from dpsynth.attacks.rare_copies import detectable_records
     from dpsynth.attacks.suite import run_attacks
     from dpsynth.certificate.policy import evaluate_policy
     from dpsynth.errors import PrivacyWarning
@@ -147,10 +177,16 @@ def leaky_run(table: str, name: str, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     frame, schema_path, _ = load(table, seed)
     planted = np.zeros(len(frame), dtype=bool)
+    share = VISIBLE_SHARE if name == VISIBLE else HOLDOUT_SHARE[table]
     if name == "memorised rare outliers":
         frame, planted = plant_outliers(frame, rng)
+    elif name == VISIBLE:
+        # the count the rare-copies check catches at 99% against the claim, with VISIBLE_MARGIN for
+        # held-out planted rows ranked after the last copy (outside the prefix); 2% of the rows at least
+        visible = math.ceil(VISIBLE_MARGIN * (detectable_records(VISIBLE_SHARE, CLAIMED_EPSILON) or 0))
+        frame, planted = plant_outliers(frame, rng, max(int(OUTLIER_SHARE * len(frame)), visible))
     frame = frame.assign(_planted=planted)
-    train, holdout = split_holdout(frame, PrivacyUnit(), rng, HOLDOUT_SHARE[table])
+    train, holdout = split_holdout(frame, PrivacyUnit(), rng, share)
     planted_train = train.pop("_planted").to_numpy(dtype=bool)
     holdout = holdout.drop(columns="_planted")
     if schema_path is not None:
@@ -159,7 +195,7 @@ def leaky_run(table: str, name: str, seed: int) -> dict:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PrivacyWarning)
             schema = infer_schema(pd.concat([train, holdout], ignore_index=True))
-    synthetic = LEAKY[name](train, schema, rng, planted_train)
+    synthetic = LEAKY["memorised rare outliers" if name == VISIBLE else name](train, schema, rng, planted_train)
     start = time.perf_counter()
     result = run_attacks(train, holdout, synthetic, schema, level="standard", random_state=rng, n_jobs=1)
     audit_s = time.perf_counter() - start
@@ -169,12 +205,15 @@ def leaky_run(table: str, name: str, seed: int) -> dict:
         "kind": "leaky", "table": table, "generator": name, "epsilon": "", "seed": seed, "verdict": verdict,
         "verdict_claiming_dp": claimed, "reasons": " | ".join(reasons),
         "failed": _failed(checks) + ("/" + _failed(claimed_checks) if claimed == "FAIL" else ""),
-        "n_train": len(train), "n_holdout": len(holdout), "audit_s": round(audit_s, 2),
+        "n_planted": int(planted.sum()), "n_train": len(train), "n_holdout": len(holdout),
+        "audit_s": round(audit_s, 2),
     }
     if claimed != verdict:
         row["reasons"] += " || claiming epsilon 1: " + " | ".join(claimed_reasons)
     _figures(result.summary(), row)
     _lows(result.risk_statuses(), row)
+    dumped = result.to_dict()
+    _copy_p_values(dumped["unique_copies"], dumped["rare_copies"], CLAIMED_EPSILON, row)
     return row
 
 
@@ -199,15 +238,16 @@ def key(row: dict) -> tuple[str, str, str, str, str]:
             "" if epsilon in ("", None) else f"{float(epsilon):g}", str(row["seed"]))
 
 
-def tasks(seeds: int) -> list[tuple]:
+def tasks(seeds: int, dp_subset: bool = False) -> list[tuple]:
     """Every run, seed by seed (a stopped benchmark has each cell at nearly as many seeds)."""
     from leaky import LEAKY
 
+    methods, epsilons = (SUBSET_METHODS, SUBSET_EPSILONS) if dp_subset else (METHODS, EPSILONS)
     out: list[tuple] = []
     for seed in range(seeds):
         for table in TABLES:
-            out += [("leaky", table, name, seed) for name in LEAKY]
-            out += [("dp", table, method, epsilon, seed) for method in METHODS for epsilon in EPSILONS]
+            out += [("leaky", table, name, seed) for name in (*LEAKY, VISIBLE)]
+            out += [("dp", table, method, epsilon, seed) for method in methods for epsilon in epsilons]
     return out
 
 
@@ -216,11 +256,11 @@ def commit() -> str:
                           text=True).stdout.strip()
 
 
-def benchmark(seeds: int, workers: int) -> None:
+def benchmark(seeds: int, workers: int, dp_subset: bool) -> None:
     done = set()
     if RUNS.exists():
         done = {key(row) for row in csv.DictReader(RUNS.open())}
-    todo = [task for task in tasks(seeds) if key(dict(zip(("kind", "table", "generator"), task[:3]),
+    todo = [task for task in tasks(seeds, dp_subset) if key(dict(zip(("kind", "table", "generator"), task[:3]),
                                                           epsilon=task[3] if task[0] == "dp" else "",
                                                           seed=task[-1])) not in done]
     print(f"{len(todo)} runs to do ({len(done)} done)", flush=True)
@@ -321,7 +361,11 @@ def summarise() -> None:
             "bound_above_stated": int((group["bound"] >= group["epsilon"]).sum()),
             "seeds": group["seed"].nunique(), "tables": group["table"].nunique(), **stamp,
         })
-    pd.DataFrame(cells).to_csv(RESULTS / "certificate_dp.csv", index=False)
+    planned = {key(dict(zip(("kind", "table", "generator", "epsilon"), task[:4]), seed=task[-1]))
+               for task in tasks(int(dp["seed"].astype(int).max()) + 1) if task[0] == "dp"}
+    if planned <= {key(row) for row in dp.to_dict("records")}:
+        pd.DataFrame(cells).to_csv(RESULTS / "certificate_dp.csv", index=False)
+    copies = _copies_summary(audited, stamp)
     leaky = runs[runs["kind"] == "leaky"]
     rows = []
     for name, group in leaky.groupby("generator", sort=False):
@@ -339,13 +383,38 @@ def summarise() -> None:
                 "caught_by": ";".join(f"{n}:{c}" for n, c in names.items()), **stamp,
             })
     pd.DataFrame(rows).to_csv(RESULTS / "certificate_leaky.csv", index=False)
-    print(pd.DataFrame(cells).to_string(), "\n", pd.DataFrame(rows).to_string())
+    print(pd.DataFrame(cells).to_string(), "\n", copies.to_string(), "\n", pd.DataFrame(rows).to_string())
+
+
+def _copies_summary(audited: pd.DataFrame, stamp: dict) -> pd.DataFrame:
+    """The copy tests on DP releases, per table, method and epsilon: FAILs and the smallest p-values
+    (at the stated epsilon, which the policy judges, and at 0, which no allowance raises)."""
+    cells = []
+    groups = [*audited.groupby(["table", "generator", "epsilon"]), (("all", "all", "all"), audited)]
+    for (table, method, epsilon), group in groups:
+        failed = group["failed"].fillna("").str.split(";")
+        fails = {name: int(failed.apply(lambda names, n=name: n in names).sum())
+                 for name in ("unique_copies", "rare_copies")}
+        smallest = {column: float(pd.to_numeric(group[column]).min())
+                    for column in ("unique_p_stated", "rare_p_stated", "unique_p_eps0", "rare_p_eps0")}
+        cells.append({
+            "table": table, "generator": method, "epsilon": epsilon, "audited": len(group),
+            "fail": int((group["verdict"] == "FAIL").sum()), **_rate(int((group["verdict"] == "FAIL").sum()),
+                                                                     len(group)),
+            "fail_unique_copies": fails["unique_copies"], "fail_rare_copies": fails["rare_copies"],
+            **{f"min_{column}": f"{value:.3g}" for column, value in smallest.items()},
+            "seeds": group["seed"].nunique(), **stamp,
+        })
+    frame = pd.DataFrame(cells)
+    frame.to_csv(RESULTS / "certificate_dp_copies.csv", index=False)
+    return frame
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dp-subset", action="store_true", help="DP runs at epsilon 3, MST/AIM/PrivBayes only")
     parser.add_argument("--cost", action="store_true", help="measure each audit level's cost instead")
     parser.add_argument("--summarise", action="store_true", help="write the committed rows from the runs")
     parser.add_argument("--only", help="run one task given as JSON (a check of one row)")
@@ -358,7 +427,7 @@ def main() -> None:
     elif args.summarise:
         summarise()
     else:
-        benchmark(args.seeds, args.workers)
+        benchmark(args.seeds, args.workers, args.dp_subset)
 
 
 if __name__ == "__main__":

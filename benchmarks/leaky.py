@@ -93,8 +93,11 @@ LEAKY: dict[str, Leaky] = {
 }
 
 
-def plant_outliers(frame: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
-    """``frame`` with OUTLIER_SHARE of its rows replaced by rare ones, and the mask of those rows.
+def plant_outliers(
+    frame: pd.DataFrame, rng: np.random.Generator, count: int | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``frame`` with ``count`` of its rows (default OUTLIER_SHARE of them) replaced by rare ones,
+    and the mask of those rows.
 
     Each planted value is drawn on its own: numeric columns between their RARE_QUANTILE quantile
     and their maximum, other columns among their RARE_CATEGORIES least frequent values; the rows
@@ -102,8 +105,8 @@ def plant_outliers(frame: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.Da
     """
     out = frame.copy()
     planted = np.zeros(len(frame), dtype=bool)
-    planted[rng.choice(len(frame), max(int(OUTLIER_SHARE * len(frame)), 1), replace=False)] = True
-    count = int(planted.sum())
+    count = max(int(OUTLIER_SHARE * len(frame)), 1) if count is None else count
+    planted[rng.choice(len(frame), count, replace=False)] = True
     for name in frame.columns:
         values = frame[name].dropna()
         if pd.api.types.is_numeric_dtype(values) and values.nunique() > 2 * RARE_CATEGORIES:
