@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -157,30 +157,124 @@ def read_table(path: str | os.PathLike, na_values: Sequence[str] = (), *,
     the cells. A file that is missing, unreadable, empty, a header only, or one row also raises
     :class:`DataError`.
     """
+    csv = _CsvReading.of(Path(path), na_values, header, names, sep, encoding)
+    with _reading(csv.path, CSV, csv.encoding):
+        frame = csv.read()
+    _check_rows(csv.path, len(frame))
+    return csv.cleaned(frame)
+
+
+@dataclass(frozen=True)
+class _CsvReading:
+    """How a CSV is read (:func:`read_table`): its checked options and column names."""
+
+    path: Path
+    sep: str
+    encoding: str
+    header: Header
+    names: list[str]
+    missing: frozenset[str]
+
+    @classmethod
+    def of(cls, path: Path, na_values: Sequence[str], header: Header, names: Sequence[str] | None,
+           sep: str | None, encoding: str | None) -> _CsvReading:
+        """The options checked and the header read (refused where it looks like a record)."""
+        _check_header_options(path, header, names)
+        _check_file(path)
+        missing = _missing(na_values)
+        encoding = _encoding(path, encoding)
+        with _reading(path, CSV, encoding):
+            line = _first_line(path, encoding)
+            sep = sep if sep is not None else _sniff_separator(line) if header else ","
+            first = _read(path, sep, encoding, header=None, nrows=2)
+        top = [_strip(cell) for cell in first.iloc[0]]
+        below = [_strip(cell) for cell in first.iloc[1]] if len(first) > 1 else None
+        checked = _column_names(path, top, below, header, names, missing)
+        if len(checked) == 1 and (held := [s for s in SEPARATORS if s != sep and s in _QUOTED.sub("", line)]):
+            raise DataError(
+                f"data file '{path}' reads as one column with separator {sep!r} but its first line holds "
+                f"{held[0]!r}: give the separator (--sep {held[0]!r}; sep={held[0]!r} in Python)"
+            )
+        return cls(path, sep, encoding, header, checked, missing)
+
+    def read(self, **options) -> pd.DataFrame:
+        """The raw text cells (``chunksize`` in ``options``: an iterator of frames)."""
+        return _read(self.path, self.sep, self.encoding, header=0 if self.header else None, names=self.names,
+                     **options)
+
+    def cleaned(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Cells stripped, and missing where empty or a user's token."""
+        for column in frame.columns:
+            values = frame[column].str.strip()
+            frame[column] = values.where(~values.isin(self.missing))
+        return frame
+
+
+CHUNK_ROWS = 250_000
+
+
+@dataclass(frozen=True)
+class FileTable:
+    """A private CSV or Parquet file left on disk, read in chunks by an engine that never holds
+    it whole (:mod:`dpsynth.data.engines.duckdb_rows`). Each chunk's cells are those
+    :func:`read_data` gives (a cell's value depends on that cell alone, so reading in chunks
+    changes none). ``header`` is a frame of no rows with the file's column names and dtypes
+    (Parquet: the file's Arrow types; CSV: text), public facts of the file's format."""
+
+    path: Path
+    format: str
+    header: pd.DataFrame
+    na_values: tuple[str, ...]
+    csv: _CsvReading | None
+
+    def chunks(self, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+        """The rows in order, ``rows`` at a time, read as :func:`read_data` reads them."""
+        if self.csv is not None:
+            with _reading(self.path, CSV, self.csv.encoding):
+                for text in cast(Iterator[pd.DataFrame], self.csv.read(chunksize=rows)):
+                    yield self.csv.cleaned(text)
+            return
+        missing = _missing(self.na_values)
+        with _reading(self.path, PARQUET):
+            batches = optional("pyarrow.parquet", "reading a Parquet file").ParquetFile(self.path).iter_batches(rows)
+            for batch in batches:
+                chunk = arrow_to_pandas(batch)
+                chunk.columns = self.header.columns
+                for column in chunk.columns:
+                    chunk[column] = _text_missing(chunk[column], missing)
+                yield chunk
+
+
+def open_file(
+    path: str | os.PathLike, na_values: Sequence[str] = (), *, header: Header = True,
+    names: Sequence[str] | None = None, sep: str | None = None, encoding: str | None = None,
+) -> FileTable | None:
+    """A CSV or Parquet file to read in chunks (:class:`FileTable`); None for other formats,
+    which are read whole (:func:`read_data`). Refuses what :func:`read_data` refuses about the
+    file itself and its header; the row count is checked once the rows are read."""
     path = Path(path)
-    _check_header_options(path, header, names)
+    fmt = file_format(path)
+    if fmt not in (CSV, PARQUET) or path.suffix.lower() in _UNREAD:
+        return None
+    if fmt == CSV:
+        csv = _CsvReading.of(path, na_values, header, names, sep, encoding)
+        frame = pd.DataFrame({name: pd.Series(dtype="str") for name in csv.names})
+        return FileTable(path, fmt, frame, tuple(na_values), csv)
+    if sep is not None or encoding is not None:
+        raise DataError(f"data file '{path}' is read as {fmt}: sep and encoding are for CSV files")
+    if header is not True or names is not None:
+        raise DataError(f"data file '{path}' is read as {fmt}: its column names come from the file")
     _check_file(path)
-    missing = _missing(na_values)
-    encoding = _encoding(path, encoding)
-    with _reading(path, CSV, encoding):
-        line = _first_line(path, encoding)
-        sep = sep if sep is not None else _sniff_separator(line) if header else ","
-        first = _read(path, sep, encoding, header=None, nrows=2)
-    top = [_strip(cell) for cell in first.iloc[0]]
-    below = [_strip(cell) for cell in first.iloc[1]] if len(first) > 1 else None
-    names = _column_names(path, top, below, header, names, missing)
-    if len(names) == 1 and (held := [s for s in SEPARATORS if s != sep and s in _QUOTED.sub("", line)]):
-        raise DataError(
-            f"data file '{path}' reads as one column with separator {sep!r} but its first line holds {held[0]!r}: "
-            f"give the separator (--sep {held[0]!r}; sep={held[0]!r} in Python)"
-        )
-    with _reading(path, CSV, encoding):
-        frame = _read(path, sep, encoding, header=0 if header else None, names=names)
-    _check_rows(path, len(frame))
-    for column in frame.columns:
-        values = frame[column].str.strip()
-        frame[column] = values.where(~values.isin(missing))
-    return frame
+    with _reading(path, fmt):
+        arrow_schema = optional("pyarrow.parquet", "reading a Parquet file").read_schema(path)
+        frame = arrow_to_pandas(arrow_schema.empty_table())
+    frame.columns = pd.Index(_check_names([str(name) for name in frame.columns], f"data file '{path}'"))
+    return FileTable(path, fmt, frame, tuple(na_values), None)
+
+
+def check_rows(table: FileTable, rows: int) -> None:
+    """Refuse a file read in chunks that has no rows or one (as :func:`read_data` does)."""
+    _check_rows(table.path, rows)
 
 
 def _check_header_options(path: Path, header: Header, names: Sequence[str] | None) -> None:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from dpsynth.data.engines import DUCKDB, NUMPY, check_engine
 from dpsynth.data.engines.duckdb_codes import DuckdbCodes
+from dpsynth.data.engines.duckdb_rows import StoredRows
 from dpsynth.data.engines.numpy_codes import NumpyCodes
 from dpsynth.data.scores import SCORES, Score
 from dpsynth.errors import BudgetError, DataError, SchemaError
@@ -109,25 +110,36 @@ class PrivateTable:
 
     ``engine`` counts the encoded rows (:mod:`dpsynth.data.engines`): "numpy" in memory, or
     "duckdb" in an embedded database. Both give the same exact counts, so the same seed gives
-    the same release. Domain discovery and DP-SGD read the capped rows in memory on both.
+    the same release. Domain discovery and DP-SGD read the capped rows in memory on both,
+    except for ``frame`` a file's rows held by DuckDB (:class:`StoredRows`): there the cap is
+    SQL, discovery counts each column's distinct cells by a GROUP BY, and DP-SGD is refused.
     """
 
     def __init__(
         self,
-        frame: pd.DataFrame,
+        frame: pd.DataFrame | StoredRows,
         accountant: Accountant,
         noise: NoiseSource,
         on_measure: Callable[[], None] | None = None,
         engine: str = NUMPY,
     ) -> None:
-        if not isinstance(frame, pd.DataFrame):
+        if not isinstance(frame, (pd.DataFrame, StoredRows)):
             raise DataError("private data must be a pandas DataFrame")
         self.engine = check_engine(engine)
         self._accountant = accountant
         self._noise = noise
         self._on_measure = on_measure
         self.unit: PrivacyUnit = accountant.budget.unit
-        named, order = _unit_order(frame, self.unit, noise.rng)
+        self._stored: StoredRows | None = None
+        if isinstance(frame, StoredRows):
+            if self.engine != DUCKDB:
+                raise DataError("rows held by DuckDB are counted by engine 'duckdb'")
+            if self.unit.column is not None:
+                frame.column_sql(self.unit.column)  # refuses a unit column not in the data
+            # The same random order as in memory, drawn from the same generator, applied in SQL.
+            frame.cap(self.unit, noise.rng)
+            self._stored, frame = frame, frame.header
+        named, order = _unit_order(frame, self.unit, noise.rng) if self._stored is None else (frame, None)
         if self.engine == NUMPY:
             # In memory the cap is applied at once: only the capped rows are kept.
             named, order = _bound_contributions(named, order, self.unit), None
@@ -150,6 +162,11 @@ class PrivateTable:
     @property
     def _frame(self) -> pd.DataFrame:
         """The rows in memory after the person-level cap (made on first use)."""
+        if self._stored is not None:
+            raise DataError(
+                "this method reads rows one by one (DP-SGD), which a file left on disk for engine 'duckdb' "
+                "does not offer: use engine 'numpy'"
+            )
         if self._capped is None:
             self._capped = _bound_contributions(self._named, self._order, self.unit)
         return self._capped
@@ -199,7 +216,10 @@ class PrivateTable:
             )
         # A row with a cell its column has no code for is left out, whatever the other rows
         # hold: leaving out a record only protects it more, and refusing would tell it is there.
-        if self.engine == DUCKDB:
+        if self._stored is not None:
+            check_columns(self._named, schema)
+            self._codes, left_out = DuckdbCodes.from_rows(self._stored, schema)
+        elif self.engine == DUCKDB:
             check_columns(self._named, schema)
             self._codes, left_out = DuckdbCodes.load(self._named, schema, self.unit, _priority(self._order))
         else:
@@ -377,10 +397,15 @@ class PrivateTable:
         return np.where(present, position, 0)
 
     # ---------------------------------------------------------- domain discovery (raw)
-    def _raw(self, column: str) -> pd.Series:
+    def _raw(self, column: str) -> tuple[pd.Series, np.ndarray | None]:
+        """The column's cells, or on rows held by DuckDB each distinct cell and how many rows
+        hold it (a GROUP BY): every count below depends on each cell alone, so both give the
+        same counts."""
         if column not in self.columns:
             raise SchemaError(f"column '{column}' is not in the data")
-        return self._frame[column]
+        if self._stored is not None:
+            return self._stored.value_counts(column)
+        return self._frame[column], None
 
     def value_class_counts(self, column: str, sigma: float, part: str = DOMAIN) -> np.ndarray:
         """Noisy counts of the column's cells in each of :data:`VALUE_CLASSES` (missing, whole
@@ -394,8 +419,8 @@ class PrivateTable:
             sigma, sensitivity=self.sensitivity_scale, label=f"value classes '{column}'"
         )
         self._charge(part, event)
-        classes = value_classes(self._raw(column))
-        counts = np.bincount(classes, minlength=len(VALUE_CLASSES))
+        cells, weights = self._raw(column)
+        counts = _tally(value_classes(cells), weights, len(VALUE_CLASSES))
         return counts + discrete_gaussian(sigma, counts.shape, self._noise.rng)
 
     def numeric_histogram(
@@ -416,10 +441,11 @@ class PrivateTable:
             sigma, sensitivity=self.sensitivity_scale, label=f"numeric histogram '{column}'"
         )
         self._charge(part, event)
-        values = (parse_instants if dates else parse_numbers)(self._raw(column))
+        cells, weights = self._raw(column)
+        values = (parse_instants if dates else parse_numbers)(cells)
         missing = np.isnan(values)
         cell = np.where(missing, edges.size + 1, np.searchsorted(edges, values, side="right"))
-        counts = np.bincount(cell.astype(np.int64), minlength=edges.size + 2)
+        counts = _tally(cell.astype(np.int64), weights, edges.size + 2)
         return counts + discrete_gaussian(sigma, counts.shape, self._noise.rng)
 
     def category_counts(
@@ -439,9 +465,19 @@ class PrivateTable:
             label=f"category discovery '{column}'",
         )
         self._charge(part, event)
-        raw = self._raw(column).dropna()
+        cells, weights = self._raw(column)
+        present = cells.notna().to_numpy()
         # Each value's string form, by which categories match (3.0 reads as "3"): cell by cell.
-        labels, counts = np.unique(string_forms(pd.Index(raw)).astype(str), return_counts=True)
+        labels, inverse = np.unique(string_forms(pd.Index(cells[present])).astype(str), return_inverse=True)
+        counts = _tally(inverse.ravel(), None if weights is None else weights[present], len(labels))
         noisy = counts + discrete_gaussian(sigma, counts.shape, self._noise.rng)
         keep = noisy > threshold
         return {str(label): int(count) for label, count in zip(labels[keep], noisy[keep])}
+
+
+def _tally(cells: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
+    """How many rows fall in each of ``size`` cells, a cell per row or, with ``weights``, per
+    distinct value held by that many rows (exact integers: the weights are counts)."""
+    if weights is None:
+        return np.bincount(cells, minlength=size)
+    return np.bincount(cells, weights=weights, minlength=size).round().astype(np.int64)

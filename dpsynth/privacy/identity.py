@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -77,18 +78,81 @@ def content_signature(df: pd.DataFrame) -> bytes:
             raise DataError("df has two columns with the same name once names are read as text")
         columns[name] = hashes
     names = sorted(columns)
-    if names:
-        cells = pd.DataFrame({name: columns[name] for name in names})
-        # One 64-bit hash per row; sorting them makes the result a function of the multiset of rows.
-        row_hashes = np.sort(pd.util.hash_pandas_object(cells, index=False).to_numpy(dtype=np.uint64))
-    else:
-        row_hashes = np.empty(0, dtype=np.uint64)
+    row_hashes = np.sort(_row_hashes(columns, names))
+    return _signature(names, len(df), row_hashes)
+
+
+def _row_hashes(columns: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
+    """One 64-bit hash per row of the cell hashes of ``names``; sorting them makes the result a
+    function of the multiset of rows."""
+    if not names:
+        return np.empty(0, dtype=np.uint64)
+    cells = pd.DataFrame({name: columns[name] for name in names})
+    return pd.util.hash_pandas_object(cells, index=False).to_numpy(dtype=np.uint64)
+
+
+class StreamedSignature:
+    """:func:`content_signature` of a table read in chunks, never whole: the same bytes.
+
+    :meth:`update` takes the chunks in turn and keeps one 64-bit hash per row; a column whose
+    present cells all hash alike is left out of the signature, which is known only at the end,
+    so :meth:`digest` reads the chunks again when such a column turned up.
+    """
+
+    def __init__(self) -> None:
+        self._names: list[str] | None = None
+        self._first: dict[str, int] = {}
+        self._varies: set[str] = set()
+        self._rows: list[np.ndarray] = []
+
+    def update(self, chunk: pd.DataFrame) -> None:
+        columns = self._cell_columns(chunk)
+        if self._names is None:
+            self._names = sorted(columns)
+        self._rows.append(_row_hashes(columns, self._names))
+
+    def _cell_columns(self, chunk: pd.DataFrame) -> dict[str, np.ndarray]:
+        columns: dict[str, np.ndarray] = {}
+        for position in range(chunk.shape[1]):
+            hashes, present = _cell_hashes(chunk.iloc[:, position])
+            name = str(chunk.columns[position]).strip()
+            if name in columns:
+                raise DataError("df has two columns with the same name once names are read as text")
+            columns[name] = hashes
+            values = hashes[present]
+            if values.size:
+                first = self._first.setdefault(name, int(values[0]))
+                if name not in self._varies and (values != first).any():
+                    self._varies.add(name)
+        return columns
+
+    def digest(self, again: Callable[[], Iterable[pd.DataFrame]]) -> bytes:
+        """The signature; ``again()`` reads the chunks once more when a column is left out."""
+        names = sorted(self._varies)
+        n_rows = sum(len(rows) for rows in self._rows)
+        if names == self._names:
+            row_hashes = np.concatenate(self._rows) if self._rows else np.empty(0, dtype=np.uint64)
+        else:
+            self._rows = []
+            row_hashes = np.empty(n_rows if names else 0, dtype=np.uint64)
+            start = 0
+            for chunk in again() if names else ():
+                hashes = {
+                    str(chunk.columns[p]).strip(): _cell_hashes(chunk.iloc[:, p])[0] for p in range(chunk.shape[1])
+                }
+                row_hashes[start:start + len(chunk)] = _row_hashes(hashes, names)
+                start += len(chunk)
+        row_hashes.sort()
+        return _signature(names, n_rows, row_hashes)
+
+
+def _signature(names: list[str], n_rows: int, row_hashes: np.ndarray) -> bytes:
     # The length prefixes keep the header, the row count and the row hashes apart.
     header = json.dumps(names).encode()
     digest = hashlib.sha256(_SIGNATURE_TAG)
     digest.update(len(header).to_bytes(8, "little"))
     digest.update(header)
-    digest.update(len(df).to_bytes(8, "little"))
+    digest.update(n_rows.to_bytes(8, "little"))
     digest.update(row_hashes.astype("<u8").tobytes())
     return digest.digest()
 

@@ -307,7 +307,9 @@ class Ledger:
 
     # -- dataset keys -------------------------------------------------------------------------
 
-    def dataset_key(self, frame: pd.DataFrame | None = None, *, name: str | None = None) -> str:
+    def dataset_key(
+        self, frame: pd.DataFrame | None = None, *, name: str | None = None, signature: bytes | None = None
+    ) -> str:
         """The key this ledger files a dataset's releases and cap under.
 
         With ``name`` (``"hospital-2026"``) the key is ``"name:hospital-2026"``: the cap follows
@@ -318,8 +320,16 @@ class Ledger:
         Given a frame, this is a write: it creates the ledger and its secret when missing, and
         moves to the returned key what the ledger filed under the frame's version-1 fingerprint
         and, when a name is given, under its content key — so neither an upgrade nor naming a
-        dataset starts a fresh cap.
+        dataset starts a fresh cap. ``signature`` in place of a frame is its content signature
+        computed elsewhere (a file read in chunks: :class:`dpsynth.privacy.identity.StreamedSignature`).
         """
+        if signature is not None:
+            if self._has_legacy_keys():
+                raise LedgerError(
+                    f"ledger {self.path} holds version-1 keys, which only a table read whole can be matched "
+                    "against: make this release with engine 'numpy' once, or name the dataset"
+                )
+            return self._content_key(signature, name)
         if frame is not None and not isinstance(frame, pd.DataFrame):
             raise DataError(f"frame must be a pandas DataFrame; got {type(frame).__name__}")
         named = None if name is None else "name:" + _name(name)
@@ -327,10 +337,14 @@ class Ledger:
             if named is None:
                 raise BudgetError("dataset_key needs a frame or a name")
             return named
-        signature = content_signature(frame)
         # Only a version-1 ledger has sha256 keys, and nothing writes new ones, so this check
         # outside the transaction below cannot go stale the wrong way.
         legacy = legacy_fingerprint(frame) if self._has_legacy_keys() else None
+        return self._content_key(content_signature(frame), name, legacy)
+
+    def _content_key(self, signature: bytes, name: str | None, legacy: str | None = None) -> str:
+        """:meth:`dataset_key` from a content signature (the old keys moved to the returned one)."""
+        named = None if name is None else "name:" + _name(name)
         with self._write("dataset_key") as conn:
             content_key = "hmac:" + hmac.new(self._secret(conn), signature, hashlib.sha256).hexdigest()
             key = named or content_key

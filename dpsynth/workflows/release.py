@@ -44,8 +44,10 @@ from dpsynth.attacks.suite import LEVELS, run_attacks
 from dpsynth.certificate.annex import build_annex
 from dpsynth.certificate.document import annex_folder, build_certificate, ledger_spend
 from dpsynth.certificate.policy import Policy, load_policy
-from dpsynth.data.frames import like
-from dpsynth.data.load import Header, read_input
+from dpsynth.data.engines import DUCKDB
+from dpsynth.data.engines.duckdb_rows import StoredRows
+from dpsynth.data.frames import PANDAS, like
+from dpsynth.data.load import FileTable, Header, Input, open_file, read_input
 from dpsynth.data.split import cap_units, unit_coins
 from dpsynth.data.types_out import OutputTypes
 from dpsynth.data.write import file_name, null_token, output_format, write_table
@@ -79,14 +81,21 @@ AUDIT_LEVELS = (*LEVELS, "off")
 HOLDOUT_SHARE = 0.1
 HOLDOUT_MIN = 200
 HOLDOUT_MAX = 2000
+# A file left on disk (engine duckdb) is audited through a uniform sample of this many fitted units.
+AUDIT_MEMBERS = 20_000
 
 
-def holdout_rule(share: float) -> str:
-    """How the control sample was chosen, in the words the record and the certificate state."""
+def holdout_rule(share: float, sampled: bool = False) -> str:
+    """How the control sample was chosen, in the words the record and the certificate state
+    (``sampled``: the fitted records were audited through a uniform sample of them)."""
+    members = (
+        f"; the attacks and the fidelity read a uniform sample of at most {AUDIT_MEMBERS} of the fitted "
+        "records (persons), not all of them"
+    ) if sampled else ""
     return (
         f"each record (each person, when a privacy unit column is named) held out by an independent coin "
         f"with probability {share:g} before anything was measured, at most {HOLDOUT_MAX} of them attacked; "
-        "the release never measured them, so they only get more protection"
+        f"the release never measured them, so they only get more protection{members}"
     )
 
 
@@ -123,6 +132,28 @@ def split_holdout(
     held = unit_coins(frame, unit.column, share, rng)
     fit, holdout = frame[~held].reset_index(drop=True), frame[held].reset_index(drop=True)
     return fit, cap_units(holdout, unit.column, HOLDOUT_MAX, rng)
+
+
+def split_stored(
+    rows: StoredRows, unit: PrivacyUnit, rng: np.random.Generator, share: float = HOLDOUT_SHARE
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`split_holdout` of a file's rows held by DuckDB, by the keyed coins of
+    :mod:`dpsynth.data.engines.duckdb_rows`: the door then reads the fitted rows there, and
+    only the audit's uniform samples come to memory, ``(members, holdout)``: at most
+    AUDIT_MEMBERS fitted units and HOLDOUT_MAX held-out ones."""
+    rows.split(unit.column, share, rng)
+    return rows.sample(False, AUDIT_MEMBERS), rows.sample(True, HOLDOUT_MAX)
+
+
+def _left_on_disk(
+    data: Any, engine: str, na_values: Sequence[str], header: Header, names: Sequence[str] | None,
+    sep: str | None, encoding: str | None,
+) -> FileTable | None:
+    """A CSV or Parquet file the DuckDB engine reads in chunks and never holds whole; None
+    for a table in memory, another format or another engine (read whole)."""
+    if engine != DUCKDB or not isinstance(data, (str, os.PathLike)):
+        return None
+    return open_file(data, na_values, header=header, names=names, sep=sep, encoding=encoding)
 
 
 def holdout_units(holdout: pd.DataFrame, unit: PrivacyUnit) -> int:
@@ -233,7 +264,10 @@ def release(
     out_dir = check_out_dir(out)
     if audit != "off":
         check_out_dir(annex_folder(out_dir))
-    source = read_input(data, na_values, header=header, names=names, sep=sep, encoding=encoding)
+    file_table = _left_on_disk(data, engine, na_values, header, names, sep, encoding)
+    source = read_input(data, na_values, header=header, names=names, sep=sep, encoding=encoding) if (
+        file_table is None
+    ) else Input(file_table.header, PANDAS, file_table.format, file_table.path.name)
     frame = source.frame
     out_format = output_format(format, source.format)
     synthetic_file = file_name(SYNTHETIC_STEM, out_format)
@@ -250,16 +284,24 @@ def release(
     schema_note = plan.note
     unit = plan.budget.unit
     rng = check_random_state(random_state)
-    fit_frame, holdout = (frame, None) if audit == "off" else split_holdout(frame, unit, rng, holdout_share)
+    rows, signature = (None, None) if file_table is None else StoredRows.ingest(file_table)
+    if rows is not None:
+        fit_frame, holdout = (frame, None) if audit == "off" else split_stored(rows, unit, rng, holdout_share)
+    else:
+        fit_frame, holdout = (frame, None) if audit == "off" else split_holdout(frame, unit, rng, holdout_share)
     progress = progress or Progress(progress_steps(audit), enabled=False)
 
     ledger = ledger_of(ledger)
-    key = ledger.dataset_key(frame, name=dataset)
+    key = ledger.dataset_key(frame, name=dataset) if signature is None else (
+        ledger.dataset_key(name=dataset, signature=signature)
+    )
     label = dataset or source.label
     with reserved(ledger, key, epsilon, delta, label) as reservation:
         noise = NoiseSource.from_random_state(random_state)
         progress.step("discovering the schema under DP" if plan.schema is None else "encoding the data")
-        table, accountant = open_door(fit_frame, plan, noise, binning=binning, on_measure=reservation.mark_spent)
+        table, accountant = open_door(
+            fit_frame if rows is None else rows, plan, noise, binning=binning, on_measure=reservation.mark_spent
+        )
         used_schema = table.require_schema()
         progress.step(f"fitting {method}")
         generator.fit(table)
@@ -269,7 +311,7 @@ def release(
         record = _record(accountant, used_schema, noise, generator, n_rows, label, reservation.id, schema_note)
         record["synthetic"] = {"file": synthetic_file, "format": out_format, "null_token": null_token(na_values)}
         if audit != "off":
-            record["audit"] = {"level": audit, "holdout_rule": holdout_rule(holdout_share)}
+            record["audit"] = {"level": audit, "holdout_rule": holdout_rule(holdout_share, rows is not None)}
         attacks = None
         if holdout is not None:  # the audit runs
             if holdout_units(holdout, unit) < HOLDOUT_MIN:
@@ -298,7 +340,7 @@ def release(
                 assert policy is not None  # loaded above whenever the audit runs
                 certificate = build_certificate(
                     attacks, policy, train=fit_frame, synthetic=synthetic, schema=used_schema,
-                    holdout_rule=holdout_rule(holdout_share),
+                    holdout_rule=holdout_rule(holdout_share, rows is not None),
                     schema_source=schema_note or (
                         "declared public by the custodian" if plan.schema is not None else "discovered under DP"
                     ),

@@ -28,11 +28,12 @@ def adult() -> pd.DataFrame:
     return read_table(path, na_values=["?"])[COLUMNS].head(3000)
 
 
-def seeded(frame: pd.DataFrame, out, engine: str, **options) -> str:
+def seeded(data, out, engine: str, **options) -> str:
+    """The synthetic table's hash of a seeded release of ``data`` (a table, or a file's path)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PrivacyWarning)
         result = release(
-            frame, epsilon=1.0, delta=1e-9, out=out, random_state=11, audit="off", ledger=out.parent / "ledger.sqlite",
+            data, epsilon=1.0, delta=1e-9, out=out, random_state=11, audit="off", ledger=out.parent / "ledger.sqlite",
             engine=engine, **options,
         )
     return sha256_file(result.synthetic_file)
@@ -95,3 +96,60 @@ def test_a_crafted_record_changes_no_plan_on_duckdb(case, duckdb_d, tmp_path):
     column, value = CRAFTED[case]
     neighbour = seeded_release(with_record(base_table(), column, value), tmp_path / "out", engine="duckdb")
     assert plan_view(neighbour, False) == plan_view(duckdb_d, False)
+
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"privacy_unit": "person", "max_rows_per_unit": 2}, {"method": "privbayes"},
+], ids=["records", "persons", "privbayes"])
+def test_a_parquet_file_left_on_disk_gives_the_numpy_release(adult, tmp_path, options):
+    """The DuckDB engine reads the file in chunks (discovery, cap and counts in SQL): same release."""
+    data = tmp_path / "adult.parquet"
+    adult.assign(person=[str(i // 3) for i in range(len(adult))]).to_parquet(data)
+    hashes = {engine: seeded(data, tmp_path / engine, engine, **options) for engine in ("numpy", "duckdb")}
+    assert hashes["numpy"] == hashes["duckdb"]
+
+
+def test_a_csv_file_left_on_disk_gives_the_numpy_release(adult, tmp_path):
+    data = tmp_path / "adult.csv"
+    adult.to_csv(data, index=False)
+    hashes = {engine: seeded(data, tmp_path / engine, engine) for engine in ("numpy", "duckdb")}
+    assert hashes["numpy"] == hashes["duckdb"]
+
+
+def test_a_file_on_duckdb_is_never_read_whole(adult, tmp_path, monkeypatch):
+    """Neither pandas reader of a whole table runs: the file is read in chunks."""
+    import dpsynth.data.load as load
+    import dpsynth.workflows.release as release_module
+
+    def whole(*args, **kwargs):
+        raise AssertionError("the whole table was read")
+
+    for module, name in ((load, "read_table"), (load, "read_data"), (load, "_read_arrow"), (release_module, "read_input")):
+        monkeypatch.setattr(module, name, whole)
+    for suffix in ("parquet", "csv"):
+        data = tmp_path / f"adult.{suffix}"
+        adult.to_parquet(data) if suffix == "parquet" else adult.to_csv(data, index=False)
+        assert seeded(data, tmp_path / suffix, "duckdb").startswith("sha256:")
+
+
+def test_a_file_on_duckdb_is_charged_under_the_key_of_its_table(adult, tmp_path):
+    """The ledger key from the file's chunks is the key of the table read whole: the cap follows the data."""
+    data = tmp_path / "adult.parquet"
+    adult.to_parquet(data)
+    for engine in ("numpy", "duckdb"):
+        seeded(data, tmp_path / engine, engine)
+    from dpsynth.privacy.ledger import Ledger
+
+    assert len(Ledger(tmp_path / "ledger.sqlite").datasets()) == 1
+
+
+def test_the_streamed_signature_is_the_signature_of_the_table(adult):
+    from dpsynth.privacy.identity import StreamedSignature, content_signature
+
+    frame = adult.assign(constant="x", empty=None)
+    signature = StreamedSignature()
+    chunks = [frame.iloc[start:start + 700] for start in range(0, len(frame), 700)]
+    for chunk in chunks:
+        signature.update(chunk)
+    assert signature.digest(lambda: iter(chunks)) == content_signature(frame)

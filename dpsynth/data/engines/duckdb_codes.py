@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpsynth.data.engines.duckdb_rows import CAPPED, StoredRows
 from dpsynth.data.engines.groups import composed, dense_counts
 from dpsynth.data.engines.sql_encoding import TEXT, code_sql, quoted
 from dpsynth.errors import DataError
@@ -94,6 +95,20 @@ class DuckdbCodes:
             raise _refusal(error) from None
         return cls(connection, spill, schema.encoded_columns, fallback, {}), left_out
 
+    @classmethod
+    def from_rows(cls, rows: StoredRows, schema: Schema) -> tuple[DuckdbCodes, int]:
+        """The capped rows of a file held by DuckDB (:mod:`dpsynth.data.engines.duckdb_rows`)
+        encoded with ``schema`` in the same database, and how many rows were left out (as
+        :meth:`load`). Every column is coded by SQL or a lookup of its distinct values: none
+        comes to memory row by row."""
+        import duckdb
+
+        try:
+            left_out = _stored_codes(rows.connection, rows, schema)
+        except duckdb.Error as error:
+            raise _refusal(error) from None
+        return cls(rows.connection, rows, schema.encoded_columns, (), {}), left_out
+
     def counts(self, clique: Sequence[str], maps: Mapping[str, np.ndarray], sizes: Sequence[int]) -> np.ndarray:
         """The exact marginal over ``clique``, codes merged by ``maps`` first, shaped ``sizes``.
 
@@ -151,6 +166,41 @@ def _encode(
         extra[UNIT] = pd.factorize(frame[unit.column])[0]
         extra[PRIORITY] = priority
     connection.register(SOURCE, source.assign(**extra) if extra else source)
+    capped = ""
+    if unit.column is not None:
+        # The in-memory cap's rule: a person's rows in a random order, the first max_rows kept.
+        capped = f" QUALIFY row_number() OVER (PARTITION BY {UNIT} ORDER BY {PRIORITY}) <= {int(unit.max_rows)}"
+    dtypes = {name: frame[name].dtype for name in names}
+    in_memory = {j for j in range(len(names)) if f"f{j}" in extra}
+    fallback, left_out = _codes_table(connection, schema, native, in_memory, dtypes, capped)
+    connection.unregister(SOURCE)
+    return fallback, left_out
+
+
+def _stored_codes(connection: Any, rows: StoredRows, schema: Schema) -> int:
+    """Create the codes table from the capped stored rows: each column by its schema's SQL, or a
+    lookup of its distinct values coded in memory; how many rows were left out."""
+    names = list(schema.encoded_columns)
+    renamed = ", ".join(f"{rows.column_sql(name)} AS c{j}" for j, name in enumerate(names)) or "NULL AS c0"
+    connection.execute(f"CREATE OR REPLACE TEMP VIEW {SOURCE} AS SELECT {renamed} FROM {CAPPED}")
+    types = dict(connection.execute(f"SELECT column_name, column_type FROM (DESCRIBE {SOURCE})").fetchall())
+    native: dict[int, tuple[str, str]] = {}
+    for j, name in enumerate(names):
+        sql = code_sql(quoted(f"c{j}"), f"p{j}", schema.encoded(name), types[f"c{j}"])
+        if sql is not None:
+            native[j] = sql
+    dtypes = {name: rows.header[name].dtype for name in names}
+    return _codes_table(connection, schema, native, set(), dtypes, "")[1]
+
+
+def _codes_table(
+    connection: Any, schema: Schema, native: Mapping[int, tuple[str, str]], in_memory: set[int],
+    dtypes: Mapping[str, Any], capped: str,
+) -> tuple[list[str], int]:
+    """Create the codes table from the :data:`SOURCE` rows: ``native`` columns by SQL, those
+    ``in_memory`` from their codes column ``f{j}``, the rest through a lookup; the columns coded
+    in memory, and how many rows were left out for a cell without a code."""
+    names = list(schema.encoded_columns)
     # Two steps: the rows read (a numeric cell read and clipped once), joined to the lookups
     # and capped; then each cell's code.
     read, codes, joins, fallback = [], [], [], []
@@ -158,22 +208,17 @@ def _encode(
         if j in native:
             read.append(f"{native[j][0]} AS p{j}")
             code = native[j][1]
-        elif f"f{j}" in extra:
+        elif j in in_memory:
             fallback.append(name)
             read.append(f"f{j} AS p{j}")
             code = f"p{j}"
         else:
-            read.append(f"{_lookup(connection, j, frame[name].dtype, schema.encoded(name))} AS p{j}")
+            read.append(f"{_lookup(connection, j, dtypes[name], schema.encoded(name))} AS p{j}")
             joins.append(f"LEFT JOIN {_lookup_name(j)} ON {SOURCE}.c{j} = {_lookup_name(j)}.v")
             code = f"p{j}"
         codes.append(f"CAST({code} AS INTEGER) AS {_code(j)}")
-    capped = ""
-    if unit.column is not None:
-        # The in-memory cap's rule: a person's rows in a random order, the first max_rows kept.
-        capped = f" QUALIFY row_number() OVER (PARTITION BY {UNIT} ORDER BY {PRIORITY}) <= {int(unit.max_rows)}"
     rows = f"SELECT {', '.join(read) or 'NULL'} FROM {SOURCE} {' '.join(joins)}{capped}"
     connection.execute(f"CREATE TABLE {CODES} AS SELECT {', '.join(codes)} FROM ({rows})")
-    connection.unregister(SOURCE)
     unfit = " OR ".join(f"{_code(j)} = {UNFIT}" for j in range(len(names))) or "false"
-    left_out = connection.execute(f"DELETE FROM {CODES} WHERE {unfit}").fetchone()
-    return fallback, int(left_out[0]) if left_out else 0
+    left_out = connection.execute(f"DELETE FROM {CODES} WHERE {unfit}").fetchall()
+    return fallback, int(left_out[0][0]) if left_out else 0

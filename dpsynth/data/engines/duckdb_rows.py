@@ -1,0 +1,193 @@
+"""A private file's rows held by DuckDB on disk, never whole in Python: for releases larger than memory.
+
+The file is read in chunks (:class:`dpsynth.data.load.FileTable`, each cell as
+:func:`dpsynth.data.load.read_data` reads it) into a database in a private temporary folder
+(removed with the rows), while the ledger's content signature is computed from the same chunks.
+The holdout split, the person-level cap and the raw value counts DP discovery measures are
+SQL on those rows; only a public-sized audit sample and the exact counts the door noises come
+back to Python.
+
+Holdout coins: each unit (a row, or a person: all their rows) is held out when a keyed hash
+of it falls below the share, ``(hash(key, seed) >> 11) < floor(share * 2^53)``, with ``seed``
+drawn from the release's generator. A unit's coin depends on that unit and the seed alone, so
+adding a unit moves no other one (the fitted part of D plus a unit is the fitted part of D, or
+it plus that unit), the rule :mod:`dpsynth.data.split` states, with DuckDB's 64-bit hash in
+place of the generator's coin stream. A row's key is its position in the file, a person's
+the unit cell.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dpsynth.data.frames import arrow_to_pandas
+from dpsynth.data.load import FileTable, check_rows
+from dpsynth.errors import DataError
+from dpsynth.privacy.budget import PrivacyUnit
+from dpsynth.privacy.identity import StreamedSignature
+
+ROWS = "dpsynth_file_rows"
+FIT = "dpsynth_fit_rows"
+CAPPED = "dpsynth_capped_rows"
+POSITION = "dpsynth_row"
+_CHUNK = "dpsynth_chunk"
+_PRIORITY = "dpsynth_priority"
+# DuckDB's share of memory: past it, it spills to the private folder.
+MEMORY_LIMIT = "1GB"
+_RESOLUTION_BITS = 53
+
+
+def _column(j: int) -> str:
+    return f"c{j}"
+
+
+class StoredRows:
+    """The rows of a file in an embedded DuckDB database on disk (see the module docstring).
+
+    ``header`` is a frame of no rows with the file's column names and dtypes: the public facts of
+    the file's format the door and the output types read.
+    """
+
+    def __init__(self, connection: Any, spill: Any, header: pd.DataFrame) -> None:
+        self.connection = connection
+        self._spill = spill
+        self.header = header
+        self._index = {str(name): j for j, name in enumerate(header.columns)}
+        self._unit: str | None = None
+        connection.execute(f"CREATE VIEW {FIT} AS SELECT * FROM {ROWS}")
+
+    @classmethod
+    def ingest(cls, table: FileTable) -> tuple[StoredRows, bytes]:
+        """The file's rows stored, and their content signature for the ledger
+        (:func:`dpsynth.privacy.identity.content_signature` of the table :func:`read_data` reads)."""
+        import duckdb
+
+        spill = tempfile.TemporaryDirectory(prefix="dpsynth-duckdb-")
+        connection = duckdb.connect(str(Path(spill.name) / "rows.duckdb"), config={
+            "temp_directory": str(Path(spill.name) / "spill"), "memory_limit": MEMORY_LIMIT,
+            "preserve_insertion_order": False,
+        })
+        signature = StreamedSignature()
+        start = 0
+        try:
+            for chunk in table.chunks():
+                signature.update(chunk)
+                stored = chunk.set_axis([_column(j) for j in range(chunk.shape[1])], axis=1)
+                for name in stored.columns:
+                    if isinstance(stored[name].dtype, pd.CategoricalDtype):
+                        stored[name] = stored[name].astype("str")
+                stored[POSITION] = np.arange(start, start + len(chunk), dtype=np.int64)
+                connection.register(_CHUNK, stored)
+                if start == 0:
+                    connection.execute(f"CREATE TABLE {ROWS} AS SELECT * FROM {_CHUNK}")
+                else:
+                    connection.execute(f"INSERT INTO {ROWS} SELECT * FROM {_CHUNK}")
+                connection.unregister(_CHUNK)
+                start += len(chunk)
+        except duckdb.Error as error:
+            raise DataError(
+                f"data file '{table.path}' could not be stored for DuckDB ({type(error).__name__})"
+            ) from None
+        check_rows(table, start)
+        return cls(connection, spill, table.header), signature.digest(table.chunks)
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(name) for name in self.header.columns]
+
+    def column_sql(self, name: str) -> str:
+        """The SQL name of column ``name`` in :data:`FIT` and :data:`CAPPED`."""
+        if name not in self._index:
+            raise DataError(f"column '{name}' is not in the data")
+        return _column(self._index[name])
+
+    # ------------------------------------------------------------------ holdout split
+    def split(self, unit_column: str | None, share: float, rng: np.random.Generator) -> None:
+        """Hold out each unit by its keyed coin (module docstring): :data:`FIT` is the rest.
+
+        Rows naming no person are held out (never fitted: the door leaves them out anyway).
+        """
+        if not (isinstance(share, (int, float)) and 0 < share < 1):
+            raise DataError(f"a split share must lie strictly between 0 and 1; got {share!r}")
+        self._seeds = [int(s) for s in rng.integers(2**63, size=2)]
+        self._unit = None if unit_column is None else self.column_sql(unit_column)
+        threshold = math.floor(share * 2**_RESOLUTION_BITS)
+        key = self._unit or POSITION
+        coin = f"(hash({key}, {self._seeds[0]}::UBIGINT) >> {64 - _RESOLUTION_BITS}) < {threshold}"
+        held = f"({key} IS NULL OR {coin})"
+        self.connection.execute(f"CREATE OR REPLACE VIEW dpsynth_held AS SELECT {held} AS held, * FROM {ROWS}")
+        self.connection.execute(
+            f"CREATE OR REPLACE VIEW {FIT} AS SELECT * EXCLUDE (held) FROM dpsynth_held WHERE NOT held"
+        )
+
+    def _count(self, query: str) -> int:
+        return int(self.connection.execute(query).fetchall()[0][0])
+
+    def sample(self, held: bool, cap: int) -> pd.DataFrame:
+        """At most ``cap`` units of the held-out (or fitted) rows, a uniform choice among them,
+        as :func:`read_data` reads their cells (in file order)."""
+        key = self._unit or POSITION
+        side = "held" if held else "NOT held"
+        chosen = (
+            f"SELECT DISTINCT {key} FROM dpsynth_held WHERE {side} AND {key} IS NOT NULL "
+            f"ORDER BY hash({key}, {self._seeds[1]}::UBIGINT), {key} LIMIT {int(cap)}"
+        )
+        rows = self.connection.sql(
+            f"SELECT * EXCLUDE (held, {POSITION}) FROM dpsynth_held WHERE {side} AND {key} IN ({chosen}) "
+            f"ORDER BY {POSITION}"
+        ).to_arrow_table()
+        return self._typed(arrow_to_pandas(rows).set_axis(self.header.columns, axis=1))
+
+    def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` in the file's dtypes (as :func:`read_data` gives them)."""
+        for name, dtype in self.header.dtypes.items():
+            if frame[name].dtype != dtype:
+                frame[name] = frame[name].astype(dtype)
+        return frame
+
+    # --------------------------------------------------------------- person-level cap
+    def cap(self, unit: PrivacyUnit, rng: np.random.Generator) -> None:
+        """:data:`CAPPED`: the fitted rows naming a person, at most ``unit.max_rows`` per
+        person, by the door's rule (:func:`dpsynth.data.private_table._bound_contributions`):
+        the named rows in file order get a uniformly random order from ``rng``, and a person
+        keeps their first rows in it."""
+        if unit.column is None:
+            self.connection.execute(f"CREATE OR REPLACE VIEW {CAPPED} AS SELECT * FROM {FIT}")
+            return
+        person = self.column_sql(unit.column)
+        self.connection.execute(
+            f"CREATE OR REPLACE TABLE dpsynth_named AS SELECT *, row_number() OVER (ORDER BY {POSITION}) - 1 "
+            f"AS dpsynth_rank FROM {FIT} WHERE {person} IS NOT NULL"
+        )
+        order = rng.permutation(self._count("SELECT count(*) FROM dpsynth_named"))
+        priority = np.empty(len(order), dtype=np.int64)
+        priority[order] = np.arange(len(order))
+        self.connection.register(_PRIORITY, pd.DataFrame({"dpsynth_rank": np.arange(len(order)), "p": priority}))
+        self.connection.execute(
+            f"CREATE OR REPLACE TABLE {CAPPED} AS SELECT dpsynth_named.* EXCLUDE (dpsynth_rank) FROM dpsynth_named "
+            f"JOIN {_PRIORITY} USING (dpsynth_rank) "
+            f"QUALIFY row_number() OVER (PARTITION BY {person} ORDER BY p) <= {int(unit.max_rows)}"
+        )
+        self.connection.unregister(_PRIORITY)
+        self.connection.execute("DROP TABLE dpsynth_named")
+
+    # ------------------------------------------------------------------ raw counts
+    def value_counts(self, name: str) -> tuple[pd.Series, np.ndarray]:
+        """Each distinct cell of column ``name`` among the capped rows (missing included), in the
+        file's dtype, and how many rows hold it: the GROUP BY a 1-way histogram of cells reads."""
+        column = self.column_sql(name)
+        groups = self.connection.sql(
+            f"SELECT {column} AS v, count(*) AS n FROM {CAPPED} GROUP BY ALL"
+        ).to_arrow_table()
+        frame = arrow_to_pandas(groups)
+        values = frame["v"]
+        dtype = self.header[name].dtype
+        if values.dtype != dtype:
+            values = values.astype(dtype)
+        return values.rename(name), frame["n"].to_numpy(dtype=np.int64)

@@ -1,0 +1,68 @@
+"""A file's rows held by DuckDB: the holdout coins in SQL, the audit samples, the cap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dpsynth.data.engines.duckdb_rows import FIT, StoredRows
+from dpsynth.data.load import open_file
+from dpsynth.privacy.budget import PrivacyUnit
+from dpsynth.workflows.release import HOLDOUT_MAX, HOLDOUT_SHARE, split_stored
+
+pytest.importorskip("duckdb")
+
+
+def stored(frame: pd.DataFrame, path) -> StoredRows:
+    frame.to_parquet(path)
+    table = open_file(path)
+    assert table is not None
+    return StoredRows.ingest(table)[0]
+
+
+def fitted(rows: StoredRows, column: str) -> set:
+    sql = rows.column_sql(column)
+    return {value for (value,) in rows.connection.execute(f"SELECT {sql} FROM {FIT}").fetchall()}
+
+
+@pytest.mark.parametrize("n", [5005, 19995])
+def test_adding_a_record_moves_no_other_record_across_the_sql_split(n, tmp_path):
+    """D and D plus a record, split with one seed: the fitted part of D' is that of D, or it plus the record."""
+    frame = pd.DataFrame({"row": np.arange(n + 1), "v": "a"})
+    d, d1 = stored(frame.iloc[:n], tmp_path / "d.parquet"), stored(frame, tmp_path / "d1.parquet")
+    for rows in (d, d1):
+        split_stored(rows, PrivacyUnit(), np.random.default_rng(3))
+    assert fitted(d1, "row") - {n} == fitted(d, "row")
+    assert abs(len(fitted(d, "row")) / n - (1 - HOLDOUT_SHARE)) < 0.05
+
+
+def test_adding_a_person_anywhere_moves_no_other_person(tmp_path):
+    """A person's coin is keyed by the person, not by where their rows lie in the file."""
+    frame = pd.DataFrame({"pid": np.repeat(np.arange(3000), 2), "v": 1})
+    newcomer = pd.DataFrame({"pid": [99999, 99999], "v": 2})
+    d = stored(frame, tmp_path / "d.parquet")
+    d1 = stored(pd.concat([frame.iloc[:10], newcomer, frame.iloc[10:]], ignore_index=True), tmp_path / "d1.parquet")
+    samples = [split_stored(rows, PrivacyUnit("pid", 2), np.random.default_rng(0)) for rows in (d, d1)]
+    assert fitted(d1, "pid") - {99999} == fitted(d, "pid")
+    members, holdout = samples[0]
+    assert not set(members["pid"]) & set(holdout["pid"])
+    assert holdout.groupby("pid").size().eq(2).all()
+
+
+def test_the_audit_reads_public_sized_uniform_samples(tmp_path):
+    frame = pd.DataFrame({"row": np.arange(60_000), "v": "a"})
+    rows = stored(frame, tmp_path / "d.parquet")
+    members, holdout = split_stored(rows, PrivacyUnit(), np.random.default_rng(1))
+    assert len(holdout) == HOLDOUT_MAX and len(members) == 20_000
+    assert not set(members["row"]) & set(holdout["row"])
+    # Uniform over the file: each half of it holds about half of each sample.
+    assert abs((holdout["row"] < 30_000).mean() - 0.5) < 0.05
+    assert abs((members["row"] < 30_000).mean() - 0.5) < 0.02
+    assert list(members.dtypes) == list(rows.header.dtypes)
+
+
+def test_a_share_outside_zero_and_one_is_refused(tmp_path):
+    rows = stored(pd.DataFrame({"row": np.arange(10)}), tmp_path / "d.parquet")
+    with pytest.raises(Exception, match="strictly between 0 and 1"):
+        split_stored(rows, PrivacyUnit(), np.random.default_rng(1), share=1.0)
