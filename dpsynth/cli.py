@@ -259,9 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--allocation", help="budget split, e.g. domain=0.1,marginal=0.9")
     release.add_argument("--binning", choices=["uniform", "quantile"], default="uniform",
                          help="numeric bins when the schema is discovered under DP (default uniform)")
-    release.add_argument("--engine", choices=["numpy", "duckdb"], default="numpy",
-                         help="where the rows are counted: numpy (in memory, default) or duckdb (an embedded "
-                         "database; same counts, so the same seed gives the same release)")
+    release.add_argument("--engine", choices=["numpy", "duckdb", "spark"], default="numpy",
+                         help="where the rows are counted: numpy (in memory, default), duckdb (an embedded "
+                         "database) or spark (Spark's usual settings name the cluster); same counts, so the "
+                         "same seed gives the same release")
     release.add_argument("--seed", type=_seed, help="seed the noise (reproducible: NOT for publication)")
     release.add_argument("--ledger", help="budget ledger file (default $DPSYNTH_LEDGER or "
                          "$XDG_DATA_HOME/dpsynth/ledger.sqlite)")

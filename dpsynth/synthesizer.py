@@ -67,7 +67,7 @@ class Synthesizer:
     method_params : the generator's own parameters (``{"max_iters": 500}``), as for
         :func:`dpsynth.release` and :func:`dpsynth.compare`; with a generator object they are
         its constructor's instead.
-    engine : "numpy" (in memory) or "duckdb" (an embedded database) counts the rows
+    engine : "numpy" (in memory), "duckdb" (an embedded database) or "spark" counts the rows
         (:mod:`dpsynth.data.engines`); the same seed gives the same fit on each.
     """
 

@@ -255,8 +255,8 @@ def release(
     docstring; ``holdout_share`` is each record's chance to be held out); ``policy`` (a
     :class:`Policy` or file, default the shipped one) decides PASS or FAIL. ``n_jobs``
     processes run the shadow-model refits; above 1 they are spawned, so a calling script needs
-    an ``if __name__ == "__main__":`` guard (the CLI has one). ``engine`` ("numpy" or "duckdb",
-    :mod:`dpsynth.data.engines`) counts the rows: the same seed gives the same release on each.
+    an ``if __name__ == "__main__":`` guard (the CLI has one). ``engine`` ("numpy", "duckdb" or
+    "spark", :mod:`dpsynth.data.engines`) counts the rows: the same seed gives the same release on each.
     """
     if audit not in AUDIT_LEVELS:
         raise DataError(f"audit must be one of {list(AUDIT_LEVELS)}; got {audit!r}")

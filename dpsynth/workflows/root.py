@@ -168,7 +168,7 @@ def plan_fit(
     ``public_dtypes`` states that ``frame``'s dtypes are public (typed by the custodian, not
     guessed by a parser): they then give the kinds of columns the declaration does not name.
     ``generator_parts`` are the parts the generator spends; ``domain`` is added when the
-    schema is discovered. ``engine`` ("numpy" or "duckdb") counts the rows; every engine gives
+    schema is discovered. ``engine`` ("numpy", "duckdb" or "spark") counts the rows; every engine gives
     the same counts, so it changes no answer, only where the counting runs.
     """
     if not isinstance(frame, pd.DataFrame):

@@ -1,0 +1,80 @@
+"""Releases larger than memory: MST from a Parquet file on the DuckDB engine at 1M, 10M and 50M rows.
+
+Data: :mod:`big_table` (raw Adult resampled with noise on the numeric columns, 30 columns),
+written chunk by chunk to a Parquet file with its public schema. Each release is the CLI's:
+MST, epsilon 1, the declared schema, ``--audit off``, ``--seed 1``, ``--engine duckdb``, a
+fresh ledger, in its own process; wall seconds, CPU seconds and peak resident memory from
+``wait4`` (bench_load.measured), the machine's 1-minute load average before each row beside it.
+
+    python benchmarks/bench_big.py --rows 1000000 10000000 [--folder /tmp/big] [--out rows.csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_load import measured
+from big_table import write_big_table
+from result_rows import append_rows, commit_of
+
+FIELDS = ("method", "engine", "input", "schema", "rows", "columns", "wall_s", "cpu_s", "peak_mb", "status",
+          "cores", "load", "date", "commit")
+COLUMNS = 30
+
+
+def command(data: Path, schema: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "dpsynth.cli", "--quiet", "release", str(data), "--schema", str(schema),
+            "--epsilon", "1", "--seed", "1", "--audit", "off", "--engine", "duckdb", "--out", str(out),
+            "--ledger", str(out.parent / f"{out.name}.sqlite")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cap", type=float, default=1800.0, help="seconds before a run is stopped")
+    parser.add_argument("--folder", type=Path, default=None, help="keep the tables here (default: a temporary one)")
+    parser.add_argument("--out", default=None, help="append the rows to this CSV")
+    args = parser.parse_args()
+    commit = commit_of(Path(__file__).resolve().parent)
+    folder = args.folder or Path(tempfile.mkdtemp(prefix="dpsynth-big-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    schema = folder / "schema.json"
+    rows = []
+    try:
+        for n_rows in args.rows:
+            data = folder / f"big-{n_rows}-{args.seed}.parquet"
+            if not data.exists():
+                write_big_table(data, n_rows, args.seed).save(schema)
+            elif not schema.exists():
+                write_big_table(folder / "small.parquet", 1000, args.seed).save(schema)
+            out = folder / f"out-{n_rows}"
+            shutil.rmtree(out, ignore_errors=True)
+            load = os.getloadavg()[0]
+            result = measured([command(data, schema, out)], args.cap)
+            rows.append({
+                "method": "mst", "engine": "duckdb", "input": "parquet", "schema": "declared", "rows": n_rows,
+                "columns": COLUMNS, "wall_s": round(float(result["wall_s"]), 1),
+                "cpu_s": round(float(result["cpu_s"]), 1), "peak_mb": round(float(result["peak_mb"])),
+                "status": result["status"], "cores": os.cpu_count(), "load": f"{load:.1f}",
+                "date": datetime.date.today().isoformat(), "commit": commit,
+            })
+            print(rows[-1], flush=True)
+            shutil.rmtree(out, ignore_errors=True)
+    finally:
+        if args.folder is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    if args.out:
+        append_rows(args.out, FIELDS, rows)
+
+
+if __name__ == "__main__":
+    main()
