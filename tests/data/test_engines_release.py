@@ -82,7 +82,7 @@ def test_release_of_a_parquet_file_on_duckdb_from_the_command_line(adult, tmp_pa
 
 def test_an_unknown_engine_is_refused_before_anything_is_charged(adult, tmp_path):
     with pytest.raises(SystemExit):
-        main(["release", "x.csv", "--epsilon", "1", "--engine", "spark", "--out", str(tmp_path / "out")])
+        main(["release", "x.csv", "--epsilon", "1", "--engine", "sqlite", "--out", str(tmp_path / "out")])
 
 
 @pytest.fixture(scope="module")
