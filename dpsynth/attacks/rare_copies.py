@@ -53,6 +53,10 @@ class Guesses:
     missed: int
     missed_holdout: int
 
+    def tail(self, rate_in: float, rate_out: float) -> float:
+        """Chance of at least this many right guesses when each is right at most at these rates."""
+        return guesses_tail(self.copied, rate_in, self.missed, rate_out, self.copied_train + self.missed_holdout)
+
 
 @dataclass(frozen=True)
 class RareCopyResult:
@@ -73,18 +77,12 @@ class RareCopyResult:
         if not self.prefixes or self.unique_holdout == 0 or self.unique_train == 0:
             return 1.0
         rate_in, rate_out = guess_rates(self.share, epsilon)
-        tails = [
-            _tail(g.copied, rate_in, g.missed, rate_out, g.copied_train + g.missed_holdout) for g in self.prefixes
-        ]
-        return min(1.0, len(SHARES_OF_COPIES) * min(tails))
+        return min(1.0, len(SHARES_OF_COPIES) * min(g.tail(rate_in, rate_out) for g in self.prefixes))
 
     def best(self, epsilon: float = 0.0) -> Guesses:
         """The prefix whose guesses are least likely for an epsilon-DP generator."""
         rate_in, rate_out = guess_rates(self.share, epsilon)
-        return min(
-            self.prefixes,
-            key=lambda g: _tail(g.copied, rate_in, g.missed, rate_out, g.copied_train + g.missed_holdout),
-        )
+        return min(self.prefixes, key=lambda g: g.tail(rate_in, rate_out))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values, with the p-value of a generator that ignores its training rows."""
@@ -99,7 +97,7 @@ def guess_rates(share: float, epsilon: float) -> tuple[float, float]:
     return odds / (1 + odds), held_odds / (1 + held_odds)
 
 
-def _tail(n_in: int, rate_in: float, n_out: int, rate_out: float, correct: int) -> float:
+def guesses_tail(n_in: int, rate_in: float, n_out: int, rate_out: float, correct: int) -> float:
     """P(Binomial(n_in, rate_in) + Binomial(n_out, rate_out) >= correct)."""
     pmf = np.convolve(stats.binom.pmf(np.arange(n_in + 1), n_in, rate_in),
                       stats.binom.pmf(np.arange(n_out + 1), n_out, rate_out))
@@ -152,7 +150,12 @@ def rare_copies(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFr
 
 
 def detectable_records(
-    holdout_share: float, epsilon: float = 0.0, p_min: float = 0.001, power: float = POWER, limit: int = 100_000
+    holdout_share: float,
+    epsilon: float = 0.0,
+    p_min: float = 0.001,
+    power: float = POWER,
+    limit: int = 100_000,
+    tests: int = len(SHARES_OF_COPIES),
 ) -> int | None:
     """Fewest memorised records this attack catches with probability ``power``, or None up to ``limit``.
 
@@ -160,13 +163,13 @@ def detectable_records(
     table; each is on the training side with probability ``s = 1 - holdout_share``. With ``t`` of
     them trained on, the best prefix holds the ``m`` records, ``t`` right "training" guesses and
     ``m - t`` right "held out" ones, so the p-value is ``3 a^t b^(m-t)`` (``a``, ``b``: the rates
-    of :func:`guess_rates`). The count returned is the smallest ``m`` with
-    ``P(3 a^t b^(m-t) <= p_min) >= power`` for ``t ~ Binomial(m, s)``: fewer, or more chance
-    copies beside them, are caught less often.
+    of :func:`guess_rates`; 3 is ``tests``, the Bonferroni factor). The count returned is the
+    smallest ``m`` with ``P(3 a^t b^(m-t) <= p_min) >= power`` for ``t ~ Binomial(m, s)``: fewer,
+    or more chance copies beside them, are caught less often.
     """
     share = 1 - number("holdout_share", holdout_share, low=0.0, high=1.0, low_open=True, high_open=True)
     rate_in, rate_out = guess_rates(share, number("epsilon", epsilon, low=0.0))
-    budget = math.log(p_min / len(SHARES_OF_COPIES))
+    budget = math.log(p_min / tests)
 
     def caught(m: int) -> bool:
         trained = np.arange(m + 1)

@@ -32,7 +32,8 @@ an AUC on fewer than HEADLINE_RECORDS targets per side enter the summary.
 - exact copies of the rows that occur once among the training and holdout rows
   (:mod:`dpsynth.attacks.copies`): a generator that memorises a few rare records copies more
   of the training ones than of the held-out ones; and the same among the rarest rows, counting
-  the rare held-out rows it did not copy too (:mod:`dpsynth.attacks.rare_copies`).
+  the rare held-out rows it did not copy too (:mod:`dpsynth.attacks.rare_copies`); and whether
+  the values no other real row shares appear for training rows only (:mod:`dpsynth.attacks.unique_values`).
 - singling out (univariate and multivariate), linkage and attribute inference of each secret
   column from all the others; Anonymeter style, training rows against the holdout as control.
   For linkage the encoded columns, sorted by their number of codes (largest first, ties in
@@ -71,6 +72,7 @@ from dpsynth.attacks.membership import (
 from dpsynth.attacks.rare_copies import RareCopyResult, rare_copies
 from dpsynth.attacks.risk import RiskResult
 from dpsynth.attacks.singling_out import singling_out
+from dpsynth.attacks.unique_values import UniqueValueResult, unique_values
 from dpsynth.errors import DataError
 from dpsynth.random_state import check_random_state
 from dpsynth.schema import Schema
@@ -119,6 +121,7 @@ class AuditResult:
     seconds: dict[str, float] = field(default_factory=dict)
     copies: CopyResult | None = None
     rare: RareCopyResult | None = None
+    values: UniqueValueResult | None = None
 
     def summary(self) -> dict[str, float]:
         """Headline figures: the strongest membership attack and the upper risk bounds.
@@ -199,6 +202,7 @@ class AuditResult:
             "risks": [result.to_dict() for result in self.risks],
             "unique_copies": None if self.copies is None else self.copies.to_dict(),
             "rare_copies": None if self.rare is None else self.rare.to_dict(),
+            "unique_values": None if self.values is None else self.values.to_dict(),
             "skipped": dict(self.skipped),
             "seconds": dict(self.seconds),
         }
@@ -320,6 +324,7 @@ def run_attacks(
 
     copies = _timed(seconds, "unique_copies", lambda: unique_copies(train, holdout, synthetic, schema))
     rare = _timed(seconds, "rare_copies", lambda: rare_copies(train, holdout, synthetic, schema))
+    values = _timed(seconds, "unique_values", lambda: unique_values(train, holdout, synthetic, schema))
     risks = _risks(train, holdout, synthetic, schema, sizes, rng, seconds, skipped)
     parameters = {
         "level": level,
@@ -342,7 +347,7 @@ def run_attacks(
             "shadow_rows": sizes.shadow_rows,
         },
     }
-    return AuditResult(level, parameters, tuple(membership), tuple(risks), skipped, seconds, copies, rare)
+    return AuditResult(level, parameters, tuple(membership), tuple(risks), skipped, seconds, copies, rare, values)
 
 
 def _shadow_skip_reason(sizes: Level, refit: Refit | None, n: int) -> str | None:

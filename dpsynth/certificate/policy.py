@@ -29,7 +29,8 @@ from dpsynth.attacks.copies import CopyResult
 from dpsynth.attacks.rare_copies import RareCopyResult
 from dpsynth.attacks.risk import MIN_CONCLUSIVE_ATTACKS
 from dpsynth.attacks.suite import HEADLINE_RECORDS, AuditResult
-from dpsynth.certificate.readings import rare_copies_reach
+from dpsynth.attacks.unique_values import UniqueValueResult
+from dpsynth.certificate.readings import rare_copies_reach, unique_values_reach
 from dpsynth.errors import DataError
 from dpsynth.validation import number
 
@@ -56,6 +57,7 @@ class Policy:
     membership_auc_max: float
     unique_copies_p_min: float
     rare_copies_p_min: float
+    unique_values_p_min: float
     documentation: dict[str, str]
     source: str
 
@@ -118,6 +120,7 @@ def load_policy(path: str | os.PathLike | None = None) -> Policy:
         membership_auc_max=_check_level("membership_auc_max", document["membership_auc_max"], 0.5, 1),
         unique_copies_p_min=_check_level("unique_copies_p_min", document["unique_copies_p_min"], 0, 1),
         rare_copies_p_min=_check_level("rare_copies_p_min", document["rare_copies_p_min"], 0, 1),
+        unique_values_p_min=_check_level("unique_values_p_min", document["unique_values_p_min"], 0, 1),
         documentation=dict(document["documentation"]),
         source=source,
     )
@@ -164,17 +167,22 @@ def _copies_check(copies: CopyResult, stated_epsilon: float | None, p_min: float
     return _check("unique_copies", p_value, p_min, p_value > p_min, text), "" if p_value > p_min else reason
 
 
+def _one_run_text(rows: str, guessed: str, p_min: float, allowing: str, reach: str) -> str:
+    """The description of a one-run audit check: which rows it guesses, how, and what it can see."""
+    return (
+        f"{rows}: guessing 'training' for each {guessed} and 'held out' for the others is not right more often "
+        f"than chance (one-run audit, p-value above {p_min:g}{allowing}); {reach}"
+    )
+
+
 def _rare_check(
     rare: RareCopyResult, holdout_share: float, stated_epsilon: float | None, p_min: float
 ) -> tuple[dict[str, Any], str]:
     """The rare-copies check, with the fewest memorised rare records it catches at 99% at this holdout."""
     epsilon, allowing = _allowance(stated_epsilon)
     p_value = rare.p_value(epsilon)
-    text = (
-        "exact copies among the rarest real rows that occur once: guessing 'training' for each copied row "
-        f"and 'held out' for each not copied is not right more often than chance (one-run audit, p-value "
-        f"above {p_min:g}{allowing}); {rare_copies_reach(holdout_share, epsilon, p_min)}"
-    )
+    text = _one_run_text("exact copies among the rarest real rows that occur once", "copied row", p_min, allowing,
+                         rare_copies_reach(holdout_share, epsilon, p_min))
     if p_value > p_min:
         return _check("rare_copies", p_value, p_min, True, text), ""
     best = rare.best(epsilon)
@@ -183,6 +191,25 @@ def _rare_check(
         f"{best.copied_train} of the {best.copied} copied are training rows and {best.missed_holdout} of the "
         f"{best.missed} not copied are held out (p = {p_value:.2g}{allowing}), not above {p_min:g}"
     )
+
+
+def _values_check(
+    values: UniqueValueResult, holdout_share: float, stated_epsilon: float | None, p_min: float
+) -> tuple[dict[str, Any], str]:
+    """The unique-values check, with the fewest rows holding such values it needs at this holdout."""
+    epsilon, allowing = _allowance(stated_epsilon)
+    p_value = values.p_value(epsilon)
+    text = _one_run_text("values no other real row shares", "row whose value the synthetic table holds", p_min,
+                         allowing, unique_values_reach(holdout_share, epsilon, p_min))
+    guesses = values.guesses
+    reason = (
+        f"values no other real row shares (unique_values): of the {guesses.rows} real rows holding one, the "
+        f"synthetic table holds the value of {guesses.copied_train} training and "
+        f"{guesses.copied - guesses.copied_train} held-out rows, and not of {guesses.missed_holdout} held-out "
+        f"and {guesses.missed - guesses.missed_holdout} training rows (p = {p_value:.2g}{allowing}), "
+        f"not above {p_min:g}"
+    )
+    return _check("unique_values", p_value, p_min, p_value > p_min, text), "" if p_value > p_min else reason
 
 
 def evaluate_policy(
@@ -234,6 +261,12 @@ def evaluate_policy(
     if isinstance(audit, AuditResult) and audit.rare is not None:
         sizes = audit.parameters["n_train"], audit.parameters["n_holdout"]
         check, reason = _rare_check(audit.rare, sizes[1] / sum(sizes), stated_epsilon, policy.rare_copies_p_min)
+        checks.append(check)
+        if reason:
+            reasons.append(reason)
+    if isinstance(audit, AuditResult) and audit.values is not None:
+        share = audit.values.n_holdout / (audit.values.n_train + audit.values.n_holdout)
+        check, reason = _values_check(audit.values, share, stated_epsilon, policy.unique_values_p_min)
         checks.append(check)
         if reason:
             reasons.append(reason)

@@ -113,12 +113,11 @@ def check_reading(check: Mapping[str, Any], statuses: Mapping[str, Mapping[str, 
 
 
 REACH_LIMIT = 20_000
-# A leak that exact one-way counts carry: every attack of the suite reads rows, so such a
-# generator is seen only through values that occur once in a column (by singling them out).
+# A leak of exact one-way counts: every attack of the suite reads rows, so it is seen only through
+# the rows that hold a value no other real row shares (the unique-values check).
 MARGINALS_UNSEEN = (
-    "A generator that keeps each column's exact values but no row whole reveals what exact one-way counts "
-    "reveal; the attacks see it only through values that occur once in a column (singling out), so on a "
-    "table whose columns hold no such value (binned or coded columns) nothing here can see it."
+    "A generator that reveals exact one-way counts but keeps no value that only one real row holds (a "
+    "table whose every value is shared) leaves nothing for these attacks to find."
 )
 
 
@@ -148,6 +147,20 @@ def unique_copies_reach(holdout_share: float, epsilon: float, p_min: float) -> s
     )
 
 
+def unique_values_reach(holdout_share: float, epsilon: float, p_min: float) -> str:
+    """What the unique-values check can see: the fewest real rows holding a value no other row
+    shares that a generator keeping exact values must expose to be caught in 99% of audits."""
+    if not 0 < holdout_share < 1:
+        return "with no held-out rows it sees nothing"
+    fewest = detectable_records(holdout_share, epsilon, p_min, limit=REACH_LIMIT, tests=1)
+    if fewest is None:
+        return f"at this holdout share it cannot see fewer than {REACH_LIMIT:,} such rows"
+    return (
+        f"at a holdout share of {holdout_share:.2g} it catches in 99% of audits a generator that keeps the "
+        f"exact values of at least {fewest} real rows holding a value no other row shares; fewer can pass unseen"
+    )
+
+
 def audit_limits(thresholds: Mapping[str, Any], holdout_share: float, stated_epsilon: float | None) -> list[str]:
     """What this audit could and could not see, one sentence per limit."""
     epsilon = 0.0 if stated_epsilon is None else float(stated_epsilon)
@@ -156,5 +169,7 @@ def audit_limits(thresholds: Mapping[str, Any], holdout_share: float, stated_eps
         + unique_copies_reach(holdout_share, epsilon, float(thresholds["unique_copies_p_min"])) + ".",
         "Exact copies of the rarest rows (rare_copies): "
         + rare_copies_reach(holdout_share, epsilon, float(thresholds["rare_copies_p_min"])) + ".",
+        "Values no other real row shares (unique_values): "
+        + unique_values_reach(holdout_share, epsilon, float(thresholds["unique_values_p_min"])) + ".",
         MARGINALS_UNSEEN,
     ]

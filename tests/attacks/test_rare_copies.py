@@ -161,4 +161,5 @@ def test_the_certificate_states_what_the_copy_checks_could_see():
     limits = audit_limits(load_policy().thresholds(), share, None)
     assert f"at least {detectable_records(share, 0.0)} of the rarest" in limits[1]
     assert f"at least {math.ceil(math.log(0.001) / math.log(1 - share))} exact copies" in limits[0]
-    assert "one-way counts" in limits[2]
+    assert f"at least {detectable_records(share, 0.0, tests=1)} real rows" in limits[2]
+    assert "one-way counts" in limits[3]

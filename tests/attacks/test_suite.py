@@ -68,7 +68,7 @@ def test_a_copy_of_the_training_data_fails_every_kind_of_attack():
     assert summary["singling_out_risk"] > 0.9 and summary["inference_risk"] > 0.9
     assert min(r.risk_interval[0] for r in result.risks if r.name == "linkage") > 0.3
     verdict, reasons, _ = evaluate_policy(result, None)
-    assert verdict == "FAIL" and len(reasons) == 6  # the four risks and the exact copies of unique and rare rows
+    assert verdict == "FAIL" and len(reasons) == 7  # four risks, copies of unique and rare rows, unique values
 
 
 def test_independent_marginals_pass():
