@@ -18,7 +18,7 @@ rare records runs a second time where the copy tests can see it against that cla
 share of 0.5 and 1.2 times as many planted records as the rare-copies check catches at 99% there.
 
 ``--dp-subset`` runs the DP releases where chance copies are likeliest only (epsilon 3, MST, AIM
-and PrivBayes on every table), for the copy tests' p-values; the full DP table is summarised only
+and PrivBayes on every table), for the p-values of the copy and unique-value tests; the full DP table is summarised only
 from a runs file that holds every DP run of the plan.
 
 Every run appends one row to benchmarks/out/certificate-runs.csv and is skipped when rerun, so
@@ -69,7 +69,8 @@ FIELDS = (
     "kind", "table", "generator", "epsilon", "seed", "verdict", "verdict_claiming_dp", "reasons", "failed",
     "epsilon_lower_bound", "max_certifiable_epsilon", "membership_auc_upper", "singling_out_risk",
     "linkage_risk", "inference_risk", "singling_out_low", "linkage_low", "inference_low",
-    "unique_p_eps0", "unique_p_stated", "rare_p_eps0", "rare_p_stated", "n_planted", "n_train", "n_holdout",
+    "unique_p_eps0", "unique_p_stated", "rare_p_eps0", "rare_p_stated", "values_p_eps0", "values_p_stated",
+    "n_planted", "n_train", "n_holdout",
     "cpu_s", "audit_s", "wall_s", "error", "commit",
     "date",
 )
@@ -110,10 +111,13 @@ def _lows(statuses: dict, row: dict) -> None:
         row[column] = "" if low is None else round(float(low), 4)
 
 
-def _copy_p_values(copies: dict | None, rare: dict | None, stated: float, row: dict) -> None:
-    """The copy tests' p-values at epsilon 0 and at the stated (or claimed) epsilon."""
+def _copy_p_values(audited: dict, stated: float, row: dict) -> None:
+    """The copy and unique-value tests' p-values at epsilon 0 and at the stated (or claimed) epsilon."""
     from dpsynth.attacks.copies import CopyResult
     from dpsynth.attacks.rare_copies import Guesses, RareCopyResult
+    from dpsynth.attacks.unique_values import UniqueValueResult
+
+    copies, rare, values = (audited.get(name) for name in ("unique_copies", "rare_copies", "unique_values"))
 
     if copies is not None:
         result = CopyResult(**{k: copies[k] for k in ("unique_train", "unique_holdout", "copied_train",
@@ -123,6 +127,9 @@ def _copy_p_values(copies: dict | None, rare: dict | None, stated: float, row: d
         prefixes = tuple(Guesses(**g) for g in rare["prefixes"])
         found = RareCopyResult(rare["unique_train"], rare["unique_holdout"], prefixes)
         row.update(rare_p_eps0=f"{found.p_value():.3g}", rare_p_stated=f"{found.p_value(stated):.3g}")
+    if values is not None:
+        held = UniqueValueResult(values["n_train"], values["n_holdout"], Guesses(**values["guesses"]))
+        row.update(values_p_eps0=f"{held.p_value():.3g}", values_p_stated=f"{held.p_value(stated):.3g}")
 
 
 def _failed(checks: list[dict]) -> str:
@@ -156,7 +163,7 @@ def dp_run(table: str, method: str, epsilon: float, seed: int) -> dict:
     )
     _figures(audited["summary"], row)
     _lows(audited.get("risk_statuses", {}), row)
-    _copy_p_values(audited.get("unique_copies"), audited.get("rare_copies"), epsilon, row)
+    _copy_p_values(audited, epsilon, row)
     return row
 
 
@@ -212,8 +219,7 @@ def leaky_run(table: str, name: str, seed: int) -> dict:
         row["reasons"] += " || claiming epsilon 1: " + " | ".join(claimed_reasons)
     _figures(result.summary(), row)
     _lows(result.risk_statuses(), row)
-    dumped = result.to_dict()
-    _copy_p_values(dumped["unique_copies"], dumped["rare_copies"], CLAIMED_EPSILON, row)
+    _copy_p_values(result.to_dict(), CLAIMED_EPSILON, row)
     return row
 
 
@@ -394,14 +400,15 @@ def _copies_summary(audited: pd.DataFrame, stamp: dict) -> pd.DataFrame:
     for (table, method, epsilon), group in groups:
         failed = group["failed"].fillna("").str.split(";")
         fails = {name: int(failed.apply(lambda names, n=name: n in names).sum())
-                 for name in ("unique_copies", "rare_copies")}
+                 for name in ("unique_copies", "rare_copies", "unique_values")}
         smallest = {column: float(pd.to_numeric(group[column]).min())
-                    for column in ("unique_p_stated", "rare_p_stated", "unique_p_eps0", "rare_p_eps0")}
+                    for column in ("unique_p_stated", "rare_p_stated", "values_p_stated", "unique_p_eps0",
+                                   "rare_p_eps0", "values_p_eps0")}
         cells.append({
             "table": table, "generator": method, "epsilon": epsilon, "audited": len(group),
             "fail": int((group["verdict"] == "FAIL").sum()), **_rate(int((group["verdict"] == "FAIL").sum()),
                                                                      len(group)),
-            "fail_unique_copies": fails["unique_copies"], "fail_rare_copies": fails["rare_copies"],
+            **{f"fail_{name}": count for name, count in fails.items()},
             **{f"min_{column}": f"{value:.3g}" for column, value in smallest.items()},
             "seeds": group["seed"].nunique(), **stamp,
         })
