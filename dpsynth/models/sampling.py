@@ -11,6 +11,11 @@ a group's counts of each new value are n p rounded down or up, never further off
 samples its synthetic data by the same kind of rounding. Independent draws add multinomial
 noise to every marginal of the table, most visible where the model's own error is small (high
 epsilon; see ``benchmarks/notes/2026-11-23-marginal-engine.md``).
+
+Each clique costs O(n) in the rows plus the cells of its groups that occur: the rows are grouped
+by a radix sort of their separator codes, and a group's counts of each new value are read off
+the conditional CDF at once (the number of points (k + u) / n below c is ceil(n c - u), clipped
+to [0, n]), with no search per row and no comparison sort.
 """
 
 from __future__ import annotations
@@ -23,40 +28,42 @@ from dpsynth.models.domain import Domain
 from dpsynth.models.factor import Factor, logsumexp
 from dpsynth.models.junction_tree import JunctionTree
 
+DIGIT = 16  # bits per pass of the radix sort: numpy sorts integers of 16 bits or fewer by radix, in O(n)
 
-def _stratified_uniforms(given: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One uniform per row, each exactly U(0, 1); the n rows sharing a value of ``given`` get
-    the points (k + u) / n, k = 0..n-1, of one uniform u, each at a random row of the group."""
-    n = given.size
-    order = np.lexsort((rng.random(n), given))  # rows grouped by value, in random order within
-    grouped = given[order]
-    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if n else np.zeros(0, np.int64)
-    sizes = np.diff(np.r_[starts, n])
-    group = np.repeat(np.arange(starts.size), sizes)
-    points = (np.arange(n) - starts[group] + rng.random(starts.size)[group]) / sizes[group]
-    uniforms = np.empty(n)
-    uniforms[order] = points
-    return uniforms
+
+def _grouped(keys: np.ndarray, n_groups: int, rng: np.random.Generator) -> np.ndarray:
+    """A permutation listing the rows by ``keys`` (integers below ``n_groups``), in random order
+    within each key: a shuffle, then a stable least-significant-digit radix sort on 16-bit digits."""
+    order = rng.permutation(keys.size)
+    for shift in range(0, int(n_groups - 1).bit_length(), DIGIT):
+        digit = ((keys[order] >> shift) & ((1 << DIGIT) - 1)).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+    return order
 
 
 def _draw_conditional(
     log_joint: np.ndarray, given: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    """For each output row r, draw a column of table ``log_joint`` from its row ``given[r]``.
-
-    Inverse-CDF with one uniform per row. The conditional CDFs are laid end to end, row ``s``
-    shifted by ``s``, so one ``searchsorted`` over the flat array serves every row at once.
-    """
+    """For each output row r, draw a column of table ``log_joint`` from its row ``given[r]``,
+    stratified within each value of ``given`` (module notes)."""
     n_given, n_new = log_joint.shape
-    cond = np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
-    cdf = np.cumsum(cond, axis=1)
+    n = given.size
+    sizes = np.bincount(given, minlength=n_given)
+    present = np.flatnonzero(sizes)
+    log_rows = log_joint[present]
+    cdf = np.cumsum(np.exp(log_rows - logsumexp(log_rows, axis=1, keepdims=True)), axis=1)
     cdf /= cdf[:, -1:]
-    shifted = (cdf + np.arange(n_given)[:, None]).ravel()
-    drawn = np.searchsorted(shifted, given + _stratified_uniforms(given, rng), side="right") - given * n_new
-    # Rounding of s + u near s + 1 could step past a row; keep the draw on its row's last
-    # cell of positive probability.
-    last_positive = n_new - 1 - np.argmax(cond[:, ::-1] > 0, axis=1)
-    return np.minimum(drawn, last_positive[given])
+    cdf[:, -1] = 1.0  # every point (k + u) / n < 1 falls in the row, whatever the rounding
+    size = sizes[present][:, None]
+    # Points of the group below each CDF value; equal CDF values (cells of probability zero)
+    # give equal counts, so such a cell is never drawn.
+    below = np.clip(np.ceil(size * cdf - rng.random((present.size, 1))), 0, size).astype(np.int64)
+    counts = np.diff(below, axis=1, prepend=0)
+    # Group by group in key order, the new values in ascending order of their points.
+    values = np.repeat(np.tile(np.arange(n_new), present.size), counts.ravel())
+    drawn = np.empty(n, dtype=np.int64)
+    drawn[_grouped(given, n_given, rng)] = values
+    return drawn
 
 
 def sample_rows(
@@ -68,7 +75,8 @@ def sample_rows(
 ) -> np.ndarray:
     """``n_rows`` rows of integer codes, columns in domain order, drawn from the calibrated model.
 
-    Memory is a few integers per row per clique beyond the output itself, so no chunking.
+    Memory is a few integers per row per clique beyond the output itself; a caller bounds it
+    by drawing a long table in blocks (see :meth:`MarginalGenerator.sample_chunks`).
     """
     rows = np.zeros((n_rows, len(domain)), dtype=np.int64)
     for i in tree.order:
