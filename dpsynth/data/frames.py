@@ -1,8 +1,9 @@
-"""pandas, polars and pyarrow tables in, the same kind of table out: everything in between is pandas.
+"""pandas, polars, pyarrow and Spark tables in, the same kind of table out: everything in between is pandas.
 
 polars and pyarrow are imported only when such a table is given (or a Parquet or Arrow file is
-read or written), so ``import dpsynth`` stays light. A polars frame goes through Arrow, so both readers
-turn one Arrow table into pandas the same way (:func:`arrow_to_pandas`).
+read or written), so ``import dpsynth`` stays light. A polars frame and a Spark DataFrame go
+through Arrow, so every reader turns one Arrow table into pandas the same way
+(:func:`arrow_to_pandas`); a Spark DataFrame is collected to the driver.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pandas as pd
 
 from dpsynth.errors import DataError
 
-PANDAS, POLARS, PYARROW = "pandas", "polars", "pyarrow"
+PANDAS, POLARS, PYARROW, PYSPARK = "pandas", "polars", "pyarrow", "pyspark"
 # The extra that installs an optional reader, named in the error when it is missing.
 _EXTRA = {"openpyxl": "excel"}
 
@@ -31,7 +32,7 @@ def optional(module: str, purpose: str) -> ModuleType:
 
 
 def library_of(data: object) -> str | None:
-    """Which library's table ``data`` is (pandas, polars or pyarrow), read from its type only."""
+    """Which library's table ``data`` is (pandas, polars, pyarrow or pyspark), read from its type only."""
     if isinstance(data, pd.DataFrame):
         return PANDAS
     root = type(data).__module__.split(".")[0]
@@ -39,11 +40,13 @@ def library_of(data: object) -> str | None:
         return POLARS
     if root == PYARROW and type(data).__name__ in ("Table", "RecordBatch"):
         return PYARROW
+    if root == PYSPARK and type(data).__name__ == "DataFrame":
+        return PYSPARK
     return None
 
 
 def to_pandas(data: Any) -> pd.DataFrame:
-    """A pandas DataFrame of a pandas, polars or pyarrow table (the same object for pandas)."""
+    """A pandas DataFrame of a pandas, polars, pyarrow or Spark table (the same object for pandas)."""
     library = library_of(data)
     if library == PANDAS:
         return data
@@ -51,8 +54,11 @@ def to_pandas(data: Any) -> pd.DataFrame:
         return arrow_to_pandas(data.to_arrow())
     if library == PYARROW:
         return arrow_to_pandas(data)
+    if library == PYSPARK:
+        return arrow_to_pandas(data.toArrow())
     raise DataError(
-        f"data must be a pandas DataFrame, a polars or pyarrow table, or a file path; got {type(data).__name__}"
+        "data must be a pandas DataFrame, a polars, pyarrow or Spark table, or a file path; "
+        f"got {type(data).__name__}"
     )
 
 
@@ -78,7 +84,11 @@ def pandas_to_arrow(frame: pd.DataFrame) -> Any:
 
 
 def like(frame: pd.DataFrame, library: str) -> Any:
-    """``frame`` as a table of ``library`` (pandas, polars or pyarrow): what the caller gave."""
+    """``frame`` as a table of ``library`` (pandas, polars, pyarrow or pyspark): what the caller gave."""
+    if library == PYSPARK:
+        from pyspark.sql import SparkSession
+
+        return SparkSession.builder.getOrCreate().createDataFrame(pandas_to_arrow(frame))
     if library == POLARS:
         return optional("polars", "returning a polars table").from_arrow(pandas_to_arrow(frame))
     if library == PYARROW:

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dpsynth.data.engines import DUCKDB, NUMPY, check_engine
+from dpsynth.data.engines import DUCKDB, NUMPY, SPARK, check_engine
 from dpsynth.data.engines.duckdb_codes import DuckdbCodes
 from dpsynth.data.engines.duckdb_rows import StoredRows
 from dpsynth.data.engines.numpy_codes import NumpyCodes
+from dpsynth.data.engines.spark_codes import SparkCodes
 from dpsynth.data.scores import SCORES, Score
 from dpsynth.errors import BudgetError, DataError, SchemaError
 from dpsynth.privacy.accountant import Accountant
@@ -60,8 +61,8 @@ def _bound_contributions(named: pd.DataFrame, order: np.ndarray | None, unit: Pr
     """Keep at most ``unit.max_rows`` rows per person: the first of the person's rows in ``order``.
 
     The choice depends only on the person's own rows and fresh randomness, so adding or
-    removing a person changes at most ``max_rows`` rows of what is measured. The DuckDB engine
-    applies the same rule as a window (row_number over the person, by the position in ``order``).
+    removing a person changes at most ``max_rows`` rows of what is measured. The DuckDB and Spark
+    engines apply the same rule as a window (row_number over the person, by the position in ``order``).
     """
     if order is None:
         return named
@@ -109,10 +110,11 @@ class PrivateTable:
     as spent there (see :mod:`dpsynth.workflows.root`).
 
     ``engine`` counts the encoded rows (:mod:`dpsynth.data.engines`): "numpy" in memory, or
-    "duckdb" in an embedded database. Both give the same exact counts, so the same seed gives
-    the same release. Domain discovery and DP-SGD read the capped rows in memory on both,
-    except for ``frame`` a file's rows held by DuckDB (:class:`StoredRows`): there the cap is
-    SQL, discovery counts each column's distinct cells by a GROUP BY, and DP-SGD is refused.
+    "duckdb" in an embedded database, or "spark" on a Spark cluster. All give the same exact
+    counts, so the same seed gives the same release. Domain discovery and DP-SGD read the capped
+    rows in memory on every engine, except for ``frame`` a file's rows held by DuckDB
+    (:class:`StoredRows`): there the cap is SQL, discovery counts each column's distinct cells
+    by a GROUP BY, and DP-SGD is refused.
     """
 
     def __init__(
@@ -145,8 +147,8 @@ class PrivateTable:
             named, order = _bound_contributions(named, order, self.unit), None
         self._named, self._order = named, order
         self._capped: pd.DataFrame | None = None
-        self._codes: NumpyCodes | DuckdbCodes | None = None
-        # DuckDB only: the codes in memory for DP-SGD, made on first use, from the parent's when coarsened.
+        self._codes: NumpyCodes | DuckdbCodes | SparkCodes | None = None
+        # DuckDB and Spark: the codes in memory for DP-SGD, made on first use, from the parent's when coarsened.
         self._in_memory: NumpyCodes | None = None
         self._coarsening: tuple[PrivateTable, dict[str, np.ndarray]] | None = None
         self._sizes: dict[str, int] = {}
@@ -219,9 +221,10 @@ class PrivateTable:
         if self._stored is not None:
             check_columns(self._named, schema)
             self._codes, left_out = DuckdbCodes.from_rows(self._stored, schema)
-        elif self.engine == DUCKDB:
+        elif self.engine in (DUCKDB, SPARK):
             check_columns(self._named, schema)
-            self._codes, left_out = DuckdbCodes.load(self._named, schema, self.unit, _priority(self._order))
+            load = DuckdbCodes.load if self.engine == DUCKDB else SparkCodes.load
+            self._codes, left_out = load(self._named, schema, self.unit, _priority(self._order))
         else:
             self._codes, left_out = self._encode_in_memory(schema)
         if left_out:
@@ -243,7 +246,7 @@ class PrivateTable:
 
     def _memory_codes(self) -> NumpyCodes:
         """The codes in memory, for what reads rows one by one (DP-SGD): the numpy engine's own,
-        or on DuckDB the same capped rows encoded in memory, an explicit fallback."""
+        or on DuckDB and Spark the same capped rows encoded in memory, an explicit fallback."""
         codes = self._encoded()
         if isinstance(codes, NumpyCodes):
             return codes
@@ -277,7 +280,7 @@ class PrivateTable:
         view._counted = _CountCache()
         return view
 
-    def _encoded(self) -> NumpyCodes | DuckdbCodes:
+    def _encoded(self) -> NumpyCodes | DuckdbCodes | SparkCodes:
         if self._codes is None:
             raise SchemaError("the private table has no schema yet: call encode(schema) first")
         return self._codes

@@ -150,7 +150,7 @@ def test_dp_sgd_on_duckdb_reads_the_same_rows_in_memory():
 
 def test_an_unknown_engine_is_refused_in_one_line():
     with pytest.raises(DataError, match="engine must be one of"):
-        door(pd.DataFrame({"a": [1]}), "spark")
+        door(pd.DataFrame({"a": [1]}), "sqlite")
 
 
 def test_duckdb_spills_only_to_a_private_folder_of_its_own():
@@ -171,3 +171,12 @@ def test_duckdb_tells_persons_apart_as_pandas_does():
         for table in doors:
             table.encode(schema)
         np.testing.assert_array_equal(*(table._true_counts(("x",)) for table in doors))
+
+
+def test_spark_without_java_is_refused_before_anything_is_charged(monkeypatch):
+    pytest.importorskip("pyspark")
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    for variable in ("JAVA_HOME", "SPARK_REMOTE"):
+        monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(DataError, match="engine 'spark' needs Java"):
+        door(pd.DataFrame({"a": [1]}), "spark")

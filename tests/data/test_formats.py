@@ -124,7 +124,7 @@ def test_polars_and_pyarrow_tables_come_in_as_pandas_with_their_kind():
         assert given.frame["sex"].tolist() == ["F", "M", "F"] and given.frame["age"].isna().tolist() == [False] * 2 + [True]
     given = read_input(frame)
     assert given.frame is frame and given.label == "DataFrame"
-    with pytest.raises(DataError, match="pandas DataFrame, a polars or pyarrow table, or a file path"):
+    with pytest.raises(DataError, match="pandas DataFrame, a polars, pyarrow or Spark table, or a file path"):
         read_input(np.zeros((2, 2)))
 
 

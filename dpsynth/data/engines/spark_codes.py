@@ -1,0 +1,218 @@
+"""The Spark engine: rows encoded by Spark SQL, on a cluster or in local mode; marginals are GROUP BY counts.
+
+The session is ``SparkSession.builder.getOrCreate()``: the one already running in the process,
+or a new one whose master URL and configuration come from Spark's usual settings
+(``spark-defaults.conf``, ``SPARK_CONF_DIR``, ``PYSPARK_SUBMIT_ARGS``); nothing here sets any.
+The codes are the DuckDB engine's, written in Spark's dialect
+(:data:`dpsynth.data.engines.sql_encoding.SPARK_SQL`): SQL built from the public schema alone,
+a lookup of the distinct values for text SQL cannot read as memory does, and columns of other
+types encoded in memory and handed over as codes (:attr:`SparkCodes.fallback`). The person-level
+cap is a window ordered by the priority the door draws, so it keeps the very rows the in-memory
+cap keeps. Only exact counts of public-sized marginals come back; the door draws the noise.
+"""
+
+from __future__ import annotations
+
+import uuid
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dpsynth.data.engines.groups import composed, dense_counts
+from dpsynth.data.engines.sql_encoding import BOOLEAN, FLOATS, INTEGERS, SPARK_SQL, TEXT, code_sql
+from dpsynth.data.frames import optional
+from dpsynth.errors import DataError
+from dpsynth.privacy.budget import PrivacyUnit
+from dpsynth.schema import Schema
+from dpsynth.schema.columns import EncodedColumn
+from dpsynth.schema.encoding import UNFIT, encode_column
+
+# pandas dtypes whose cells Spark would read by its own rules (an object column's mixed values,
+# a category's labels): such columns are encoded in memory.
+_IN_MEMORY_DTYPES = ("object", "category")
+UNIT = "dpsynth_unit"
+PRIORITY = "dpsynth_priority"
+RANK = "dpsynth_rank"
+
+
+def _code(j: int) -> str:
+    return f"k{j}"
+
+
+def session() -> Any:
+    """The process's Spark session (see the module docstring); DataError when Spark cannot start."""
+    from pyspark.sql import SparkSession
+
+    try:
+        return SparkSession.builder.getOrCreate()
+    except Exception as error:  # Spark raises several kinds when no JVM can be started.
+        raise DataError(
+            f"the Spark engine could not start a Spark session ({type(error).__name__}): it needs Java 17 or "
+            "later and pyspark; use engine 'duckdb' or 'numpy'"
+        ) from None
+
+
+def _sql_type(arrow_type: Any) -> str:
+    """The name :mod:`dpsynth.data.engines.sql_encoding` gives a column of ``arrow_type`` once in Spark."""
+    pa = optional("pyarrow", "the Spark engine")
+
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return TEXT[0]
+    if pa.types.is_boolean(arrow_type):
+        return BOOLEAN
+    # Spark holds no unsigned 64-bit integer: such a column is encoded in memory.
+    if pa.types.is_integer(arrow_type) and arrow_type != pa.uint64():
+        return INTEGERS[3]
+    if pa.types.is_float32(arrow_type) or pa.types.is_float64(arrow_type):
+        return FLOATS[1]
+    return str(arrow_type)
+
+
+class _Cached:
+    """A persisted Spark DataFrame, unpersisted when the last engine view of it is gone."""
+
+    def __init__(self, frame: Any) -> None:
+        self.frame = frame
+        finalizer = weakref.finalize(self, frame.unpersist)
+        # At interpreter exit the JVM may already be gone: Spark drops its cache with it.
+        finalizer.atexit = False
+
+
+class SparkCodes:
+    """Encoded rows in a persisted Spark DataFrame (memory, then disk); exact marginals by GROUP BY."""
+
+    def __init__(
+        self, cached: _Cached, columns: Sequence[str], fallback: Sequence[str], maps: Mapping[str, np.ndarray]
+    ) -> None:
+        self._cached = cached
+        self._index = {name: j for j, name in enumerate(columns)}
+        self.fallback = tuple(fallback)
+        self._maps = dict(maps)
+
+    @classmethod
+    def load(
+        cls, frame: pd.DataFrame, schema: Schema, unit: PrivacyUnit, priority: np.ndarray | None
+    ) -> tuple[SparkCodes, int]:
+        """The rows of ``frame`` encoded with ``schema``, capped per unit (at most ``unit.max_rows``
+        rows of each person, the lowest ``priority`` first), and how many rows were left out for
+        a cell their column has no code for (PRIVATE: the door only says whether any were).
+
+        Each column is coded as on the DuckDB engine (:meth:`DuckdbCodes.load`): an SQL expression
+        of the schema, a lookup of a text column's distinct values coded in memory, or in memory.
+        """
+        spark = session()
+        try:
+            codes, fallback = _encode(spark, frame, schema, unit, priority)
+            cached = _Cached(codes.persist())
+            unfit = " OR ".join(f"{_code(j)} = {UNFIT}" for j in range(len(schema.encoded_columns))) or "false"
+            left_out = cached.frame.where(unfit).count()
+        except DataError:
+            raise
+        except Exception as error:
+            raise _refusal(error) from None
+        cached.frame = cached.frame.where(f"NOT ({unfit})")
+        return cls(cached, schema.encoded_columns, fallback, {}), int(left_out)
+
+    def counts(self, clique: Sequence[str], maps: Mapping[str, np.ndarray], sizes: Sequence[int]) -> np.ndarray:
+        """The exact marginal over ``clique``, codes merged by ``maps`` first, shaped ``sizes``.
+
+        Spark returns the non-empty cells only; the merge and the dense table are made here.
+        """
+        try:
+            if not clique:
+                return np.array(self._cached.frame.count(), dtype=np.int64)
+            keys = [_code(self._index[name]) for name in clique]
+            groups = self._cached.frame.groupBy(*keys).count().toArrow()
+        except Exception as error:
+            raise _refusal(error) from None
+        codes = [groups.column(key).to_numpy() for key in keys]
+        return dense_counts(clique, codes, groups.column("count").to_numpy(), [self._maps, maps], sizes)
+
+    def coarsened(self, maps: Mapping[str, np.ndarray]) -> SparkCodes:
+        """The same rows with some columns' codes merged by ``maps`` (old code -> new code)."""
+        return SparkCodes(self._cached, list(self._index), self.fallback, composed(self._maps, maps))
+
+
+def _refusal(error: Exception) -> DataError:
+    # Spark's messages may quote a cell: only the kind of failure is told.
+    return DataError(f"the Spark engine could not count the rows ({type(error).__name__}); use engine 'numpy'")
+
+
+def _lookup(spark: Any, source: Any, view: str, j: int, dtype: Any, column: EncodedColumn) -> tuple[str, str]:
+    """Register the code of each distinct present value of text column ``c{j}`` (coded in memory,
+    as a cell holding it is); the SQL of a cell's code through that view, and its join."""
+    pa = optional("pyarrow", "the Spark engine")
+
+    values = source.where(f"c{j} IS NOT NULL").select(f"c{j}").distinct().toArrow().column(0).to_pylist()
+    distinct = pd.Series(np.asarray(values, dtype=object), dtype=dtype)
+    codes = encode_column(distinct, column).astype(np.int32)
+    lookup = f"{view}_lookup{j}"
+    table = pa.table({"v": pa.array(values, type=pa.string()), "code": pa.array(codes, type=pa.int32())})
+    spark.createDataFrame(table).createOrReplaceTempView(lookup)
+    missing = UNFIT if column.missing_code is None else column.missing_code
+    code = f"CASE WHEN {view}.c{j} IS NULL THEN {missing} ELSE {lookup}.code END"
+    return code, f"LEFT JOIN {lookup} ON {view}.c{j} = {lookup}.v"
+
+
+def _encode(
+    spark: Any, frame: pd.DataFrame, schema: Schema, unit: PrivacyUnit, priority: np.ndarray | None
+) -> tuple[Any, list[str]]:
+    """The codes as a Spark DataFrame (see :meth:`SparkCodes.load`, unfit rows still in), and the
+    columns encoded in memory."""
+    pa = optional("pyarrow", "the Spark engine")
+
+    names = list(schema.encoded_columns)
+    # Columns whose cells Spark would read by rules of its own are never handed to it.
+    in_sql = [j for j, name in enumerate(names) if str(frame[name].dtype) not in _IN_MEMORY_DTYPES]
+    source = frame[[names[j] for j in in_sql]].set_axis([f"c{j}" for j in in_sql], axis=1)
+    arrow = pa.Schema.from_pandas(source.iloc[:0], preserve_index=False)
+    types = {f"c{j}": _sql_type(arrow.field(f"c{j}").type) for j in in_sql}
+    native: dict[int, tuple[str, str]] = {}
+    extra: dict[str, Any] = {}
+    for j, name in enumerate(names):
+        sql = code_sql(f"c{j}", f"p{j}", schema.encoded(name), types[f"c{j}"], SPARK_SQL) if j in in_sql else None
+        if sql is not None:
+            native[j] = sql
+        elif j not in in_sql or types[f"c{j}"] not in TEXT:
+            extra[f"f{j}"] = encode_column(frame[name], schema.encoded(name)).astype(np.int32)
+    handed = source[[f"c{j}" for j in in_sql if j in native or f"f{j}" not in extra]]
+    if unit.column is not None:
+        # The person as pandas tells persons apart (groupby's own factorize), whatever the column holds.
+        extra[UNIT] = pd.factorize(frame[unit.column])[0]
+        extra[PRIORITY] = priority
+    view = f"dpsynth_rows_{uuid.uuid4().hex}"
+    rows = spark.createDataFrame(pa.Table.from_pandas(handed.assign(**extra), preserve_index=False))
+    rows.createOrReplaceTempView(view)
+    # Two steps: the rows read (a numeric cell read and clipped once), joined to the lookups and
+    # ranked within each person; then each cell's code, for the rows the cap keeps.
+    read, codes, joins, fallback = [], [], [], []
+    try:
+        for j, name in enumerate(names):
+            if j in native:
+                read.append(f"{native[j][0]} AS p{j}")
+                code = native[j][1]
+            elif f"f{j}" in extra:
+                fallback.append(name)
+                read.append(f"f{j} AS p{j}")
+                code = f"p{j}"
+            else:
+                lookup, join = _lookup(spark, rows, view, j, frame[name].dtype, schema.encoded(name))
+                read.append(f"{lookup} AS p{j}")
+                joins.append(join)
+                code = f"p{j}"
+            codes.append(f"CAST({code} AS INT) AS {_code(j)}")
+        capped = ""
+        if unit.column is not None:
+            # The in-memory cap's rule: a person's rows in a random order, the first max_rows kept.
+            read.append(f"row_number() OVER (PARTITION BY {UNIT} ORDER BY {PRIORITY}) AS {RANK}")
+            capped = f" WHERE {RANK} <= {int(unit.max_rows)}"
+        selected = f"SELECT {', '.join(read) or 'NULL AS p'} FROM {view} {' '.join(joins)}"
+        encoded = spark.sql(f"SELECT {', '.join(codes) or 'NULL AS k'} FROM ({selected}){capped}")
+    finally:
+        # spark.sql analyses the query at once: the plan holds the data, not the views' names.
+        for name in [view, *(f"{view}_lookup{j}" for j in range(len(names)))]:
+            spark.catalog.dropTempView(name)
+    return encoded, fallback

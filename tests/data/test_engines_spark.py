@@ -1,0 +1,149 @@
+"""The Spark engine agrees with numpy and DuckDB: the same codes for every row kept, the same
+marginals, and so the same seeded release, through the real entry points.
+
+Spark runs in local mode (two threads, two shuffle partitions), one session for the module;
+starting it takes 10-30 seconds, so these tests run in the slow step of .ci/run. They skip
+where pyspark or Java is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dpsynth.cli import main
+from dpsynth.data.engines.spark_codes import SparkCodes
+from dpsynth.errors import PrivacyWarning
+from dpsynth.privacy.budget import PrivacyUnit
+from dpsynth.schema import Schema
+from dpsynth.schema.columns import Categorical, Identifier
+from tests.data.test_engines import door, random_table
+from tests.data.test_engines_release import adult, seeded  # noqa: F401 (adult is a fixture)
+
+pytest.importorskip("duckdb")
+pytest.importorskip("pyspark")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("java") is None and "JAVA_HOME" not in os.environ, reason="Spark needs Java (17 or later)"
+    ),
+]
+ENGINES = ("numpy", "duckdb", "spark")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def spark():
+    """A local Spark session the engine's getOrCreate finds (as it finds a cluster's)."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def kept_rows(table, width: int) -> np.ndarray:
+    """Every row's codes on the door's engine, sorted: the rows kept, as a multiset."""
+    codes = table._codes
+    if isinstance(codes, SparkCodes):
+        arrow = codes._cached.frame.toArrow()
+        matrix = np.array([arrow.column(j).to_numpy() for j in range(width)], dtype=np.int64).T.reshape(-1, width)
+    else:
+        matrix = table._memory_codes().matrix.astype(np.int64).reshape(-1, width)
+    return matrix[np.lexsort(matrix.T[::-1])] if len(matrix) else matrix
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 400),
+    null_share=st.sampled_from([0.0, 0.2, 0.9]),
+    wide=st.sampled_from([3, 300]),
+    max_rows=st.sampled_from([None, 1, 3]),
+)
+def test_the_three_engines_agree(seed, n, null_share, wide, max_rows):
+    """Random tables (null-heavy and high-cardinality columns among them): Spark keeps the very rows
+    numpy keeps, with the same codes, and its marginals (coarsened and merged) are DuckDB's and numpy's."""
+    frame, schema = random_table(np.random.default_rng(seed), n, null_share, wide)
+    unit = PrivacyUnit() if max_rows is None else PrivacyUnit("person", max_rows)
+    if max_rows is None:
+        frame = frame.drop(columns="person")
+        schema = Schema(tuple(c for c in schema.columns if c.name != "person"))
+    doors = [door(frame, engine, unit, seed=seed) for engine in ENGINES]
+    for table in doors:
+        table.encode(schema)
+    assert doors[2]._codes.fallback == ("mixed",)
+    width = len(schema.encoded_columns)
+    np.testing.assert_array_equal(kept_rows(doors[0], width), kept_rows(doors[2], width))
+    rng = np.random.default_rng(seed)
+    names = schema.encoded_columns
+    merge = rng.integers(0, 3, schema["text"].size)
+    merge[0] = 2
+    coarse = Schema(tuple(
+        Categorical("text", ("x", "y"), other=True, missing=False) if c.name == "text" else c for c in schema.columns
+    ))
+    views = [table.coarsened(coarse, {"text": merge}) for table in doors]
+    regroup = {"amount": np.arange(schema["amount"].size) // 2}
+    cliques = [("text",), tuple(str(name) for name in rng.choice(names, 2, replace=False)), ("amount", "text", "day")]
+    for clique in cliques:
+        for tables, maps in ((doors, None), (views, None), (views, regroup)):
+            counts = [table._true_counts(clique, maps) for table in tables]
+            for other in counts[1:]:
+                np.testing.assert_array_equal(counts[0], other, err_msg=str(clique))
+
+
+def test_spark_cap_keeps_the_rows_the_in_memory_cap_keeps():
+    """One person with many rows: every engine keeps the same max_rows of them (same priorities)."""
+    frame = pd.DataFrame({"person": [7] * 40 + list(range(100, 110)), "x": pd.Series([f"r{i}" for i in range(50)], dtype="str")})
+    schema = Schema((Identifier("person", role="unit"), Categorical("x", tuple(f"r{i}" for i in range(50)))))
+    for seed in range(3):
+        doors = [door(frame, engine, PrivacyUnit("person", 3), seed=seed) for engine in ENGINES]
+        for table in doors:
+            table.encode(schema)
+        counts = [table._true_counts(("x",)) for table in doors]
+        np.testing.assert_array_equal(counts[0], counts[1])
+        np.testing.assert_array_equal(counts[0], counts[2])
+        assert counts[0][:40].sum() == 3 and counts[0][40:50].sum() == 10
+
+
+@pytest.mark.parametrize("method", ["mst", "privbayes"])
+def test_a_seeded_release_is_the_same_on_numpy_and_spark(adult, tmp_path, method):  # noqa: F811
+    """Discovered schema and every marginal, capped per person: one release on either engine."""
+    frame = adult.assign(person=[str(i // 4) for i in range(len(adult))])
+    hashes = {
+        engine: seeded(frame, tmp_path / engine, engine, method=method, privacy_unit="person", max_rows_per_unit=2)
+        for engine in ("numpy", "spark")
+    }
+    assert hashes["numpy"] == hashes["spark"]
+
+
+def test_a_spark_dataframe_is_released_as_its_pandas_copy_is(adult, tmp_path, spark):  # noqa: F811
+    """A Spark DataFrame given to the Python API: collected through Arrow, the same release."""
+    given = spark.createDataFrame(adult)
+    hashes = {"pandas": seeded(adult, tmp_path / "pandas", "numpy"), "spark": seeded(given, tmp_path / "spark", "spark")}
+    assert hashes["pandas"] == hashes["spark"]
+
+
+def test_release_of_a_parquet_file_on_spark_from_the_command_line(adult, tmp_path):  # noqa: F811
+    data = tmp_path / "big.parquet"
+    adult.to_parquet(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PrivacyWarning)
+        code = main([
+            "--quiet", "release", str(data), "--epsilon", "1", "--engine", "spark", "--seed", "3", "--audit", "off",
+            "--ledger", str(tmp_path / "ledger.sqlite"), "--out", str(tmp_path / "out"),
+        ])
+    assert code == 0 and (tmp_path / "out" / "synthetic.parquet").exists()
