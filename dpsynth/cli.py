@@ -434,7 +434,7 @@ def _release(args: argparse.Namespace) -> int:
         print(json.dumps(result.record, indent=2))
     else:
         print(result.record["statement"])
-        print(f"wrote {result.synthetic_file} ({len(result.synthetic)} rows) and release.json")
+        print(f"wrote {result.synthetic_file} ({result.n_synthetic} rows) and release.json")
         if result.certificate is not None:
             _print_verdict(result.certificate, result.out)
         elif args.audit != "off":

@@ -3,13 +3,16 @@
 The format is the caller's choice, else the input file's (a table given in memory is written as
 CSV). Nulls are written with the user's null token (the first of their ``na_values``: public,
 they typed it) in CSV and Excel; Parquet and Arrow keep nulls as nulls and every dtype as it is.
+A table given as chunks (:func:`write_chunks`) is written chunk by chunk, so memory stays that of
+one chunk however many rows there are (Excel, which has no appending writer, excepted).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -63,3 +66,40 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, fmt: str, na_token
         frame.assign(**naive).to_excel(path, index=False, na_rep=na_token, engine="openpyxl")
     else:
         raise DataError(f"format must be one of {list(FORMATS)}; got {fmt!r}")
+
+
+def write_chunks(chunks: Iterable[pd.DataFrame], path: str | os.PathLike, fmt: str, na_token: str = "") -> None:
+    """Write the rows of ``chunks`` (frames with the same columns) to ``path`` in ``fmt`` as one table,
+    holding one chunk at a time: CSV appended, Parquet one row group and Arrow one batch per chunk.
+
+    A column's pandas dtype may differ between chunks (a flag column is nullable only in chunks
+    that hold a null), so each later chunk is cast to the first chunk's Arrow schema.
+    """
+    path = Path(path)
+    if fmt not in SUFFIXES:
+        raise DataError(f"format must be one of {list(FORMATS)}; got {fmt!r}")
+    chunks = iter(chunks)
+    first = next(chunks, None)
+    if first is None or fmt == EXCEL:
+        rest = [] if first is None else [first, *chunks]
+        write_table(pd.concat(rest, ignore_index=True) if rest else pd.DataFrame(), path, fmt, na_token)
+        return
+    with open(path, "wb") as handle:
+        if fmt == CSV:
+            first.to_csv(handle, index=False, na_rep=na_token)
+            for chunk in chunks:
+                chunk.to_csv(handle, index=False, header=False, na_rep=na_token)
+            return
+        table = pandas_to_arrow(first)
+        schema = table.schema
+        writer = _arrow_writer(handle, schema, fmt)
+        writer.write_table(table)
+        for chunk in chunks:
+            writer.write_table(pandas_to_arrow(chunk).cast(schema))
+        writer.close()
+
+
+def _arrow_writer(handle: Any, schema: Any, fmt: str) -> Any:
+    if fmt == PARQUET:
+        return optional("pyarrow.parquet", "writing a Parquet file").ParquetWriter(handle, schema)
+    return optional("pyarrow.ipc", "writing an Arrow file").new_file(handle, schema)

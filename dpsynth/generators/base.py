@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from dpsynth.data import PrivateTable
 
 FORMAT_VERSION = 1
+STREAM_BLOCK = 2**16
+"""Rows per block of :meth:`MarginalGenerator.sample_chunks`: a constant, never the data's size."""
 
 
 def check_positive_int(name: str, value: object) -> None:
@@ -121,6 +123,42 @@ class MarginalGenerator(Params):
             codes = self._unmerge(codes, rng)
             return decode(codes, self.schema_, rng)
         return self._sample_conditioned(int(n_rows), rng, dict(conditions or {}), dict(rebalance or {}))
+
+    def sample_chunks(
+        self,
+        n_rows: int | None = None,
+        random_state: None | int | np.random.Generator = None,
+        chunk_rows: int = STREAM_BLOCK,
+        **options: Any,
+    ) -> Iterator[pd.DataFrame]:
+        """:meth:`sample`'s table in chunks of ``chunk_rows`` rows (a multiple of ``STREAM_BLOCK``;
+        the last chunk shorter), so memory stays that of one chunk however many rows are drawn.
+
+        The rows come in blocks of ``STREAM_BLOCK``, block ``b`` drawn by :meth:`sample` (with
+        ``options``: conditions, rebalance) from a generator seeded by one draw of
+        ``random_state`` and ``b``: a seed gives the same rows whatever ``chunk_rows``. They are
+        not :meth:`sample`'s rows for that seed: each block is stratified on its own (see
+        :mod:`dpsynth.models.sampling`), so a cell's count in n rows may be off n p by one per
+        block rather than by one. Post-processing, like :meth:`sample`; the row count is the
+        caller's or the DP estimate.
+        """
+        self._check_fitted()
+        n_rows = self.n_rows_estimate if n_rows is None else n_rows
+        integer("n_rows", n_rows)
+        integer("chunk_rows", chunk_rows)
+        if chunk_rows % STREAM_BLOCK:
+            raise DataError(f"chunk_rows must be a multiple of {STREAM_BLOCK}; got {chunk_rows}")
+        rng = self._rng if random_state is None else check_random_state(random_state)
+        return self._blocks(int(n_rows), int(rng.integers(2**63)), chunk_rows, options)
+
+    def _blocks(self, n_rows: int, key: int, chunk_rows: int, options: dict[str, Any]) -> Iterator[pd.DataFrame]:
+        """The chunks of :meth:`sample_chunks`, each the concatenation of its blocks."""
+        for start in range(0, n_rows, chunk_rows):
+            end = min(start + chunk_rows, n_rows)
+            yield pd.concat([
+                self.sample(min(STREAM_BLOCK, n_rows - b * STREAM_BLOCK), np.random.default_rng([key, b]), **options)
+                for b in range(start // STREAM_BLOCK, (end - 1) // STREAM_BLOCK + 1)
+            ], ignore_index=True)
 
     def _check_columns(self, spec: Mapping[str, Any], parameter: str) -> None:
         if not isinstance(spec, Mapping):

@@ -50,10 +50,11 @@ from dpsynth.data.frames import PANDAS, like
 from dpsynth.data.load import FileTable, Header, Input, open_file, read_input
 from dpsynth.data.split import cap_units, unit_coins
 from dpsynth.data.types_out import OutputTypes
-from dpsynth.data.write import file_name, null_token, output_format, write_table
+from dpsynth.data.write import file_name, null_token, output_format, write_chunks, write_table
 from dpsynth.digest import sha256_file
 from dpsynth.errors import DataError, LedgerError, PrivacyWarning
 from dpsynth.generators import create
+from dpsynth.generators.base import MarginalGenerator
 from dpsynth.generators.protocol import Generator
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import Allocation, Budget, PrivacyUnit
@@ -81,6 +82,9 @@ AUDIT_LEVELS = (*LEVELS, "off")
 HOLDOUT_SHARE = 0.1
 HOLDOUT_MIN = 200
 HOLDOUT_MAX = 2000
+# Above this many synthetic rows (the caller's count or the DP estimate: public) a release
+# without audit streams its table to the file in chunks and does not hold it.
+STREAM_ROWS = 1_000_000
 # A file left on disk (engine duckdb) is audited through a uniform sample of this many fitted units.
 AUDIT_MEMBERS = 20_000
 
@@ -102,12 +106,14 @@ def holdout_rule(share: float, sampled: bool = False) -> str:
 @dataclass(frozen=True)
 class ReleaseResult:
     """What a release wrote: its folder, the synthetic table (the same kind of table as the input:
-    pandas, polars or pyarrow), the record and the certificate."""
+    pandas, polars or pyarrow; None when it was streamed to the file, see :func:`release`), the
+    record, the certificate and the number of synthetic rows."""
 
     out: Path
     synthetic: Any
     record: dict[str, Any]
     certificate: dict[str, Any] | None = None
+    n_synthetic: int = 0
 
     @property
     def synthetic_file(self) -> Path:
@@ -257,6 +263,9 @@ def release(
     processes run the shadow-model refits; above 1 they are spawned, so a calling script needs
     an ``if __name__ == "__main__":`` guard (the CLI has one). ``engine`` ("numpy", "duckdb" or
     "spark", :mod:`dpsynth.data.engines`) counts the rows: the same seed gives the same release on each.
+    With ``audit="off"`` and more than ``STREAM_ROWS`` synthetic rows, the table is sampled and
+    written in chunks (:meth:`~dpsynth.generators.base.MarginalGenerator.sample_chunks`), so
+    memory stays flat in the number of rows, and the result's ``synthetic`` is None.
     """
     if audit not in AUDIT_LEVELS:
         raise DataError(f"audit must be one of {list(AUDIT_LEVELS)}; got {audit!r}")
@@ -306,7 +315,9 @@ def release(
         progress.step(f"fitting {method}")
         generator.fit(table)
         progress.step("sampling")
-        synthetic = output_types.apply(generator.sample(n_rows), used_schema)
+        n_synthetic = generator.n_rows_estimate if n_rows is None else n_rows
+        stream = audit == "off" and n_synthetic > STREAM_ROWS and isinstance(generator, MarginalGenerator)
+        synthetic = None if stream else output_types.apply(generator.sample(n_rows), used_schema)
         _warn_delta(generator, delta)
         record = _record(accountant, used_schema, noise, generator, n_rows, label, reservation.id, schema_note)
         record["synthetic"] = {"file": synthetic_file, "format": out_format, "null_token": null_token(na_values)}
@@ -314,6 +325,7 @@ def release(
             record["audit"] = {"level": audit, "holdout_rule": holdout_rule(holdout_share, rows is not None)}
         attacks = None
         if holdout is not None:  # the audit runs
+            assert synthetic is not None  # held whenever the audit runs
             if holdout_units(holdout, unit) < HOLDOUT_MIN:
                 logger.warning(
                     "the audit was skipped: fewer than %d records (or persons) were held out; "
@@ -331,13 +343,18 @@ def release(
         progress.step("writing the release")
         certificate = None
         with staged_folder(out_dir, then=lambda: _commit(reservation, out_dir)) as staging:
-            write_table(synthetic, staging / synthetic_file, out_format, null_token(na_values))
+            if synthetic is None:
+                assert isinstance(generator, MarginalGenerator)  # the only kind that streams
+                chunks = (output_types.apply(chunk, used_schema) for chunk in generator.sample_chunks(n_synthetic))
+                write_chunks(chunks, staging / synthetic_file, out_format, null_token(na_values))
+            else:
+                write_table(synthetic, staging / synthetic_file, out_format, null_token(na_values))
             generator.save(staging / MODEL_FILE)
             record["outputs"] = {name: sha256_file(staging / name) for name in (synthetic_file, MODEL_FILE)}
             text = _to_json(record)
             (staging / RECORD_FILE).write_text(text, encoding="utf-8")
             if attacks is not None:
-                assert policy is not None  # loaded above whenever the audit runs
+                assert policy is not None and synthetic is not None  # both held whenever the audit runs
                 certificate = build_certificate(
                     attacks, policy, train=fit_frame, synthetic=synthetic, schema=used_schema,
                     holdout_rule=holdout_rule(holdout_share, rows is not None),
@@ -360,7 +377,8 @@ def release(
                 raise
     progress.step("done")
     progress.close()
-    return ReleaseResult(out_dir, like(synthetic, source.library), record, certificate)
+    kept = None if synthetic is None else like(synthetic, source.library)
+    return ReleaseResult(out_dir, kept, record, certificate, int(n_synthetic))
 
 
 def _commit(reservation: Reservation, out: Path) -> None:
