@@ -227,8 +227,10 @@ class FileTable:
     na_values: tuple[str, ...]
     csv: _CsvReading | None
 
-    def chunks(self, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-        """The rows in order, ``rows`` at a time, read as :func:`read_data` reads them."""
+    def chunks(self, rows: int | None = None) -> Iterator[pd.DataFrame]:
+        """The rows in order, ``rows`` (default :data:`CHUNK_ROWS`) at a time, read as
+        :func:`read_data` reads them."""
+        rows = rows or CHUNK_ROWS
         if self.csv is not None:
             with _reading(self.path, CSV, self.csv.encoding):
                 for text in cast(Iterator[pd.DataFrame], self.csv.read(chunksize=rows)):

@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,24 +95,20 @@ def _row_hashes(columns: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
 class StreamedSignature:
     """:func:`content_signature` of a table read in chunks, never whole: the same bytes.
 
-    :meth:`update` takes the chunks in turn and keeps one 64-bit hash per row; a column whose
-    present cells all hash alike is left out of the signature, which is known only at the end,
-    so :meth:`digest` reads the chunks again when such a column turned up.
+    :meth:`update` takes the chunks in turn and gives each row's 64-bit hash, for the caller to
+    keep (on disk); :meth:`digest` takes them back in sorted order. A column whose present cells
+    all hash alike is left out of the signature, which is known only at the end: then
+    (:attr:`needs_second_pass`) the caller hashes the rows again with :meth:`row_hashes`.
     """
 
     def __init__(self) -> None:
         self._names: list[str] | None = None
         self._first: dict[str, int] = {}
         self._varies: set[str] = set()
-        self._rows: list[np.ndarray] = []
+        self.n_rows = 0
 
-    def update(self, chunk: pd.DataFrame) -> None:
-        columns = self._cell_columns(chunk)
-        if self._names is None:
-            self._names = sorted(columns)
-        self._rows.append(_row_hashes(columns, self._names))
-
-    def _cell_columns(self, chunk: pd.DataFrame) -> dict[str, np.ndarray]:
+    def update(self, chunk: pd.DataFrame) -> np.ndarray:
+        """The chunk's row hashes over every column (the signature's when none is left out)."""
         columns: dict[str, np.ndarray] = {}
         for position in range(chunk.shape[1]):
             hashes, present = _cell_hashes(chunk.iloc[:, position])
@@ -124,37 +121,47 @@ class StreamedSignature:
                 first = self._first.setdefault(name, int(values[0]))
                 if name not in self._varies and (values != first).any():
                     self._varies.add(name)
-        return columns
+        if self._names is None:
+            self._names = sorted(columns)
+        self.n_rows += len(chunk)
+        return _row_hashes(columns, self._names)
 
-    def digest(self, again: Callable[[], Iterable[pd.DataFrame]]) -> bytes:
-        """The signature; ``again()`` reads the chunks once more when a column is left out."""
+    @property
+    def needs_second_pass(self) -> bool:
+        """Whether a column is left out, so the rows must be hashed again (:meth:`row_hashes`)."""
+        return sorted(self._varies) != self._names
+
+    def row_hashes(self, chunk: pd.DataFrame) -> np.ndarray:
+        """The chunk's row hashes over the columns the signature keeps (after every update)."""
         names = sorted(self._varies)
-        n_rows = sum(len(rows) for rows in self._rows)
-        if names == self._names:
-            row_hashes = np.concatenate(self._rows) if self._rows else np.empty(0, dtype=np.uint64)
-        else:
-            self._rows = []
-            row_hashes = np.empty(n_rows if names else 0, dtype=np.uint64)
-            start = 0
-            for chunk in again() if names else ():
-                hashes = {
-                    str(chunk.columns[p]).strip(): _cell_hashes(chunk.iloc[:, p])[0] for p in range(chunk.shape[1])
-                }
-                row_hashes[start:start + len(chunk)] = _row_hashes(hashes, names)
-                start += len(chunk)
-        row_hashes.sort()
-        return _signature(names, n_rows, row_hashes)
+        cells = {str(chunk.columns[p]).strip(): _cell_hashes(chunk.iloc[:, p])[0] for p in range(chunk.shape[1])}
+        return _row_hashes(cells, names) if names else np.zeros(len(chunk), dtype=np.uint64)
+
+    def digest(self, sorted_hashes: Iterable[np.ndarray]) -> bytes:
+        """The signature from the kept row hashes, in ascending order, in any number of pieces."""
+        names = sorted(self._varies)
+        digest = _header_digest(names, self.n_rows)
+        if names:
+            for piece in sorted_hashes:
+                digest.update(np.asarray(piece, dtype="<u8").tobytes())
+        return digest.digest()
 
 
 def _signature(names: list[str], n_rows: int, row_hashes: np.ndarray) -> bytes:
+    digest = _header_digest(names, n_rows)
+    digest.update(row_hashes.astype("<u8").tobytes())
+    return digest.digest()
+
+
+def _header_digest(names: list[str], n_rows: int) -> Any:
+    """The signature's SHA-256 after its header and row count, before the sorted row hashes."""
     # The length prefixes keep the header, the row count and the row hashes apart.
     header = json.dumps(names).encode()
     digest = hashlib.sha256(_SIGNATURE_TAG)
     digest.update(len(header).to_bytes(8, "little"))
     digest.update(header)
     digest.update(n_rows.to_bytes(8, "little"))
-    digest.update(row_hashes.astype("<u8").tobytes())
-    return digest.digest()
+    return digest
 
 
 def legacy_fingerprint(df: pd.DataFrame) -> str | None:

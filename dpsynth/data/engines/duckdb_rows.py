@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,9 @@ ROWS = "dpsynth_file_rows"
 FIT = "dpsynth_fit_rows"
 CAPPED = "dpsynth_capped_rows"
 POSITION = "dpsynth_row"
+HASH = "dpsynth_hash"
+_HASHES = "dpsynth_signature_hashes"
+_BATCH = 1_000_000
 _CHUNK = "dpsynth_chunk"
 _PRIORITY = "dpsynth_priority"
 # DuckDB's share of memory: past it, it spills to the private folder.
@@ -77,12 +81,13 @@ class StoredRows:
         start = 0
         try:
             for chunk in table.chunks():
-                signature.update(chunk)
+                hashes = signature.update(chunk)
                 stored = chunk.set_axis([_column(j) for j in range(chunk.shape[1])], axis=1)
                 for name in stored.columns:
                     if isinstance(stored[name].dtype, pd.CategoricalDtype):
                         stored[name] = stored[name].astype("str")
                 stored[POSITION] = np.arange(start, start + len(chunk), dtype=np.int64)
+                stored[HASH] = hashes
                 connection.register(_CHUNK, stored)
                 if start == 0:
                     connection.execute(f"CREATE TABLE {ROWS} AS SELECT * FROM {_CHUNK}")
@@ -90,12 +95,13 @@ class StoredRows:
                     connection.execute(f"INSERT INTO {ROWS} SELECT * FROM {_CHUNK}")
                 connection.unregister(_CHUNK)
                 start += len(chunk)
+            check_rows(table, start)
+            digest = signature.digest(_sorted_hashes(connection, table, signature))
         except duckdb.Error as error:
             raise DataError(
                 f"data file '{table.path}' could not be stored for DuckDB ({type(error).__name__})"
             ) from None
-        check_rows(table, start)
-        return cls(connection, spill, table.header), signature.digest(table.chunks)
+        return cls(connection, spill, table.header), digest
 
     @property
     def columns(self) -> list[str]:
@@ -139,7 +145,7 @@ class StoredRows:
             f"ORDER BY hash({key}, {self._seeds[1]}::UBIGINT), {key} LIMIT {int(cap)}"
         )
         rows = self.connection.sql(
-            f"SELECT * EXCLUDE (held, {POSITION}) FROM dpsynth_held WHERE {side} AND {key} IN ({chosen}) "
+            f"SELECT * EXCLUDE (held, {POSITION}, {HASH}) FROM dpsynth_held WHERE {side} AND {key} IN ({chosen}) "
             f"ORDER BY {POSITION}"
         ).to_arrow_table()
         return self._typed(arrow_to_pandas(rows).set_axis(self.header.columns, axis=1))
@@ -191,3 +197,18 @@ class StoredRows:
         if values.dtype != dtype:
             values = values.astype(dtype)
         return values.rename(name), frame["n"].to_numpy(dtype=np.int64)
+
+
+def _sorted_hashes(connection: Any, table: FileTable, signature: StreamedSignature) -> Iterator[np.ndarray]:
+    """The signature's row hashes in ascending order, sorted by DuckDB (out of core): those kept
+    with the rows, or when the signature leaves a column out, the rows hashed again."""
+    source = f"SELECT {HASH} AS h FROM {ROWS}"
+    if signature.needs_second_pass:
+        connection.execute(f"CREATE TABLE {_HASHES} (h UBIGINT)")
+        for chunk in table.chunks():
+            connection.register(_CHUNK, pd.DataFrame({"h": signature.row_hashes(chunk)}))
+            connection.execute(f"INSERT INTO {_HASHES} SELECT h FROM {_CHUNK}")
+            connection.unregister(_CHUNK)
+        source = f"SELECT h FROM {_HASHES}"
+    for batch in connection.sql(f"{source} ORDER BY h").to_arrow_reader(_BATCH):
+        yield batch.column(0).to_numpy()
