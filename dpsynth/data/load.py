@@ -215,17 +215,19 @@ CHUNK_ROWS = 250_000
 
 @dataclass(frozen=True)
 class FileTable:
-    """A private CSV or Parquet file left on disk, read in chunks by an engine that never holds
-    it whole (:mod:`dpsynth.data.engines.duckdb_rows`). Each chunk's cells are those
-    :func:`read_data` gives (a cell's value depends on that cell alone, so reading in chunks
-    changes none). ``header`` is a frame of no rows with the file's column names and dtypes
-    (Parquet: the file's Arrow types; CSV: text), public facts of the file's format."""
+    """A private CSV or Parquet file (or a folder of Parquet files, ``parts`` in name order)
+    left on disk, read in chunks by an engine that never holds it whole
+    (:mod:`dpsynth.data.engines.duckdb_rows`). Each chunk's cells are those :func:`read_data`
+    gives (a cell's value depends on that cell alone, so reading in chunks changes none).
+    ``header`` is a frame of no rows with the file's column names and dtypes (Parquet: the
+    file's Arrow types; CSV: text), public facts of the file's format."""
 
     path: Path
     format: str
     header: pd.DataFrame
     na_values: tuple[str, ...]
     csv: _CsvReading | None
+    parts: tuple[Path, ...] = ()
 
     def chunks(self, rows: int | None = None) -> Iterator[pd.DataFrame]:
         """The rows in order, ``rows`` (default :data:`CHUNK_ROWS`) at a time, read as
@@ -237,24 +239,28 @@ class FileTable:
                     yield self.csv.cleaned(text)
             return
         missing = _missing(self.na_values)
-        with _reading(self.path, PARQUET):
-            batches = optional("pyarrow.parquet", "reading a Parquet file").ParquetFile(self.path).iter_batches(rows)
-            for batch in batches:
-                chunk = arrow_to_pandas(batch)
-                chunk.columns = self.header.columns
-                for column in chunk.columns:
-                    chunk[column] = _text_missing(chunk[column], missing)
-                yield chunk
+        parquet = optional("pyarrow.parquet", "reading a Parquet file")
+        for part in self.parts or (self.path,):
+            with _reading(part, PARQUET):
+                for batch in parquet.ParquetFile(part).iter_batches(rows):
+                    chunk = arrow_to_pandas(batch)
+                    chunk.columns = self.header.columns
+                    for column in chunk.columns:
+                        chunk[column] = _text_missing(chunk[column], missing)
+                    yield chunk
 
 
 def open_file(
     path: str | os.PathLike, na_values: Sequence[str] = (), *, header: Header = True,
     names: Sequence[str] | None = None, sep: str | None = None, encoding: str | None = None,
 ) -> FileTable | None:
-    """A CSV or Parquet file to read in chunks (:class:`FileTable`); None for other formats,
-    which are read whole (:func:`read_data`). Refuses what :func:`read_data` refuses about the
-    file itself and its header; the row count is checked once the rows are read."""
+    """A CSV or Parquet file, or a folder of Parquet files with one schema, to read in chunks
+    (:class:`FileTable`); None for other formats, which are read whole (:func:`read_data`).
+    Refuses what :func:`read_data` refuses about the file itself and its header; the row count
+    is checked once the rows are read."""
     path = Path(path)
+    if path.is_dir():
+        return _parquet_folder(path, na_values, header, names, sep, encoding)
     fmt = file_format(path)
     if fmt not in (CSV, PARQUET) or path.suffix.lower() in _UNREAD:
         return None
@@ -267,11 +273,38 @@ def open_file(
     if header is not True or names is not None:
         raise DataError(f"data file '{path}' is read as {fmt}: its column names come from the file")
     _check_file(path)
-    with _reading(path, fmt):
+    return FileTable(path, fmt, _parquet_header(path), tuple(na_values), None)
+
+
+def _parquet_header(path: Path) -> pd.DataFrame:
+    """A frame of no rows with a Parquet file's column names (checked) and dtypes."""
+    with _reading(path, PARQUET):
         arrow_schema = optional("pyarrow.parquet", "reading a Parquet file").read_schema(path)
         frame = arrow_to_pandas(arrow_schema.empty_table())
     frame.columns = pd.Index(_check_names([str(name) for name in frame.columns], f"data file '{path}'"))
-    return FileTable(path, fmt, frame, tuple(na_values), None)
+    return frame
+
+
+def _parquet_folder(
+    path: Path, na_values: Sequence[str], header: Header, names: Sequence[str] | None, sep: str | None,
+    encoding: str | None,
+) -> FileTable:
+    """A folder of Parquet files read as one table, the files in name order, each with the
+    first one's columns and types."""
+    if sep is not None or encoding is not None or header is not True or names is not None:
+        raise DataError(f"data folder '{path}' is read as Parquet: no sep, encoding, header or names")
+    parts = tuple(sorted(part for part in path.iterdir() if part.is_file() and file_format(part) == PARQUET))
+    if not parts:
+        raise DataError(f"data folder '{path}' holds no Parquet file (.parquet, .pq)")
+    frame = _parquet_header(parts[0])
+    for part in parts[1:]:
+        _check_file(part)
+        other = _parquet_header(part)
+        if list(other.columns) != list(frame.columns) or list(other.dtypes) != list(frame.dtypes):
+            raise DataError(
+                f"data folder '{path}': file '{part.name}' has other columns or types than '{parts[0].name}'"
+            )
+    return FileTable(path, PARQUET, frame, tuple(na_values), None, parts)
 
 
 def check_rows(table: FileTable, rows: int) -> None:

@@ -157,3 +157,23 @@ def test_the_signature_of_a_file_read_in_chunks_is_that_of_the_table(adult, tmp_
     table = load.open_file(data)
     assert table is not None
     assert StoredRows.ingest(table)[1] == content_signature(load.read_data(data))
+
+
+def test_a_folder_of_parquet_files_is_the_table_its_files_hold_in_name_order(adult, tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for i, start in enumerate(range(0, len(adult), 1000)):
+        adult.iloc[start:start + 1000].to_parquet(folder / f"part-{i}.parquet")
+    adult.to_parquet(tmp_path / "whole.parquet")
+    assert seeded(folder, tmp_path / "folder", "duckdb") == seeded(tmp_path / "whole.parquet", tmp_path / "whole", "duckdb")
+
+
+def test_a_folder_of_parquet_files_with_other_columns_is_refused(adult, tmp_path):
+    from dpsynth.errors import DataError
+
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    adult.iloc[:1000].to_parquet(folder / "a.parquet")
+    adult.iloc[1000:2000, 1:].to_parquet(folder / "b.parquet")
+    with pytest.raises(DataError, match="'b.parquet' has other columns or types than 'a.parquet'"):
+        seeded(folder, tmp_path / "out", "duckdb")
