@@ -39,6 +39,7 @@ from dpsynth.errors import BudgetExceeded, DataError, SchemaError
 from dpsynth.generators.base import MarginalGenerator, check_positive_int
 from dpsynth.generators.compression import merge_maps, merged_measurement, merged_size
 from dpsynth.models import Domain, GraphicalModel, Measurement, estimate, model_size
+from dpsynth.models.junction_tree import GraphSizes
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import MARGINAL
 from dpsynth.progress import advance
@@ -247,7 +248,7 @@ class AIM(MarginalGenerator):
         for candidate in candidates:
             if all(frozenset(pair) in joined for pair in itertools.combinations(candidate, 2)):
                 allowed.append(candidate)
-            elif domain.cells(candidate) <= limit and sizes.size(domain, measured, candidate) <= limit:
+            elif domain.cells(candidate) <= limit and sizes.size(domain, measured, candidate, limit) <= limit:
                 allowed.append(candidate)
         return allowed
 
@@ -292,20 +293,28 @@ class _ModelSizes:
 
     Rounds that measure a clique whose pairs are all joined leave the graph, and so every
     candidate's junction tree, as they were; the next round's check then reads the sizes found.
+    A new graph is triangulated per connected component (:class:`GraphSizes`), so a candidate
+    costs one triangulation of the components it joins, and none when it was seen before
+    joining the same components.
     """
 
     def __init__(self) -> None:
         self._edges: set[frozenset[str]] | None = None
+        self._graph: GraphSizes | None = None
         self._sizes: dict[Clique, int] = {}
 
     def graph(self, edges: set[frozenset[str]]) -> None:
         """Start a round on the graph with these edges (forgetting sizes if it changed)."""
         if edges != self._edges:
-            self._edges, self._sizes = set(edges), {}
+            self._edges, self._graph, self._sizes = set(edges), None, {}
 
-    def size(self, domain: Domain, measured: Sequence[Clique], candidate: Clique) -> int:
+    def size(self, domain: Domain, measured: Sequence[Clique], candidate: Clique, limit: float) -> int:
+        """The model size with ``candidate``, or a bound on it within ``limit`` (the limits of
+        later rounds on the same graph are no smaller, so a kept bound still proves the fit)."""
         if candidate not in self._sizes:
-            self._sizes[candidate] = model_size(domain, [*measured, candidate])
+            if self._graph is None:
+                self._graph = GraphSizes(domain, measured)
+            self._sizes[candidate] = self._graph.with_clique(candidate, limit)
         return self._sizes[candidate]
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
+import numpy as np
 
 from dpsynth.errors import ModelError, ModelTooLarge
 from dpsynth.models.domain import Domain
@@ -81,43 +81,66 @@ def maximal_cliques(domain: Domain, cliques: Iterable[Sequence[str]]) -> list[Cl
     return [c for c in unique if frozenset(c) in keep]
 
 
-def _elimination_cliques(domain: Domain, edges: frozenset[frozenset[str]], by_weight: bool) -> list[Clique]:
+def _elimination_cliques(
+    domain: Domain, edges: frozenset[frozenset[str]], by_weight: bool, attrs: Iterable[str] | None = None
+) -> list[Clique]:
     """Cliques formed by greedy variable elimination on the Markov graph (a triangulation).
 
     Each step eliminates the attribute with the least fill-in weighted by cells (the sum over
     added edges (a, b) of size(a) * size(b)), or, ``by_weight``, the one whose neighbourhood table
     has fewest cells; ties go to the other criterion, then to domain order. Weighted min-fill
-    eliminates a chordal graph, such as a tree of pairs, without fill-in. Eliminating v changes
-    the cost only of its neighbours and of theirs (the fill edges join v's neighbours), so only
-    those are re-scored.
+    eliminates a chordal graph, such as a tree of pairs, without fill-in. ``attrs`` (default: the
+    whole domain) are the attributes eliminated; the edges must join only them.
+
+    Every step scores all attributes at once on the adjacency matrix A: with x_v the sizes of v's
+    neighbours (zero elsewhere) and M = 1 - A - I the missing edges, v's fill-in is x_v' M x_v / 2
+    and its cells size(v) * prod(x_v > 0 ? x_v : 1). Both are exact in float64 up to 2**53 cells
+    (beyond, a tie between two such tables may be broken otherwise than exact integers would; the
+    size checks and the models read this one function, so they still agree).
     """
-    size = dict(zip(domain.attrs, domain.sizes))
-    rank = {a: i for i, a in enumerate(domain.attrs)}
-    nbrs: dict[str, set[str]] = {a: set() for a in domain.attrs}
+    names = domain.canonical(domain.attrs if attrs is None else attrs)
+    index = {a: i for i, a in enumerate(names)}
+    adjacent = np.zeros((len(names), len(names)), dtype=bool)
     for a, b in edges:
-        nbrs[a].add(b)
-        nbrs[b].add(a)
+        adjacent[index[a], index[b]] = adjacent[index[b], index[a]] = True
+    size = np.array([domain.size(a) for a in names], dtype=float)
+    left = np.arange(len(names))  # the attributes not eliminated yet, by rank: the rows of ``adjacent``
+    formed: list[int] = []  # each clique as a bit mask over ``names``
+    while len(left):
+        around = adjacent * size
+        missing = ~adjacent
+        np.fill_diagonal(missing, False)
+        fill = np.einsum("ij,ij->i", around @ missing, around) / 2
+        simplicial = np.flatnonzero(fill == 0)
+        if not by_weight and len(simplicial):
+            # Min-fill takes every attribute whose neighbours are all joined before any other, one
+            # at a time; none adds an edge, and one stays so while the others go, so they may go
+            # together: each forms its neighbourhood now (held by a neighbour's, or its own as
+            # the last of them goes), which leaves the same maximal cliques.
+            gone = simplicial
+            formed += [_bits(left[np.flatnonzero(adjacent[v])]) | 1 << int(left[v]) for v in gone]
+        else:
+            cells = size * np.prod(np.where(adjacent, size, 1.0), axis=1)
+            first, second = (cells, fill) if by_weight else (fill, cells)
+            v = int(np.lexsort((second, first))[0])  # rows are in rank order: lexsort is stable
+            block = np.flatnonzero(adjacent[v])
+            formed.append(_bits(left[block]) | 1 << int(left[v]))
+            adjacent[np.ix_(block, block)] = True
+            adjacent[block, block] = False
+            gone = np.array([v])
+        keep = np.ones(len(left), dtype=bool)
+        keep[gone] = False
+        adjacent, size, left = adjacent[np.ix_(keep, keep)], size[keep], left[keep]
+    # A clique is kept unless another holds it (of two equal ones, the first is kept).
+    return [
+        tuple(a for i, a in enumerate(names) if bits >> i & 1)
+        for k, bits in enumerate(formed)
+        if not any(bits & ~other == 0 and (bits != other or j < k) for j, other in enumerate(formed) if j != k)
+    ]
 
-    def cost(v: str) -> tuple[int, int, int]:
-        around = nbrs[v]
-        fill = sum(size[a] * size[b] for a, b in itertools.combinations(around, 2) if b not in nbrs[a])
-        cells = size[v] * math.prod(size[a] for a in around)
-        return (cells, fill, rank[v]) if by_weight else (fill, cells, rank[v])
 
-    costs = {v: cost(v) for v in nbrs}
-    formed = []
-    while costs:
-        v = min(costs, key=costs.__getitem__)
-        around = nbrs.pop(v)
-        del costs[v]
-        formed.append(domain.canonical([v, *around]))
-        for a in around:
-            nbrs[a].discard(v)
-            nbrs[a].update(around - {a})
-        affected = set(around).union(*(nbrs[a] for a in around))
-        for u in affected:
-            costs[u] = cost(u)
-    return maximal_cliques(domain, formed)
+def _bits(indices: np.ndarray) -> int:
+    return sum(1 << int(i) for i in indices)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -186,3 +209,72 @@ def build_junction_tree(
 def model_size(domain: Domain, cliques: Iterable[Sequence[str]]) -> int:
     """Cells of the junction tree a model with these cliques needs (for checks before fitting)."""
     return sum(domain.cells(c) for c in _tree_cliques(domain, cliques))
+
+
+HEURISTICS = (False, True)
+"""The two greedy orders of :func:`_elimination_cliques` (``by_weight``), min-fill first."""
+
+
+@functools.lru_cache(maxsize=32768)
+def _component_size(domain: Domain, edges: frozenset[frozenset[str]], by_weight: bool) -> int:
+    """Cells of the triangulation of one connected graph (the attributes its edges join) by one
+    greedy heuristic."""
+    attrs = domain.canonical(set().union(*edges))
+    return sum(domain.cells(c) for c in _elimination_cliques(domain, edges, by_weight, attrs))
+
+
+class GraphSizes:
+    """:func:`model_size` of a fixed set of cliques plus one more, for many candidates at once.
+
+    Greedy elimination treats the connected components of the Markov graph apart (a vertex's
+    cost reads only its neighbourhood; the rank that breaks ties orders each component as it
+    orders the whole), so each heuristic's total is the sum over components. A candidate clique
+    merges the components it touches into one and leaves the others, whose totals are known: it
+    costs a triangulation of the merged component, cached by its edges across graphs, where
+    :func:`model_size` re-triangulates the whole graph.
+    """
+
+    def __init__(self, domain: Domain, cliques: Iterable[Sequence[str]]) -> None:
+        self.domain = domain
+        measured = maximal_cliques(domain, cliques)
+        component = {a: i for i, a in enumerate(domain.attrs)}
+        members: dict[int, set[str]] = {i: {a} for i, a in enumerate(domain.attrs)}
+        for clique in measured:
+            joined = {component[a] for a in clique}
+            keep = min(joined)
+            for other in joined - {keep}:
+                for a in members.pop(other):
+                    component[a] = keep
+                    members[keep].add(a)
+        self._component = component
+        self._edges: dict[int, frozenset[frozenset[str]]] = dict.fromkeys(members, frozenset())
+        for clique in measured:
+            pairs = {frozenset(pair) for pair in itertools.combinations(clique, 2)}
+            self._edges[component[clique[0]]] = self._edges[component[clique[0]]] | pairs
+        self._single = {i: domain.cells(tuple(m)) for i, m in members.items() if len(m) == 1}
+        self._sizes = [{i: self._size_of(self._edges[i], i, h) for i in members} for h in HEURISTICS]
+        self._total = [sum(sizes.values()) for sizes in self._sizes]
+
+    def _size_of(self, edges: frozenset[frozenset[str]], i: int, by_weight: bool) -> int:
+        return _component_size(self.domain, edges, by_weight) if edges else self._single[i]
+
+    def size(self) -> int:
+        """:func:`model_size` of the cliques themselves."""
+        return min(self._total)
+
+    def with_clique(self, clique: Sequence[str], limit: float | None = None) -> int:
+        """:func:`model_size` of the cliques and ``clique``; with ``limit``, the first
+        heuristic's size instead when that is within it (it proves the fit, and saves the
+        second triangulation)."""
+        touched = {self._component[a] for a in clique}
+        pairs = frozenset(frozenset(pair) for pair in itertools.combinations(clique, 2))
+        merged = pairs.union(*(self._edges[i] for i in touched))
+        if not merged:  # a single attribute alone: the graph is unchanged
+            return self.size()
+        sizes = []
+        for h, by_weight in enumerate(HEURISTICS):
+            rest = self._total[h] - sum(self._sizes[h][i] for i in touched)
+            sizes.append(rest + _component_size(self.domain, merged, by_weight))
+            if limit is not None and sizes[-1] <= limit:
+                break
+        return min(sizes)

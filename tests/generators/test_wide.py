@@ -90,7 +90,7 @@ def test_aim_model_size_cache_changes_no_output(monkeypatch):
     params = {"max_model_size": 0.05, "round_iters": 30, "max_iters": 60}
     cached, _ = _fit(AIM(**params), frame, schema, seed=3)
 
-    def uncached(self, domain, measured, candidate):
+    def uncached(self, domain, measured, candidate, limit):
         return aim_module.model_size(domain, [*measured, candidate])
 
     monkeypatch.setattr(aim_module._ModelSizes, "size", uncached)

@@ -1,5 +1,8 @@
 """Junction trees: every measured clique covered, running intersection, refusal when too large."""
 
+import itertools
+import math
+
 import networkx as nx
 import pytest
 from hypothesis import given, settings
@@ -7,6 +10,7 @@ from hypothesis import strategies as st
 
 from dpsynth.errors import ModelTooLarge
 from dpsynth.models import Domain, build_junction_tree, model_size
+from dpsynth.models.junction_tree import GraphSizes, _elimination_cliques
 
 
 def assert_valid_junction_tree(domain, cliques, tree):
@@ -85,3 +89,61 @@ def test_containing_picks_the_smallest_clique():
     assert tree.cliques[tree.containing(("a",))] == ("a", "b", "c")
     assert tree.cliques[tree.containing(("a", "d"))] == ("a", "d")
     assert tree.containing(("b", "d")) is None
+
+
+def _one_at_a_time(domain, edges, by_weight):
+    """Greedy elimination written plainly: one attribute a step, every cost recomputed."""
+    size = dict(zip(domain.attrs, domain.sizes))
+    nbrs = {a: set() for a in domain.attrs}
+    for a, b in edges:
+        nbrs[a].add(b)
+        nbrs[b].add(a)
+
+    def cost(v):
+        fill = sum(size[a] * size[b] for a, b in itertools.combinations(nbrs[v], 2) if b not in nbrs[a])
+        cells = size[v] * math.prod(size[a] for a in nbrs[v])
+        return (cells, fill, domain.index(v)) if by_weight else (fill, cells, domain.index(v))
+
+    formed = []
+    while nbrs:
+        v = min(nbrs, key=cost)
+        around = nbrs.pop(v)
+        formed.append(frozenset([v, *around]))
+        for a in around:
+            nbrs[a] |= around - {a}
+            nbrs[a].discard(v)
+    return {c for c in formed if not any(c < other for other in formed)}
+
+
+def _graphs(data, max_attrs):
+    n = data.draw(st.integers(2, max_attrs))
+    sizes = data.draw(st.lists(st.sampled_from([2, 3, 5, 12, 40, 300]), min_size=n, max_size=n))
+    domain = Domain(tuple(f"x{i}" for i in range(n)), tuple(sizes))
+    subsets = st.lists(st.sampled_from(domain.attrs), min_size=1, max_size=3, unique=True).map(tuple)
+    return domain, data.draw(st.lists(subsets, max_size=2 * n)), subsets
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_vectorised_elimination_forms_the_cliques_of_one_attribute_a_step(data):
+    domain, cliques, _ = _graphs(data, 12)
+    edges = frozenset(frozenset(p) for c in cliques for p in itertools.combinations(c, 2))
+    for by_weight in (False, True):
+        found = _elimination_cliques(domain, edges, by_weight)
+        assert {frozenset(c) for c in found} == _one_at_a_time(domain, edges, by_weight)
+        assert len(found) == len(set(found))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_graph_sizes_agree_with_model_size(data):
+    """Per-component triangulation gives model_size exactly; with a limit, the same verdict."""
+    domain, cliques, subsets = _graphs(data, 14)
+    sizes = GraphSizes(domain, cliques)
+    assert sizes.size() == model_size(domain, cliques)
+    for candidate in data.draw(st.lists(subsets, min_size=1, max_size=5)):
+        exact = model_size(domain, [*cliques, candidate])
+        assert sizes.with_clique(candidate) == exact
+        limit = data.draw(st.sampled_from([exact // 2, exact, 2 * exact]))
+        bound = sizes.with_clique(candidate, limit)
+        assert bound >= exact and (bound <= limit) == (exact <= limit)
