@@ -55,16 +55,23 @@ def command(data: Path, out: Path, engine: str) -> list[str]:
 
 def tree_measured(command: list[str], cap: float, env: dict[str, str]) -> dict[str, object]:
     """Run ``command``; wall seconds, CPU seconds and peak resident MB of it and all its descendants."""
+    # stderr to a file: Spark's log could fill a pipe nobody reads until the end.
+    errors = tempfile.TemporaryFile()
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env)
     root = psutil.Process(process.pid)
     cpu: dict[int, float] = {}
     peak = 0
     status = "ok"
-    while process.poll() is None:
+    while True:
+        # wait4 reaps the release itself, so its resource totals (and its reaped children's) come back.
+        pid, code, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
         if time.perf_counter() - started > cap:
             process.kill()
             status = f"over {cap:.0f} s"
+            _, code, usage = os.wait4(process.pid, 0)
             break
         resident = 0
         try:
@@ -80,11 +87,13 @@ def tree_measured(command: list[str], cap: float, env: dict[str, str]) -> dict[s
                 continue
         peak = max(peak, resident)
         time.sleep(0.1)
-    _, code, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(code)
     wall = time.perf_counter() - started
-    error = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
-    if status == "ok" and os.waitstatus_to_exitcode(code) not in (0, 1):
-        status = f"exit {os.waitstatus_to_exitcode(code)}: {error.splitlines()[-1][:100] if error else ''}"
+    errors.seek(0)
+    error = errors.read().decode(errors="replace").strip()
+    errors.close()
+    if status == "ok" and process.returncode not in (0, 1):
+        status = f"exit {process.returncode}: {error.splitlines()[-1][:100] if error else ''}"
     return {"wall_s": wall, "status": status, "cpu_s": max(sum(cpu.values()), usage.ru_utime + usage.ru_stime),
             "peak_mb": max(peak / 2**20, usage.ru_maxrss / 1024)}
 
