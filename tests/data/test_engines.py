@@ -87,20 +87,28 @@ def assert_engines_agree(numpy_door: PrivateTable, duckdb_door: PrivateTable, sc
         )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    n=st.integers(0, 400),
-    null_share=st.sampled_from([0.0, 0.2, 0.9]),
-    wide=st.sampled_from([3, 300]),
-    max_rows=st.sampled_from([None, 1, 3]),
-)
-def test_numpy_and_duckdb_agree_on_every_marginal(seed, n, null_share, wide, max_rows):
+# The random tables of the engines' property tests (here and in test_engines_spark.py).
+RANDOM_TABLES = {
+    "seed": st.integers(0, 2**32 - 1),
+    "n": st.integers(0, 400),
+    "null_share": st.sampled_from([0.0, 0.2, 0.9]),
+    "wide": st.sampled_from([3, 300]),
+    "max_rows": st.sampled_from([None, 1, 3]),
+}
+
+
+def random_case(seed: int, n: int, null_share: float, wide: int, max_rows: int | None):
+    """A random table, its schema and its unit: a person column capped at ``max_rows``, or none."""
     frame, schema = random_table(np.random.default_rng(seed), n, null_share, wide)
-    unit = PrivacyUnit() if max_rows is None else PrivacyUnit("person", max_rows)
-    if max_rows is None:
-        frame = frame.drop(columns="person")
-        schema = Schema(tuple(c for c in schema.columns if c.name != "person"))
+    if max_rows is not None:
+        return frame, schema, PrivacyUnit("person", max_rows)
+    return frame.drop(columns="person"), Schema(tuple(c for c in schema.columns if c.name != "person")), PrivacyUnit()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**RANDOM_TABLES)
+def test_numpy_and_duckdb_agree_on_every_marginal(seed, n, null_share, wide, max_rows):
+    frame, schema, unit = random_case(seed, n, null_share, wide, max_rows)
     doors = [door(frame, engine, unit, seed=seed) for engine in ("numpy", "duckdb")]
     for table in doors:
         table.encode(schema)

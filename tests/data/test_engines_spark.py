@@ -16,15 +16,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from dpsynth.cli import main
 from dpsynth.data.engines.spark_codes import SparkCodes
+from dpsynth.digest import sha256_file
 from dpsynth.errors import PrivacyWarning
 from dpsynth.privacy.budget import PrivacyUnit
 from dpsynth.schema import Schema
 from dpsynth.schema.columns import Categorical, Identifier
-from tests.data.test_engines import door, random_table
+from tests.data.test_engines import RANDOM_TABLES, door, random_case
 from tests.data.test_engines_release import adult, seeded  # noqa: F401 (adult is a fixture)
 
 pytest.importorskip("duckdb")
@@ -67,21 +67,11 @@ def kept_rows(table, width: int) -> np.ndarray:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    n=st.integers(0, 400),
-    null_share=st.sampled_from([0.0, 0.2, 0.9]),
-    wide=st.sampled_from([3, 300]),
-    max_rows=st.sampled_from([None, 1, 3]),
-)
+@given(**RANDOM_TABLES)
 def test_the_three_engines_agree(seed, n, null_share, wide, max_rows):
     """Random tables (null-heavy and high-cardinality columns among them): Spark keeps the very rows
     numpy keeps, with the same codes, and its marginals (coarsened and merged) are DuckDB's and numpy's."""
-    frame, schema = random_table(np.random.default_rng(seed), n, null_share, wide)
-    unit = PrivacyUnit() if max_rows is None else PrivacyUnit("person", max_rows)
-    if max_rows is None:
-        frame = frame.drop(columns="person")
-        schema = Schema(tuple(c for c in schema.columns if c.name != "person"))
+    frame, schema, unit = random_case(seed, n, null_share, wide, max_rows)
     doors = [door(frame, engine, unit, seed=seed) for engine in ENGINES]
     for table in doors:
         table.encode(schema)
@@ -138,12 +128,17 @@ def test_a_spark_dataframe_is_released_as_its_pandas_copy_is(adult, tmp_path, sp
 
 
 def test_release_of_a_parquet_file_on_spark_from_the_command_line(adult, tmp_path):  # noqa: F811
+    """The README's command on Spark and on DuckDB (which reads the file in chunks): one release."""
     data = tmp_path / "big.parquet"
     adult.to_parquet(data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PrivacyWarning)
-        code = main([
-            "--quiet", "release", str(data), "--epsilon", "1", "--engine", "spark", "--seed", "3", "--audit", "off",
-            "--ledger", str(tmp_path / "ledger.sqlite"), "--out", str(tmp_path / "out"),
-        ])
-    assert code == 0 and (tmp_path / "out" / "synthetic.parquet").exists()
+    hashes = {}
+    for engine in ("duckdb", "spark"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PrivacyWarning)
+            code = main([
+                "--quiet", "release", str(data), "--epsilon", "1", "--engine", engine, "--seed", "3", "--audit", "off",
+                "--ledger", str(tmp_path / f"{engine}.sqlite"), "--out", str(tmp_path / engine),
+            ])
+        assert code == 0
+        hashes[engine] = sha256_file(tmp_path / engine / "synthetic.parquet")
+    assert hashes["duckdb"] == hashes["spark"]

@@ -96,13 +96,9 @@ class SparkCodes:
     def load(
         cls, frame: pd.DataFrame, schema: Schema, unit: PrivacyUnit, priority: np.ndarray | None
     ) -> tuple[SparkCodes, int]:
-        """The rows of ``frame`` encoded with ``schema``, capped per unit (at most ``unit.max_rows``
-        rows of each person, the lowest ``priority`` first), and how many rows were left out for
-        a cell their column has no code for (PRIVATE: the door only says whether any were).
-
-        Each column is coded as on the DuckDB engine (:meth:`DuckdbCodes.load`): an SQL expression
-        of the schema, a lookup of a text column's distinct values coded in memory, or in memory.
-        """
+        """As :meth:`DuckdbCodes.load <dpsynth.data.engines.duckdb_codes.DuckdbCodes.load>`: the
+        capped rows encoded, each column by the schema's SQL, a lookup of a text column's distinct
+        values, or in memory; and how many rows were left out (PRIVATE)."""
         spark = session()
         try:
             codes, fallback = _encode(spark, frame, schema, unit, priority)
