@@ -364,8 +364,11 @@ def table_quality_agreement(table: list[dict[str, str]]) -> list[str]:
 # Wide tables ------------------------------------------------------------------------------------
 
 def growth_exponent(runs: list[dict[str, str]]) -> float:
-    """Least-squares slope of log(seconds) on log(columns) over finished runs (NaN under two)."""
-    done = [(math.log(num(r["columns"])), math.log(num(r["seconds"]))) for r in runs if r["status"] == "ok"]
+    """Least-squares slope of log(seconds) on log(columns) over finished runs (NaN under two):
+    CPU seconds where every finished run has them, else wall seconds."""
+    finished = [r for r in runs if r["status"] == "ok"]
+    key = "cpu_seconds" if all(r.get("cpu_seconds") for r in finished) else "seconds"
+    done = [(math.log(num(r["columns"])), math.log(num(r[key]))) for r in finished]
     if len(done) < 2:
         return math.nan
     mx, my = sum(x for x, _ in done) / len(done), sum(y for _, y in done) / len(done)
@@ -376,19 +379,20 @@ def growth_exponent(runs: list[dict[str, str]]) -> float:
 def table_wide(table: list[dict[str, str]]) -> list[str]:
     """One row per method, row count and width; the growth exponent of each method at each row
     count on the last row of its group."""
-    groups = list(dict.fromkeys((r["rows"], r["method"]) for r in table))
+    groups = list(dict.fromkeys((r["rows"], r["method"], r["commit"]) for r in table))
     body = []
-    for n_rows, method in groups:
-        runs = [r for r in table if r["method"] == method and r["rows"] == n_rows]
+    for n_rows, method, commit in groups:
+        runs = [r for r in table if r["method"] == method and r["rows"] == n_rows and r["commit"] == commit]
         k = growth_exponent(runs)
         for i, r in enumerate(runs):
             body.append([
-                method, r["columns"], thousands(r["rows"]), f"{num(r['epsilon']):g}", r["seconds"], r["peak_mb"],
-                r["tvd_2way"], r["status"], r["load"], f"{k:.2f}" if i == len(runs) - 1 and not math.isnan(k) else "",
+                method, r["columns"], thousands(r["rows"]), f"{num(r['epsilon']):g}", r["seconds"],
+                r.get("cpu_seconds", ""), r["peak_mb"], r["tvd_2way"], r["status"], r["load"], commit,
+                f"{k:.2f}" if i == len(runs) - 1 and not math.isnan(k) else "",
             ])
-    header = ["method (defaults)", "columns", "rows", "epsilon", "seconds", "peak MB", "2-way TVD", "status",
-              "load (1 min)", "seconds ~ columns^k"]
-    return markdown(header, "lrrrrrrlrr", body)
+    header = ["method (defaults)", "columns", "rows", "epsilon", "seconds", "CPU s", "peak MB", "2-way TVD", "status",
+              "load (1 min)", "commit", "seconds ~ columns^k"]
+    return markdown(header, "lrrrrrrrlrlr", body)
 
 
 # Crashes and load (issue 23) -------------------------------------------------------------------

@@ -76,9 +76,11 @@ class AIM(MarginalGenerator):
         times the number of columns). Rounds that anneal cost more, so fewer rounds run.
         Must be at least the number of columns: the 1-way step costs 0.9 * d / T of rho.
     max_iters : Private-PGM iterations of the final estimation.
-    round_iters : Private-PGM iterations of the warm-started estimation after each round.
-        Better-fitted rounds anneal later, so more rounds run; but on Adult 1000 gained no more
-        than the seeds' spread over 300, at several times the time (see
+    round_iters : Private-PGM iterations of the warm-started estimation after each round (the
+        final estimation runs ``max_iters``). The refit only has to take in one new marginal, and
+        it is most of a round's time: on Adult 100 and 300 gave the same 3-way distance within
+        the seeds' spread, and so did 300 and 1000 (see
+        ``benchmarks/notes/2026-12-07-aim-wide-tables.md`` and
         ``benchmarks/notes/2026-12-03-aim-against-private-pgm.md``).
     compress : merge codes whose noisy 1-way count is below 3 sigma0 after the 1-way step (MST's
         domain compression). Off by default: AIM's sigma0 is large (the 1-way step gets 0.9 / 16
@@ -102,7 +104,7 @@ class AIM(MarginalGenerator):
         max_model_size: float = 80.0,
         max_rounds: int | None = None,
         max_iters: int = 1000,
-        round_iters: int = 300,
+        round_iters: int = 100,
         compress: bool = False,
     ) -> None:
         self.workload = workload
