@@ -227,7 +227,7 @@ class AIM(MarginalGenerator):
 
         logger.info("AIM: final estimation from %d measurements", len(measurements))
         model = estimate(domain, measurements, warm_start=model, max_iters=self.max_iters, max_cells=hard_limit)
-        self._set_fitted(model, table.require_schema(), merges, table.noise.sampling_rng)
+        self._set_fitted(model, table.require_schema(), merges, table.noise.sampling_rng, measurements)
         return self
 
     @staticmethod

@@ -18,8 +18,10 @@ import pandas as pd
 
 from dpsynth.errors import DataError, NotFittedError
 from dpsynth.generators.conditions import _condition_plan, _target, _unmerge_weighted
+from dpsynth.generators.empty_codes import empty_codes, kept_codes
 from dpsynth.generators.protocol import CONDITIONS, REBALANCE, Params
 from dpsynth.models import GraphicalModel, ZeroProbabilityError
+from dpsynth.models.measurement import Measurement
 from dpsynth.privacy.budget import MARGINAL
 from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Schema, decode
@@ -56,12 +58,26 @@ class MarginalGenerator(Params):
         def fit(self, table: PrivateTable, part: str = MARGINAL) -> Self: ...
 
     def _set_fitted(
-        self, model: GraphicalModel, schema: Schema, merges: dict[str, np.ndarray], rng: np.random.Generator
+        self,
+        model: GraphicalModel,
+        schema: Schema,
+        merges: dict[str, np.ndarray],
+        rng: np.random.Generator,
+        measurements: Sequence[Measurement] = (),
     ) -> None:
         self.model_ = model
         self.schema_ = schema
         self.merges_ = merges
         self._rng = rng
+        # Codes the model gives only noise (see dpsynth.generators.empty_codes): sampled never.
+        self.empty_ = empty_codes(model, schema, merges, measurements)
+
+    def _without_empty(self, skip: Sequence[str] = ()) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Evidence on model codes and un-merge weights that leave out the empty codes of every
+        column but ``skip`` (the conditioned and rebalanced ones, which say their own codes)."""
+        empty = {name: codes for name, codes in self.empty_.items() if name not in skip}
+        sizes = {name: self.schema_[name].size for name in empty}
+        return kept_codes(empty, self.merges_, sizes)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
@@ -119,8 +135,9 @@ class MarginalGenerator(Params):
         integer("n_rows", n_rows)
         rng = self._rng if random_state is None else check_random_state(random_state)
         if not conditions and not rebalance:
-            codes = self.model_.sample(int(n_rows), rng)
-            codes = self._unmerge(codes, rng)
+            evidence, within = self._without_empty()
+            codes = self.model_.sample(int(n_rows), rng, evidence=evidence or None)
+            codes = self._unmerge(codes, rng, within)
             return decode(codes, self.schema_, rng)
         return self._sample_conditioned(int(n_rows), rng, dict(conditions or {}), dict(rebalance or {}))
 
@@ -185,7 +202,8 @@ class MarginalGenerator(Params):
         plans = {name: _condition_plan(schema[name], spec) for name, spec in conditions.items()}
         targets = {name: _target(schema[name], spec) for name, spec in rebalance.items()}
 
-        evidence, weights, within = {}, {}, {}
+        evidence, within = self._without_empty(skip=[*plans, *targets])
+        weights: dict[str, np.ndarray] = {}
         for name, plan in plans.items():
             merge = self._merge_map(name)
             group_size = np.bincount(merge)[merge]
@@ -268,6 +286,7 @@ class MarginalGenerator(Params):
             "params": self.public_params(),
             "schema": self.schema_.to_dict(),
             "merges": {k: v.tolist() for k, v in self.merges_.items()},
+            "empty": {k: list(v) for k, v in self.empty_.items()},
             "model": self.model_.to_dict(),
             "extra": self._extra_state(),
         }
@@ -283,6 +302,7 @@ class MarginalGenerator(Params):
             {k: np.asarray(v, dtype=np.int64) for k, v in document["merges"].items()},
             check_random_state(random_state),
         )
+        generator.empty_ = {k: tuple(int(c) for c in v) for k, v in document.get("empty", {}).items()}
         generator._restore_extra(document.get("extra", {}))
         return generator
 

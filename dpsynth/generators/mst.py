@@ -105,7 +105,7 @@ class MST(MarginalGenerator):
         logger.info("MST: estimating the model from %d measurements", len(measurements))
         model = estimate(domain, measurements, max_iters=self.max_iters, discrepancy=self.discrepancy,
                          max_cells=self.max_cells)
-        self._set_fitted(model, table.require_schema(), merges, table.noise.sampling_rng)
+        self._set_fitted(model, table.require_schema(), merges, table.noise.sampling_rng, measurements)
         return self
 
     def _check_params(self) -> None:

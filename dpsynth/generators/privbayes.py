@@ -298,7 +298,7 @@ class PrivBayes(MarginalGenerator):
         logger.info("PrivBayes: estimating the model from %d measurements", len(measurements))
         model = estimate(domain, measurements, max_iters=self.max_iters, discrepancy=self.discrepancy,
                          max_cells=self.max_cells)
-        self._set_fitted(model, table.require_schema(), {}, table.noise.sampling_rng)
+        self._set_fitted(model, table.require_schema(), {}, table.noise.sampling_rng, measurements)
         self._set_network(network)
         return self
 
