@@ -25,7 +25,10 @@ and turns them into kinds, bounds, bins and category sets (post-processing).
   decided from the noisy counts only.
 * Other columns: a thresholded noisy histogram keeps the values whose noisy count clears a
   threshold set by the share of delta reserved for it; the rest fold into one "other" code.
-* Every discovered column keeps a code for missing values, whether or not any are missing.
+* Every discovered column keeps a code for missing values, whether or not any are missing, and
+  a numeric column a code for the public top-code candidate past its bounds (99999 in amounts);
+  the generator gives such a code no mass when its fitted count is within its own noise
+  (:mod:`dpsynth.generators.empty_codes`).
 * A column declared an identifier is regenerated as fresh keys (role "key"), integers when its
   value-class counts say whole numbers, else text; the unit column keeps role "unit".
 """
@@ -95,6 +98,9 @@ FOLD_SHARE = 0.05
 # Each of a numeric column's three measurements weighs this against one category histogram:
 # a category's threshold is what small tables fail to clear, so it gets the larger share.
 NUMERIC_WEIGHT = 0.5
+# Top-code candidates (see with_top_code) have at least this many nines, and at most 2**53.
+TOP_CODE_DIGITS = 2
+MAX_TOP_CODE = 2.0**53
 
 _MAGNITUDES = np.array([m * 10.0**k for k in range(-3, 10) for m in (1.0, 2.0, 5.0)])
 PUBLIC_GRID = np.concatenate([-_MAGNITUDES[::-1], [0.0], _MAGNITUDES])
@@ -457,7 +463,36 @@ def _numeric_column(
     high = numeric.upper + (1 if integer else 0)
     outside = outside + fine.outside(numeric.lower, high)
     numbers = fine.mass(numeric.lower, high) + outside.value
-    return numeric, numeric_warnings(numeric, outside, numbers)
+    return with_top_code(numeric), numeric_warnings(numeric, outside, numbers)
+
+
+def with_top_code(numeric: Numeric) -> Numeric:
+    """``numeric`` with a code of its own for the top-code candidate past its upper bound, and a
+    bin for the values between them; a candidate in its last bin becomes a spike there.
+
+    A top code (capital-gain = 99999 in Adult, half a percent of its rows) lies far past the
+    bulk, so the bounds leave it out, and a thresholded histogram needs hundreds of rows more
+    than it holds to release its value. The candidate is public instead: the smallest all-nines
+    value (99, 999, ...) above the DP upper bound, the form such caps take, and any all-nines
+    value in the last bin, where the bounds reached past the cap. It is kept whatever the data
+    hold (no decision, so nothing to pay); the generator gives it no mass when its fitted count
+    is within its noise (:mod:`dpsynth.generators.empty_codes`).
+    """
+    upper = numeric.upper
+    nines = 10.0 ** np.arange(TOP_CODE_DIGITS, 17) - 1
+    beyond = nines[nines > upper]
+    if upper < 0 or beyond.size == 0 or beyond[0] > MAX_TOP_CODE:
+        return numeric
+    code = float(beyond[0])
+    plain = dataclasses.replace(numeric, spikes=()).bin_edges
+    inside = tuple(float(value) for value in nines[(nines >= plain[-2]) & (nines <= upper)])
+    if numeric.integer:
+        # Explicit integer edges end at the upper bound; the gap bin starts after the old one.
+        edges = tuple(plain[:-1]) + ((upper + 1,) if upper + 1 < code else ()) + (code,)
+    else:
+        edges = tuple(plain) + (code,)
+    return Numeric(numeric.name, numeric.lower, code, integer=numeric.integer, edges=tuple(float(e) for e in edges),
+                   missing=numeric.missing, spikes=numeric.spikes + inside + (code,), decimals=numeric.decimals)
 
 
 def _nearly_no_times(counts: np.ndarray, sigma: float) -> bool:

@@ -7,11 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dpsynth.data.discover import decide_decimals
+from dpsynth.data.discover import decide_decimals, with_top_code
 from dpsynth.datasets import example_path
 from dpsynth.errors import PrivacyWarning
 from dpsynth.generators import create
 from dpsynth.privacy.noise import NoiseSource
+from dpsynth.schema import Numeric, Schema, decode
+from dpsynth.schema.encoding import encode_column
 from dpsynth.schema.kinds import VALUE_CLASSES, value_classes
 from dpsynth.workflows.root import open_door, plan_fit
 from tests.conftest import example_adult
@@ -40,7 +42,8 @@ def test_discovery_finds_the_spikes_and_no_spike_where_values_are_spread():
     schema = _fit_door(frame, seed=1).require_schema()
     assert 0 in schema["amount"].spikes
     assert 40 in schema["hours"].spikes
-    assert schema["age"].spikes == ()
+    # Only the public top-code candidate past the bounds (see with_top_code), nothing from the data.
+    assert schema["age"].spikes == (99.0,) and schema["age"].lower >= 0
     assert schema["price"].integer is False and schema["price"].decimals == 2
 
 
@@ -57,11 +60,30 @@ def test_decimals_follow_the_noisy_value_classes():
 
 @pytest.mark.parametrize("schema", ["discovered under DP", "shipped"])
 def test_adult_spikes_keep_their_share_at_epsilon_1(schema):
-    """P(capital-gain = 0) within 1 point and P(hours-per-week = 40) within 2 of the real shares."""
+    """P(capital-gain = 0) within 1 point, P(hours-per-week = 40) within 2 and the top code
+    P(capital-gain = 99999), past the DP bounds, within 0.3 of the real shares."""
     frame = example_adult().astype(str).replace("nan", None) if schema != "shipped" else example_adult()
     options = {"schema": str(example_path("adult")[1])} if schema == "shipped" else {}
     table = _fit_door(frame, seed=5, **options)
     synthetic = create("mst").fit(table).sample(len(frame), random_state=5)
-    for column, value, tolerance in (("capital-gain", 0, 0.01), ("hours-per-week", 40, 0.02)):
+    spikes = (("capital-gain", 0, 0.01), ("hours-per-week", 40, 0.02), ("capital-gain", 99999, 0.003))
+    for column, value, tolerance in spikes:
         real = (pd.to_numeric(frame[column]) == value).mean()
-        assert abs((pd.to_numeric(synthetic[column]) == value).mean() - real) < tolerance, column
+        assert abs((pd.to_numeric(synthetic[column]) == value).mean() - real) < tolerance, (column, value)
+
+
+def test_the_top_code_candidate_gets_a_code_past_the_bounds_and_decodes_exactly():
+    column = with_top_code(Numeric("gain", 0, 19000, integer=True, bins=32, spikes=(0,)))
+    assert (column.lower, column.upper, column.spikes) == (0, 99999, (0, 99999))
+    codes = encode_column(pd.Series([0, 18000, 41310, 99999, 250000, None]), column)
+    # 41310 falls in the gap bin between the old bound and the cap; past the cap clips onto it.
+    assert list(codes[3:5]) == [column.spike_codes[-1]] * 2 and codes[2] == column.spike_codes[-1] - 1
+    assert codes[1] < codes[2] and codes[-1] == column.missing_code
+    values = decode(np.array([[column.spike_codes[-1]]] * 5), Schema((column,)), np.random.default_rng(0))
+    assert (values["gain"] == 99999).all()
+    # A bound that reached past the cap: the all-nines value in the last bin becomes a spike there.
+    reached = with_top_code(Numeric("gain", 0, 100000, integer=True, bins=32))
+    assert reached.spikes == (99999, 999999)
+    assert with_top_code(Numeric("rate", 0.0, 37.5, bins=8)).spikes == (99.0,)
+    assert with_top_code(Numeric("below", -50, -1, integer=True)).spikes == ()
+    assert with_top_code(Numeric("huge", 0.0, 1e20)).upper == 1e20
