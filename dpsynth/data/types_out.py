@@ -9,7 +9,10 @@ input's dtypes are not read at all.
 
 Without declared dtypes: an ordinal column is an ordered pandas Categorical in the schema's
 order; a categorical column whose categories are ``True``/``False`` only is bool; an integer
-column is int64, nullable Int64 only where the synthetic column holds nulls.
+column is int64, nullable Int64 only where the synthetic column holds nulls. A categorical column
+that DP discovery found (its kind decided under noise, so on small tables whole numbers may come
+out categorical) whose categories are all whole numbers written plainly is int64 too when the
+synthetic column holds none of its "other" label (Int64 with nulls).
 """
 
 from __future__ import annotations
@@ -51,16 +54,37 @@ class OutputTypes:
             values = synthetic[name]
             column = schema[name] if name in schema else None
             dtype = self.declared.get(str(name))
-            typed[name] = _declared(values, column, dtype) if dtype is not None else _from_schema(values, column)
+            if dtype is not None:
+                typed[name] = _declared(values, column, dtype)
+            else:
+                typed[name] = _from_schema(values, column, discovered=schema.provenance == "dp")
         return pd.DataFrame(typed, index=synthetic.index, columns=synthetic.columns)
 
 
-def _from_schema(values: pd.Series, column: Any) -> pd.Series:
+def _from_schema(values: pd.Series, column: Any, discovered: bool) -> pd.Series:
     if isinstance(column, Ordinal):
         return _categorical(values, pd.CategoricalDtype(list(column.categories), ordered=True))
     if isinstance(column, Categorical) and not column.other and set(column.labels) <= set(_FLAGS):
         return _flags(values, nullable=bool(values.isna().any()))
+    if isinstance(column, Categorical) and discovered and _plain_integers(column.labels):
+        codes, labels = pd.factorize(values)
+        if not (column.other and column.other_label in set(labels)):
+            numbers = np.array([int(label) for label in labels] or [0], dtype=np.int64)[np.maximum(codes, 0)]
+            return _whole(pd.Series(pd.arrays.IntegerArray(numbers, codes < 0), index=values.index), nullable=False)
     return _whole(values, nullable=False)
+
+
+def _plain_integers(labels: tuple[str, ...]) -> bool:
+    """Whether every label is a whole number as ``str(int)`` writes it (no leading zero, no sign
+    but minus), so that reading it as an integer and writing it back gives the same text."""
+    return bool(labels) and all(isinstance(label, str) and label == str(_integer(label)) for label in labels)
+
+
+def _integer(label: str) -> int | None:
+    try:
+        return int(label)
+    except ValueError:
+        return None
 
 
 def _declared(values: pd.Series, column: Any, dtype: Any) -> pd.Series:

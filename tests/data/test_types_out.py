@@ -140,3 +140,22 @@ def test_release_round_trips_declared_types_through_parquet(tmp_path):
     assert back["smoker"].dtype == bool and back["grade"].dtype == frame["grade"].dtype
     assert back["age"].dtype == "int32" or back["age"].dtype == "Int32"
     assert back["seen"].dtype == frame["seen"].dtype
+
+
+def test_whole_number_categories_discovered_under_dp_come_back_as_integers():
+    """Small tables' kind decision may call a whole-number column categorical: its synthetic
+    values are int64 when no cell holds the "other" label; a plain text form is required, so
+    zip codes keep their leading zeros, and a declared schema's text categories stay text."""
+    columns = (Categorical("credits", ("1", "2", "10"), other=True), Categorical("zip", ("02134", "501"), other=True))
+    frame = pd.DataFrame({"credits": pd.Series(["1", "10", "2"], dtype="str"),
+                          "zip": pd.Series(["02134", "501", "501"], dtype="str")})
+    out = OutputTypes().apply(frame, Schema(columns, provenance="dp"))
+    assert out["credits"].dtype == np.int64 and out["credits"].tolist() == [1, 10, 2]
+    assert out["zip"].tolist() == ["02134", "501", "501"]
+    with_null = OutputTypes().apply(frame.assign(credits=pd.Series(["1", None, "2"], dtype="str")),
+                                    Schema(columns, provenance="dp"))
+    assert with_null["credits"].dtype == "Int64" and with_null["credits"].isna().sum() == 1
+    folded = OutputTypes().apply(frame.assign(credits=pd.Series(["1", "other", "2"], dtype="str")),
+                                 Schema(columns, provenance="dp"))
+    assert folded["credits"].dtype == "str"
+    assert OutputTypes().apply(frame, Schema(columns))["credits"].dtype == "str"
