@@ -211,15 +211,20 @@ def estimate(
         # The descent is deterministic, so the second pass retraces it and stops at the target.
         # The second pass resumes from the last snapshot of the first at or before the stop, so
         # it retraces at most one snapshot interval (the descent's state is theta, alpha, halved).
+        # A stop at the first pass's last trial (as when its floor stays above the cell count: a
+        # large table, whose noise is small next to its counts, fitted up to ``max_iters``) keeps
+        # the first pass's end state instead of retracing it.
         snapshots: list[_Snapshot] = []
-        _, _, history = _descend(loss, cliques, theta, step * safe, max_iters, tol, flat=FLAT * cells,
-                                 snapshots=snapshots)
+        last_theta, last_alpha, history = _descend(loss, cliques, theta, step * safe, max_iters, tol,
+                                                   flat=FLAT * cells, snapshots=snapshots)
         floor = min(history)
         target = floor + discrepancy * max(cells - floor, 0.0)
         stop = next(k for k, chi in enumerate(history) if chi <= target)
         resume = max((s for s in snapshots if s.trials <= stop), key=lambda s: s.trials)
         theta, alpha = resume.theta, resume.alpha
-        if stop > resume.trials:
+        if stop == len(history) - 1:
+            theta, alpha = last_theta, last_alpha
+        elif stop > resume.trials:
             theta, alpha, _ = _descend(loss, cliques, theta, alpha, stop - resume.trials, tol, halved=resume.halved)
     model = GraphicalModel(domain, theta, total)
     model.step_size = alpha / safe

@@ -275,3 +275,70 @@ def test_discrepancy_must_be_a_fraction():
 
 def _chi_square(model, measurements):
     return sum(float(np.sum((model.marginal(m.clique).ravel() - m.values) ** 2)) / m.sigma**2 for m in measurements)
+
+
+def _noisy_adult_tree(adult, sigma, seed):
+    data, domain = adult
+    rng = np.random.default_rng(seed)
+    cliques = ADULT_TREE + [(a,) for a in domain.attrs]
+    return domain, [Measurement(c, true_marginal(data, domain, c) + rng.normal(0.0, sigma, domain.cells(c)), sigma)
+                    for c in cliques]
+
+
+def _counting_trials(monkeypatch):
+    """Record the trial steps of each pass of :func:`estimate` (one list entry per pass)."""
+    import dpsynth.models.estimation as estimation
+
+    passes: list[int] = []
+    descend = estimation._descend
+
+    def counted(*args, **kwargs):
+        theta, alpha, history = descend(*args, **kwargs)
+        passes.append(len(history) - 1)
+        return theta, alpha, history
+
+    monkeypatch.setattr(estimation, "_descend", counted)
+    return passes
+
+
+@pytest.mark.parametrize("scale", [100.0, 1000.0])
+def test_measurements_in_other_units_take_the_same_steps(adult, monkeypatch, scale):
+    """Counts and their noise multiplied by one factor (the same table counted in other units) give
+    the same steps in both passes of the stop and the same distribution: step sizes, tolerance and
+    stopping rule are free of the scale."""
+    domain, measurements = _noisy_adult_tree(adult, 30.0, 3)
+    passes = _counting_trials(monkeypatch)
+    model = estimate(domain, measurements, max_iters=2000, discrepancy=0.5)
+    scaled = [Measurement(m.clique, scale * m.values, scale * m.sigma) for m in measurements]
+    rescaled = estimate(domain, scaled, max_iters=2000, discrepancy=0.5)
+    assert passes[: len(passes) // 2] == passes[len(passes) // 2:]
+    for clique in model.cliques:
+        np.testing.assert_allclose(rescaled.marginal(clique) / scale, model.marginal(clique), rtol=1e-6, atol=1e-6)
+
+
+def test_the_descent_path_is_free_of_the_total(adult):
+    """Counts multiplied by 1000 under the same noise (a table 1000 times larger) follow the same
+    path of distributions step by step: the step sizes are normalised by the total. Only the stop
+    reads the noise level, which is smaller next to the larger counts."""
+    domain, measurements = _noisy_adult_tree(adult, 30.0, 4)
+    larger = [Measurement(m.clique, 1000.0 * m.values, m.sigma) for m in measurements]
+    for steps in (10, 200):
+        small = estimate(domain, measurements, max_iters=steps)
+        large = estimate(domain, larger, max_iters=steps)
+        for clique in small.cliques:
+            np.testing.assert_allclose(large.marginal(clique) / large.total, small.marginal(clique) / small.total,
+                                       rtol=1e-6, atol=1e-9)
+
+
+def test_a_stop_at_the_first_pass_end_keeps_its_state(adult, monkeypatch):
+    """Counts large next to their noise keep the chi-square above the cell count for all the
+    trials allowed: the stop is the first pass's last trial, whose state is kept without a second
+    pass, and it is the model that many plain trials give."""
+    domain, measurements = _noisy_adult_tree(adult, 0.01, 5)
+    passes = _counting_trials(monkeypatch)
+    stopped = estimate(domain, measurements, max_iters=60, discrepancy=0.5)
+    assert passes == [60]
+    plain = estimate(domain, measurements, max_iters=60)
+    assert stopped.step_size == plain.step_size
+    for clique in plain.potentials:
+        np.testing.assert_array_equal(stopped.potentials[clique], plain.potentials[clique])
