@@ -205,6 +205,15 @@ def table_engines(table: list[dict[str, str]]) -> list[str]:
     return markdown(header, "llrrrrrrlrl", body)
 
 
+def table_big(table: list[dict[str, str]]) -> list[str]:
+    body = [[r["method"].upper(), r["engine"], r["input"], r["schema"], thousands(r["rows"]), r["columns"],
+             r["wall_s"], r["cpu_s"], f"{num(r['cpu_s']) / num(r['rows']) * 1e6:.1f}", thousands(r["peak_mb"]),
+             r["load"], r["status"]] for r in table]
+    header = ["method", "engine", "input", "schema", "rows", "columns", "wall s", "CPU s", "CPU µs per row",
+              "peak MB", "load", "status"]
+    return markdown(header, "llllrrrrrrrl", body)
+
+
 # Comparison sweep ------------------------------------------------------------------------------
 
 METHOD_ORDER = {"MST": 0, "AIM": 1, "PrivBayes": 2, "neural": 3, "hybrid": 4}
@@ -503,6 +512,7 @@ TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "calibrate": table_calibrate,
     "counting": table_counting,
     "engines": table_engines,
+    "big": table_big,
     "compare": table_compare,
     "neural": table_neural,
     "audit": table_audit,
