@@ -13,6 +13,7 @@ cap keeps. Only exact counts of public-sized marginals come back; the door draws
 
 from __future__ import annotations
 
+import atexit
 import uuid
 import weakref
 from collections.abc import Mapping, Sequence
@@ -43,16 +44,24 @@ def _code(j: int) -> str:
 
 
 def session() -> Any:
-    """The process's Spark session (see the module docstring); DataError when Spark cannot start."""
+    """The process's Spark session (see the module docstring); DataError when Spark cannot start.
+
+    A session started here is stopped when the process ends: a driver JVM left to stop by
+    itself was seen to outlive its Python process by minutes, holding its memory.
+    """
     from pyspark.sql import SparkSession
 
+    running = SparkSession.getActiveSession()
     try:
-        return SparkSession.builder.getOrCreate()
+        spark = SparkSession.builder.getOrCreate()
     except Exception as error:  # Spark raises several kinds when no JVM can be started.
         raise DataError(
             f"the Spark engine could not start a Spark session ({type(error).__name__}): it needs Java 17 or "
             "later and pyspark; use engine 'duckdb' or 'numpy'"
         ) from None
+    if running is None:
+        atexit.register(spark.stop)
+    return spark
 
 
 def _sql_type(arrow_type: Any) -> str:
