@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import pandas as pd
@@ -177,3 +178,18 @@ def test_a_folder_of_parquet_files_with_other_columns_is_refused(adult, tmp_path
     adult.iloc[1000:2000, 1:].to_parquet(folder / "b.parquet")
     with pytest.raises(DataError, match="'b.parquet' has other columns or types than 'a.parquet'"):
         seeded(folder, tmp_path / "out", "duckdb")
+
+
+def test_an_audited_release_of_a_file_on_duckdb_attacks_public_sized_samples(adult, tmp_path):
+    """The SQL holdout feeds the attacks; the record and the certificate say the fit was sampled."""
+    data = tmp_path / "adult.parquet"
+    adult.to_parquet(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PrivacyWarning)
+        result = release(
+            data, epsilon=1.0, delta=1e-9, out=tmp_path / "out", random_state=3, audit="quick", engine="duckdb",
+            ledger=tmp_path / "ledger.sqlite",
+        )
+    assert result.certificate is not None
+    said = "uniform sample of at most 20000 of the fitted records"
+    assert said in result.record["audit"]["holdout_rule"] and said in json.dumps(result.certificate)
