@@ -28,12 +28,17 @@ EMPTY_SIGMAS = 3.0
 
 
 def optional_codes(column: EncodedColumn) -> list[int]:
-    """Codes of a column that may well hold no rows: its missing and "other" codes, its spikes'."""
+    """Codes of a column that may well hold no rows: its missing and "other" codes, its spikes',
+    and, under a spike at the upper bound (a top code), the bin that links it to the others (the
+    values between the old bound and the cap: noise where there are none, decoded across the gap)."""
     codes = [] if column.missing_code is None else [column.missing_code]
     if isinstance(column, Categorical) and column.other_code is not None:
         codes.append(column.other_code)
     if isinstance(column, Numeric):
-        codes += [int(code) for code in column.spike_codes]
+        spikes = [int(code) for code in column.spike_codes]
+        codes += spikes
+        if column.spikes and column.spikes[-1] == column.upper and spikes[-1] - 1 not in spikes and spikes[-1] > 0:
+            codes.append(spikes[-1] - 1)
     return codes
 
 

@@ -5,13 +5,14 @@ and public sigmas only (dpsynth.generators.empty_codes)."""
 import numpy as np
 import pytest
 
+from dpsynth.data.discover import with_top_code
 from dpsynth.data.types_out import OutputTypes
 from dpsynth.generators import create
-from dpsynth.generators.empty_codes import EMPTY_SIGMAS, empty_codes
+from dpsynth.generators.empty_codes import EMPTY_SIGMAS, empty_codes, optional_codes
 from dpsynth.models import GraphicalModel
 from dpsynth.models.domain import Domain
 from dpsynth.models.measurement import Measurement
-from dpsynth.schema import Categorical, Schema
+from dpsynth.schema import Categorical, Numeric, Schema
 from tests.conftest import example_adult
 from tests.data.test_discover_spikes import _fit_door
 from tests.guarantee.neighbours import base_table, with_record
@@ -76,3 +77,12 @@ def test_the_rule_compares_the_fitted_count_with_the_noise_on_it():
     model = GraphicalModel(domain, {("c",): np.log(counts / counts.sum())}, counts.sum())
     assert empty_codes(model, schema, {}, [Measurement(("c",), counts, sigma)]) == {"c": (2,)}
     assert empty_codes(model, schema, {}, [Measurement(("c",), counts, sigma)] * 4) == {}
+
+
+def test_a_top_code_and_the_bin_before_it_are_optional():
+    """Past a bound with no values the gap bin would get noise, decoded anywhere up to the cap
+    (hours-per-week of 500): it is judged like the top code itself."""
+    hours = with_top_code(Numeric("hours", 1, 100, integer=True, bins=20, spikes=(40,)))
+    top = int(hours.spike_codes[-1])
+    assert optional_codes(hours) == [hours.missing_code, *map(int, hours.spike_codes), top - 1]
+    assert optional_codes(Numeric("hours", 1, 100, integer=True, bins=20, missing=False)) == []
