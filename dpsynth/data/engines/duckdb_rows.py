@@ -12,8 +12,10 @@ of it falls below the share, ``(hash(key, seed) >> 11) < floor(share * 2^53)``, 
 drawn from the release's generator. A unit's coin depends on that unit and the seed alone, so
 adding a unit moves no other one (the fitted part of D plus a unit is the fitted part of D, or
 it plus that unit), the rule :mod:`dpsynth.data.split` states, with DuckDB's 64-bit hash in
-place of the generator's coin stream. A row's key is its position in the file, a person's
-the unit cell.
+place of the generator's coin stream. A person's key is the unit cell; a row's is its position
+in the file, so (as with the generator's coin stream in memory) a record inserted before other
+rows shifts their keys: their coins stay independent with the stated probability, which is
+what the add/remove argument needs, though not the same coins.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class StoredRows:
         self.header = header
         self._index = {str(name): j for j, name in enumerate(header.columns)}
         self._unit: str | None = None
+        self._seeds: list[int] = []
         connection.execute(f"CREATE VIEW {FIT} AS SELECT * FROM {ROWS}")
 
     @classmethod
