@@ -77,9 +77,10 @@ class AIM(MarginalGenerator):
         Must be at least the number of columns: the 1-way step costs 0.9 * d / T of rho.
     max_iters : Private-PGM iterations of the final estimation.
     round_iters : Private-PGM iterations of the warm-started estimation after each round (the
-        final estimation runs ``max_iters``). The refit only has to take in one new marginal, and
-        it is most of a round's time: on Adult 100 and 300 gave the same 3-way distance within
-        the seeds' spread, and so did 300 and 1000 (see
+        final estimation runs ``max_iters``); most of a round's time. A refit stopped sooner
+        moves the measured marginal less, so AIM anneals sooner and makes fewer selections: on
+        Adult 100 matched 300 at epsilon 1 but lost 0.002 of 3-way distance at 3, and 1000 gained
+        no more than the seeds' spread over 300 (see
         ``benchmarks/notes/2026-12-07-aim-wide-tables.md`` and
         ``benchmarks/notes/2026-12-03-aim-against-private-pgm.md``).
     compress : merge codes whose noisy 1-way count is below 3 sigma0 after the 1-way step (MST's
@@ -104,7 +105,7 @@ class AIM(MarginalGenerator):
         max_model_size: float = 80.0,
         max_rounds: int | None = None,
         max_iters: int = 1000,
-        round_iters: int = 100,
+        round_iters: int = 300,
         compress: bool = False,
     ) -> None:
         self.workload = workload
