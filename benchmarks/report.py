@@ -506,6 +506,20 @@ def table_raw_peers(table: list[dict[str, str]]) -> list[str]:
     return markdown(header, "llllrrrrrrrrrr", body) + notes.lines()
 
 
+# Scale in n ---------------------------------------------------------------------------------------
+
+def table_scale(table: list[dict[str, str]]) -> list[str]:
+    """MST's estimation steps and sampling cost against the row count, one row per run."""
+    body = [[
+        r["step"], thousands(r["rows"]), r["commit"], r["mode"],
+        " / ".join(r[k] for k in ("selection", "first_pass", "second_pass")) if r["first_pass"] else "",
+        r["cpu_s"], thousands(r["peak_mb"]), r["load"],
+    ] for r in table]
+    header = ["step", "rows", "commit", "how", "trial steps (selection / first pass / second pass)", "CPU s",
+              "peak MB", "load (1 min)"]
+    return markdown(header, "lrllrrrr", body)
+
+
 TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "marginal": table_marginal,
     "samplers": table_samplers,
@@ -525,6 +539,7 @@ TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "raw_peers": table_raw_peers,
     "crash": table_crash,
     "load": table_load,
+    "scale": table_scale,
 }
 
 
