@@ -18,6 +18,7 @@ from pathlib import Path
 
 from dpsynth.errors import DataError
 from dpsynth.interrupts import held
+from dpsynth.processes import alive
 
 logger = logging.getLogger(__name__)
 
@@ -115,23 +116,13 @@ def _flush(path: Path) -> None:
         os.close(descriptor)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):  # gone, or an id no process can have
-        return False
-    except PermissionError:  # another user's live process
-        return True
-    return True
-
-
 def remove_abandoned_staging(out: Path) -> list[Path]:
     """Remove the staging folders of ``out`` whose writing process is gone; return them."""
     pattern = re.compile(rf"\.{re.escape(out.name)}\.partial-(\d+)-")
     removed = []
     for candidate in out.parent.glob(f".{out.name}.partial-*"):
         match = pattern.match(candidate.name)
-        if candidate.is_dir() and match and not _alive(int(match.group(1))):
+        if candidate.is_dir() and match and not alive(int(match.group(1))):
             shutil.rmtree(candidate, ignore_errors=True)
             removed.append(candidate)
             logger.warning("removed '%s', left by an interrupted run that released nothing there", candidate.name)

@@ -11,7 +11,6 @@ back; the door draws the noise.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ import pandas as pd
 
 from dpsynth.data.engines.duckdb_rows import CAPPED, StoredRows
 from dpsynth.data.engines.groups import composed, dense_counts
+from dpsynth.data.engines.scratch import scratch_folder
 from dpsynth.data.engines.sql_encoding import TEXT, code_sql, quoted
 from dpsynth.errors import DataError
 from dpsynth.privacy.budget import PrivacyUnit
@@ -87,7 +87,7 @@ class DuckdbCodes:
         """
         import duckdb
 
-        spill = tempfile.TemporaryDirectory(prefix="dpsynth-duckdb-")
+        spill = scratch_folder()
         connection = duckdb.connect(config={"temp_directory": spill.name})
         try:
             fallback, left_out = _encode(connection, frame, schema, unit, priority)

@@ -21,7 +21,6 @@ what the add/remove argument needs, though not the same coins.
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpsynth.data.engines.scratch import scratch_folder
 from dpsynth.data.frames import arrow_to_pandas
 from dpsynth.data.load import FileTable, check_rows
 from dpsynth.errors import DataError
@@ -75,7 +75,7 @@ class StoredRows:
         (:func:`dpsynth.privacy.identity.content_signature` of the table :func:`read_data` reads)."""
         import duckdb
 
-        spill = tempfile.TemporaryDirectory(prefix="dpsynth-duckdb-")
+        spill = scratch_folder()
         connection = duckdb.connect(str(Path(spill.name) / "rows.duckdb"), config={
             "temp_directory": str(Path(spill.name) / "spill"), "memory_limit": MEMORY_LIMIT,
             "preserve_insertion_order": False,
