@@ -72,12 +72,21 @@ class MarginalGenerator(Params):
         # Codes the model gives only noise (see dpsynth.generators.empty_codes): sampled never.
         self.empty_ = empty_codes(model, schema, merges, measurements)
 
-    def _without_empty(self, skip: Sequence[str] = ()) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Evidence on model codes and un-merge weights that leave out the empty codes of every
-        column but ``skip`` (the conditioned and rebalanced ones, which say their own codes)."""
+    def _without_empty(
+        self, skip: Sequence[str] = ()
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Evidence on model codes, un-merge weights and code moves that leave out the empty
+        codes of every column but ``skip`` (the conditioned and rebalanced ones, which say their
+        own codes); see :func:`~dpsynth.generators.empty_codes.kept_codes`."""
         empty = {name: codes for name, codes in self.empty_.items() if name not in skip}
-        sizes = {name: self.schema_[name].size for name in empty}
-        return kept_codes(empty, self.merges_, sizes)
+        return kept_codes(empty, self.merges_, self.schema_)
+
+    def _moved(self, codes: np.ndarray, moves: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Sampled original codes with each column's folded empty codes moved (see _without_empty)."""
+        for name, move in moves.items():
+            j = self.model_.domain.index(name)
+            codes[:, j] = move[codes[:, j]]
+        return codes
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
@@ -135,9 +144,9 @@ class MarginalGenerator(Params):
         integer("n_rows", n_rows)
         rng = self._rng if random_state is None else check_random_state(random_state)
         if not conditions and not rebalance:
-            evidence, within = self._without_empty()
+            evidence, within, moves = self._without_empty()
             codes = self.model_.sample(int(n_rows), rng, evidence=evidence or None)
-            codes = self._unmerge(codes, rng, within)
+            codes = self._moved(self._unmerge(codes, rng, within), moves)
             return decode(codes, self.schema_, rng)
         return self._sample_conditioned(int(n_rows), rng, dict(conditions or {}), dict(rebalance or {}))
 
@@ -202,7 +211,7 @@ class MarginalGenerator(Params):
         plans = {name: _condition_plan(schema[name], spec) for name, spec in conditions.items()}
         targets = {name: _target(schema[name], spec) for name, spec in rebalance.items()}
 
-        evidence, within = self._without_empty(skip=[*plans, *targets])
+        evidence, within, moves = self._without_empty(skip=[*plans, *targets])
         weights: dict[str, np.ndarray] = {}
         for name, plan in plans.items():
             merge = self._merge_map(name)
@@ -233,7 +242,7 @@ class MarginalGenerator(Params):
                     "gives probability zero" + (" given the conditions" if plans else "")
                 ) from None
         codes = model.sample(n_rows, rng, evidence=evidence, weights=weights)
-        codes = self._unmerge(codes, rng, within)
+        codes = self._moved(self._unmerge(codes, rng, within), moves)
         frame = decode(codes, schema, rng)
         for name, plan in plans.items():
             if plan.draw is not None:

@@ -36,10 +36,28 @@ def optional_codes(column: EncodedColumn) -> list[int]:
         codes.append(column.other_code)
     if isinstance(column, Numeric):
         spikes = [int(code) for code in column.spike_codes]
-        codes += spikes
-        if column.spikes and column.spikes[-1] == column.upper and spikes[-1] - 1 not in spikes and spikes[-1] > 0:
-            codes.append(spikes[-1] - 1)
+        codes += spikes + [code for code in _top_codes(column) if code not in spikes]
     return codes
+
+
+def _top_codes(column: Numeric) -> list[int]:
+    """The code of a spike at the upper bound (a top code) and of the bin before it, if any."""
+    if not column.spikes or column.spikes[-1] != column.upper:
+        return []
+    spikes = [int(code) for code in column.spike_codes]
+    top = spikes[-1]
+    return [top] + ([top - 1] if top > 0 and top - 1 not in spikes else [])
+
+
+def folded_codes(column: EncodedColumn) -> dict[int, int]:
+    """Empty codes whose rows go to another code instead of being removed: a top code and the bin
+    before it go to the last bin below them, where their values fell before discovery added the
+    candidate. When the bounds collapse, values past the candidate are clipped onto it, so a top
+    code judged noise may still hold real rows (capital-loss's 4.7% on 10,000 Adult rows)."""
+    tops = _top_codes(column) if isinstance(column, Numeric) else []
+    if not tops or min(tops) == 0:
+        return {}
+    return dict.fromkeys(tops, min(tops) - 1)
 
 
 def _one_way_variance(name: str, model: GraphicalModel, measurements: Sequence[Measurement]) -> np.ndarray:
@@ -92,14 +110,23 @@ def empty_codes(
 
 
 def kept_codes(
-    empty: Mapping[str, tuple[int, ...]], merges: Mapping[str, np.ndarray], sizes: Mapping[str, int]
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """The sampling restrictions that give ``empty`` codes no mass: model codes allowed per
-    column (evidence), and weights on original codes for un-merging (0 on an empty member)."""
-    evidence, within = {}, {}
+    empty: Mapping[str, tuple[int, ...]], merges: Mapping[str, np.ndarray], schema: Schema
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The sampling plan that gives ``empty`` codes no mass: model codes allowed per column
+    (evidence), weights on original codes for un-merging (0 on an empty member), and per column
+    a map of sampled original codes that moves folded codes (:func:`folded_codes`) elsewhere."""
+    evidence, within, moves = {}, {}, {}
     for name, codes in empty.items():
-        keep = np.ones(sizes[name], dtype=bool)
-        keep[list(codes)] = False
+        column = schema.encoded(name)
+        folds = {code: target for code, target in folded_codes(column).items() if code in codes}
+        if folds:
+            move = np.arange(column.size)
+            move[list(folds)] = list(folds.values())
+            moves[name] = move
+        keep = np.ones(column.size, dtype=bool)
+        keep[[code for code in codes if code not in folds]] = False
+        if keep.all():
+            continue
         if not keep.any():
             continue
         merge = merges.get(name)
@@ -110,4 +137,4 @@ def kept_codes(
         alive = np.bincount(merge, weights=keep, minlength=int(merge.max()) + 1) > 0
         evidence[name] = np.flatnonzero(alive)
         within[name] = keep.astype(float)
-    return evidence, within
+    return evidence, within, moves

@@ -3,12 +3,13 @@ top code) are never sampled, real nulls keep their share, and the decision reads
 and public sigmas only (dpsynth.generators.empty_codes)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dpsynth.data.discover import with_top_code
 from dpsynth.data.types_out import OutputTypes
 from dpsynth.generators import create
-from dpsynth.generators.empty_codes import EMPTY_SIGMAS, empty_codes, optional_codes
+from dpsynth.generators.empty_codes import EMPTY_SIGMAS, empty_codes, folded_codes, optional_codes
 from dpsynth.models import GraphicalModel
 from dpsynth.models.domain import Domain
 from dpsynth.models.measurement import Measurement
@@ -86,3 +87,19 @@ def test_a_top_code_and_the_bin_before_it_are_optional():
     top = int(hours.spike_codes[-1])
     assert optional_codes(hours) == [hours.missing_code, *map(int, hours.spike_codes), top - 1]
     assert optional_codes(Numeric("hours", 1, 100, integer=True, bins=20, missing=False)) == []
+
+
+def test_a_dropped_top_code_moves_its_rows_below_the_old_bound():
+    """Where bounds collapse, values past the candidate are clipped onto it: a top code judged
+    noise may hold real rows, which then go to the last bin under the old bound, as before."""
+    rng = np.random.default_rng(2)
+    loss = with_top_code(Numeric("loss", 0, 1, integer=True, spikes=(0,), missing=False))
+    frame = pd.DataFrame({"loss": np.where(rng.random(4000) < 0.1, 2000, 0),
+                          "flag": rng.choice(["a", "b"], 4000)})
+    schema = Schema((loss, Categorical("flag", ("a", "b"), other=False, missing=False)))
+    generator = create("mst").fit(_fit_door(frame, seed=1, schema=schema))
+    top = int(loss.spike_codes[-1])
+    assert folded_codes(loss) == {top: top - 2, top - 1: top - 2}
+    generator.empty_ = {"loss": (top, top - 1)}
+    synthetic = generator.sample(4000, random_state=0)
+    assert set(synthetic["loss"].unique()) <= {0, 1} and 0.07 < (synthetic["loss"] == 1).mean() < 0.13
