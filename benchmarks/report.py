@@ -309,6 +309,20 @@ def table_certificate_leaky(table: list[dict[str, str]]) -> list[str]:
     return markdown(header, "llrrrll", body)
 
 
+def table_certificate_dp_copies(table: list[dict[str, str]]) -> list[str]:
+    body = [[
+        r["table"], r["generator"], r["epsilon"], r["audited"],
+        _share(r["fail"], r["audited"], r["ci_low"], r["ci_high"]),
+        r["fail_unique_copies"], r["fail_rare_copies"], r["fail_unique_values"],
+        r["min_unique_p_stated"], r["min_rare_p_stated"], r["min_values_p_stated"],
+        r["min_unique_p_eps0"], r["min_rare_p_eps0"], r["min_values_p_eps0"],
+    ] for r in table]
+    header = ["table", "generator", "epsilon", "audited", "FAIL (Clopper-Pearson 95%)", "unique_copies FAIL",
+              "rare_copies FAIL", "unique_values FAIL", "smallest p: unique copies", "rare copies", "unique values",
+              "the same at epsilon 0: unique copies", "rare copies", "unique values"]
+    return markdown(header, "lllrrrrrrrrrrr", body)
+
+
 def table_certificate_cost(table: list[dict[str, str]]) -> list[str]:
     body = [[
         r["table"], thousands(r["rows"]), r["method"], r["level"], r["fit_cpu_s"], r["audit_cpu_s"],
@@ -532,6 +546,7 @@ TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "audit": table_audit,
     "certificate_dp": table_certificate_dp,
     "certificate_leaky": table_certificate_leaky,
+    "certificate_dp_copies": table_certificate_dp_copies,
     "certificate_cost": table_certificate_cost,
     "agreement": table_agreement,
     "quality_agreement": table_quality_agreement,
