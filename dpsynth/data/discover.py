@@ -49,7 +49,17 @@ from dpsynth.errors import BudgetExceeded, SchemaError
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import DOMAIN
 from dpsynth.privacy.noise import discrete_gaussian_sigma_used
-from dpsynth.schema.columns import CALENDAR_UNITS, OTHER_LABEL, Categorical, Column, Datetime, Identifier, Numeric
+from dpsynth.schema.columns import (
+    CALENDAR_UNITS,
+    MAX_SPIKES,
+    OTHER_LABEL,
+    SPIKE_RATIO,
+    Categorical,
+    Column,
+    Datetime,
+    Identifier,
+    Numeric,
+)
 from dpsynth.schema.kinds import (
     DATE,
     DATETIME,
@@ -84,10 +94,6 @@ FINE_BINS = 64
 TAIL_SHARE = 0.005
 # Trimmed bounds are rounded outward to a step of at least this many fine bins.
 ROUND_BINS = 2
-# A value is a spike when it holds SPIKE_RATIO times the mean of the other values of its bin;
-# at most MAX_SPIKES per column (each cuts up to two more bins).
-SPIKE_RATIO = 4.0
-MAX_SPIKES = 8
 # A column is warned about when its bounds or kept categories hold clearly (by WARN_SIGMAS
 # deviations of the noise involved) less than this share of its noisy count.
 COVER_SHARE = 0.9

@@ -208,6 +208,13 @@ class Ordinal(_CategoryCodes):
         }
 
 
+# A value is a spike when it holds SPIKE_RATIO times the mean of the other values of its bin;
+# at most MAX_SPIKES per column (each cuts up to two more bins). DP discovery applies the rule to
+# noisy counts, a drafted schema (infer_schema) to exact ones.
+SPIKE_RATIO = 4.0
+MAX_SPIKES = 8
+
+
 @dataclass(frozen=True)
 class Numeric:
     """Numbers clipped into [lower, upper] and cut into bins; codes 0..bins-1, then missing.

@@ -7,6 +7,7 @@ and bound it keeps is public. Otherwise, discover the schema under DP (:mod:`dps
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from typing import Any
@@ -16,7 +17,17 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from dpsynth.errors import PrivacyWarning, SchemaError
-from dpsynth.schema.columns import OTHER_LABEL, Categorical, Column, Datetime, Identifier, Numeric, Ordinal
+from dpsynth.schema.columns import (
+    MAX_SPIKES,
+    OTHER_LABEL,
+    SPIKE_RATIO,
+    Categorical,
+    Column,
+    Datetime,
+    Identifier,
+    Numeric,
+    Ordinal,
+)
 from dpsynth.schema.encoding import string_forms
 from dpsynth.schema.kinds import parse_numbers
 from dpsynth.schema.schema import Schema
@@ -27,6 +38,9 @@ MAX_NUMERIC_CATEGORIES = 20
 IDENTIFIER_DISTINCT_SHARE = 0.9
 # ...and it has more than this many values (few rows are distinct by chance).
 IDENTIFIER_MIN_ROWS = 50
+# A drafted spike holds at least this share of its column's numbers (besides SPIKE_RATIO times
+# its bin's other values): a top code such as capital-gain 99999 holds 0.50% of Adult's rows.
+SPIKE_SHARE = 0.004
 # The years pandas can hold at nanosecond resolution, whole years only.
 _FIRST_YEAR, _LAST_YEAR = 1678, 2262
 
@@ -93,6 +107,24 @@ def _numeric_categories(values: pd.Series) -> tuple:
 NUMBER_SHARE = 0.95
 
 
+def _draft_spikes(numbers: np.ndarray, numeric: Numeric) -> tuple[float, ...]:
+    """Values holding SPIKE_SHARE of the numbers and SPIKE_RATIO times the mean count of the other
+    values seen in their bin (the rule DP discovery applies to noisy counts, here on exact ones;
+    a value alone in a wide bin is a spike, a top code say); at most MAX_SPIKES, the largest
+    first. In an integer column a bin of one integer decodes it exactly already."""
+    values, counts = np.unique(numbers, return_counts=True)
+    edges = numeric.bin_edges
+    codes = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, numeric.bins - 1)
+    in_bin = np.bincount(codes, weights=counts, minlength=numeric.bins)[codes]
+    others = np.bincount(codes, minlength=numeric.bins)[codes] - 1
+    mean_other = (in_bin - counts) / np.maximum(others, 1)
+    spike = (counts >= SPIKE_SHARE * len(numbers)) & (counts >= SPIKE_RATIO * mean_other)
+    if numeric.integer:
+        spike &= edges[codes + 1] - edges[codes] > 1
+    largest = np.argsort(-counts[spike], kind="stable")[:MAX_SPIKES]
+    return tuple(sorted(float(value) for value in values[spike][largest]))
+
+
 def _as_numbers(series: pd.Series) -> pd.Series:
     """A text column whose cells are nearly all numbers, as float (others missing); else as is."""
     if ptypes.is_numeric_dtype(series.dtype) or ptypes.is_bool_dtype(series.dtype):
@@ -124,7 +156,8 @@ def _infer_column(series: pd.Series, max_categories: int) -> Column:
         # A float column of whole numbers is how pandas reads an integer column with missing cells.
         integer = ptypes.is_integer_dtype(dtype) or bool(np.all(numbers == np.round(numbers)))
         lower, upper = nice_bounds(float(numbers.min()), float(numbers.max()))
-        return Numeric(name, lower, upper, integer=integer)
+        numeric = Numeric(name, lower, upper, integer=integer)
+        return dataclasses.replace(numeric, spikes=_draft_spikes(numbers, numeric))
     if nearly_unique(values):
         return Identifier(name, role="key")
     counts = pd.Series(string_forms(pd.Index(values))).value_counts()

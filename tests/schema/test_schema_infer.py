@@ -35,7 +35,10 @@ def test_infer_schema_on_adult_warns_and_rounds_outward(adult_raw):
     with pytest.warns(PrivacyWarning, match="WITHOUT noise"):
         schema = infer_schema(frame)
     assert isinstance(schema, Schema) and schema.provenance == "inferred-not-dp"
-    assert schema["age"] == Numeric("age", 0, 100, integer=True)
+    # 17, the youngest age, is alone in its bin of 15-17: drafted as a spike, as the amounts' 0.
+    assert schema["age"] == Numeric("age", 0, 100, integer=True, spikes=(17,))
+    assert schema["capital-gain"].spikes == (0, 7298, 7688, 15024, 99999)
+    assert 40 in schema["hours-per-week"].spikes and schema["fnlwgt"].spikes == ()
     assert (schema["fnlwgt"].lower, schema["fnlwgt"].upper) == (0, 2000000)
     assert schema["workclass"] == Categorical("workclass", tuple(sorted(adult_raw["workclass"].dropna().unique())))
     assert schema["education-num"] == Categorical("education-num", tuple(range(1, 17)))
@@ -90,3 +93,14 @@ def test_suspect_identifiers_flags_nearly_unique_categories():
     )
     assert suspect_identifiers(frame, schema) == ["name"]
     assert suspect_identifiers(frame.head(40), schema) == []
+
+
+def test_a_drafted_schema_keeps_point_masses_and_not_a_smooth_column():
+    rng = np.random.default_rng(0)
+    amounts = np.where(rng.random(5000) < 0.8, 0, rng.integers(1, 20000, 5000))
+    smooth = rng.integers(18, 90, 5000)
+    frame = pd.DataFrame({"amount": amounts, "age": smooth, "share": rng.random(5000)})
+    with pytest.warns(PrivacyWarning):
+        schema = infer_schema(frame)
+    assert schema["amount"].spikes == (0,)
+    assert schema["age"].spikes == () and schema["share"].spikes == ()
