@@ -28,7 +28,10 @@ class NumpyCodes:
         return self._codes[:, self._index[name]]
 
     def counts(self, clique: Sequence[str], maps: Mapping[str, np.ndarray], sizes: Sequence[int]) -> np.ndarray:
-        """The exact marginal over ``clique``, codes merged by ``maps`` first, shaped ``sizes``."""
+        """The exact marginal over ``clique``, codes merged by ``maps`` first, shaped ``sizes``
+        (the empty clique: the number of rows, as the SQL engines count it)."""
+        if not clique:
+            return np.array(self._codes.shape[0], dtype=np.int64)
         columns = [maps[name][self.column(name)] if name in maps else self.column(name) for name in clique]
         return columns_contingency(columns, sizes)
 
