@@ -19,10 +19,12 @@ from typing import Any
 
 from dpsynth._version import __version__
 from dpsynth.data.frames import PANDAS, like
-from dpsynth.data.load import read_input
+from dpsynth.data.load import file_format, read_input
 from dpsynth.data.types_out import OutputTypes
+from dpsynth.data.write import output_format, write_chunks
 from dpsynth.errors import DataError, NotFittedError
 from dpsynth.generators import create, generator_class
+from dpsynth.generators.base import MarginalGenerator
 from dpsynth.generators.protocol import parameter_names
 from dpsynth.privacy.budget import Allocation
 from dpsynth.privacy.ledger import Ledger
@@ -214,6 +216,36 @@ class Synthesizer:
                 raise DataError(f"{name}: method {self.generator_.name!r} cannot sample with {name}")
         synthetic = self.generator_.sample(n_rows, random_state=random_state, **extra)
         return like(self.output_types_.apply(synthetic, self.schema_), self.library_)
+
+    def write(
+        self,
+        path: str | os.PathLike,
+        n_rows: int | None = None,
+        format: str | None = None,
+        random_state: RandomState = None,
+    ) -> Path:
+        """Write ``n_rows`` synthetic rows (default: the DP estimate of the row count) to ``path``
+        in chunks, so memory stays that of one chunk however many rows; costs no privacy.
+
+        The format is ``format``, else the path's suffix (CSV without one); the dtypes are
+        :meth:`sample`'s. Marginal methods draw the rows as
+        :meth:`~dpsynth.generators.base.MarginalGenerator.sample_chunks` does; the neural one
+        writes :meth:`sample`'s table. The file appears whole or not at all.
+        """
+        self._check_fitted()
+        path = Path(path)
+        fmt = output_format(format, file_format(path))
+        if isinstance(self.generator_, MarginalGenerator):
+            chunks = self.generator_.sample_chunks(n_rows, random_state=random_state)
+        else:
+            chunks = iter([self.generator_.sample(n_rows, random_state=random_state)])
+        partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        try:
+            write_chunks((self.output_types_.apply(chunk, self.schema_) for chunk in chunks), partial, fmt)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return path
 
     def privacy_report(self) -> dict[str, Any]:
         """The accountant's report of the fit: budget, allocation, every mechanism, joint spend."""

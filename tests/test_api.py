@@ -147,6 +147,21 @@ def test_sample_uses_the_dp_row_estimate_and_the_public_schema(adult):
     assert (synthesizer.sample(50, conditions={"sex": "Female"})["sex"] == "Female").all()
 
 
+def test_write_streams_rows_in_the_sample_dtypes_and_leaves_no_partial_file(adult, tmp_path):
+    synthesizer = fitted(adult, "mst", ledger=False)
+    # 150,000 rows are three blocks: the file holds them in sample's dtypes, the same for one seed.
+    written = synthesizer.write(tmp_path / "big.parquet", 150_000, random_state=3)
+    table = pd.read_parquet(written)
+    assert len(table) == 150_000 and list(table.columns) == COLUMNS
+    assert dict(table.dtypes) == dict(synthesizer.sample(100).dtypes)
+    again = synthesizer.write(tmp_path / "again.csv", 150_000, format="parquet", random_state=3)
+    pd.testing.assert_frame_equal(pd.read_parquet(again), table)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["again.csv", "big.parquet"]
+    with pytest.raises(DataError, match="format"):
+        synthesizer.write(tmp_path / "x.csv", 10, format="nope")
+    assert not (tmp_path / "x.csv").exists()
+
+
 def test_save_and_load_round_trip(adult, tmp_path):
     synthesizer = fitted(adult, ledger=False)
     path = _saved(synthesizer, tmp_path)
