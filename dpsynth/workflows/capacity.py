@@ -10,6 +10,8 @@ row count.
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 from dpsynth.errors import DataError
 from dpsynth.validation import integer
@@ -17,6 +19,28 @@ from dpsynth.validation import integer
 # Bytes a synthetic cell costs at its peak: its code (8), the decoded value (a float or a
 # Python string object, up to ~60 for short text) and the writer's copy.
 BYTES_PER_CELL = 128
+
+
+# Bytes a streamed synthetic cell takes on disk at least (a compressed Parquet code; CSV text
+# takes more): a request whose file could not fit even so is refused before anything is spent.
+DISK_BYTES_PER_CELL = 1
+
+
+def check_stream_size(n_rows: int, n_columns: int, out: Path) -> int:
+    """``n_rows`` if a file of that many streamed rows could fit on the disk ``out`` is written to."""
+    place = out.absolute()
+    while not place.exists():
+        place = place.parent
+    free = shutil.disk_usage(place).free
+    need = n_rows * max(n_columns, 1) * DISK_BYTES_PER_CELL
+    if need > free:
+        most = free // (max(n_columns, 1) * DISK_BYTES_PER_CELL)
+        raise DataError(
+            f"n_rows: {n_rows:,} synthetic rows of {n_columns} columns need at least {need / 2**30:,.0f} GiB of "
+            f"disk, more than the {free / 2**30:,.0f} GiB free where the release is written; ask for at most "
+            f"{most:,} rows"
+        )
+    return n_rows
 
 
 def physical_memory() -> int:

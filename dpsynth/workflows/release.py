@@ -63,9 +63,10 @@ from dpsynth.privacy.noise import NoiseSource
 from dpsynth.progress import Progress
 from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Schema
+from dpsynth.validation import integer
 from dpsynth.workflows.audit import write_annex, write_certificate
 from dpsynth.workflows.bundle import check_out_dir, staged_folder
-from dpsynth.workflows.capacity import check_sample_size, check_width
+from dpsynth.workflows.capacity import check_sample_size, check_stream_size, check_width
 from dpsynth.workflows.root import Plan, SchemaLike, ledger_of, open_door, plan_fit, reserved
 
 logger = logging.getLogger(__name__)
@@ -282,7 +283,12 @@ def release(
     synthetic_file = file_name(SYNTHETIC_STEM, out_format)
     output_types = OutputTypes.of(frame, public_dtypes)
     generator = create(method, **dict(method_params or {}))
-    n_rows = check_sample_size(n_rows, len(frame.columns))
+    n_rows = None if n_rows is None else integer("n_rows", n_rows)
+    # A table sampled whole must fit in memory; one written in chunks, on the disk.
+    if n_rows is not None and _streams(audit, generator, n_rows):
+        n_rows = check_stream_size(n_rows, len(frame.columns), out_dir)
+    else:
+        n_rows = check_sample_size(n_rows, len(frame.columns))
     check_width(method, len(frame.columns))
     generator_parts = generator.parts
     plan = plan_fit(
@@ -316,7 +322,7 @@ def release(
         generator.fit(table)
         progress.step("sampling")
         n_synthetic = generator.n_rows_estimate if n_rows is None else n_rows
-        stream = audit == "off" and n_synthetic > STREAM_ROWS and isinstance(generator, MarginalGenerator)
+        stream = _streams(audit, generator, n_synthetic)
         synthetic = None if stream else output_types.apply(generator.sample(n_rows), used_schema)
         _warn_delta(generator, delta)
         record = _record(accountant, used_schema, noise, generator, n_rows, label, reservation.id, schema_note)
@@ -379,6 +385,12 @@ def release(
     progress.close()
     kept = None if synthetic is None else like(synthetic, source.library)
     return ReleaseResult(out_dir, kept, record, certificate, int(n_synthetic))
+
+
+def _streams(audit: str, generator: Generator, n_rows: int | None) -> bool:
+    """Whether the synthetic table is sampled and written in chunks: no audit reads it, the method
+    samples in chunks and the rows (public, or the DP estimate) are more than STREAM_ROWS."""
+    return audit == "off" and n_rows is not None and n_rows > STREAM_ROWS and isinstance(generator, MarginalGenerator)
 
 
 def _commit(reservation: Reservation, out: Path) -> None:

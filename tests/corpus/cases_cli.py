@@ -105,6 +105,7 @@ ROWS = [
     release("rows-1e12", "--rows", "1000000000000", error="ask for at most"),
     release("rows-1e15", "--rows", "1000000000000000", error="ask for at most"),
     release("rows-huge-literal", "--rows", "9" * 40, error="ask for at most"),
+    release("rows-huge-streamed", "--rows", "9" * 40, "--audit", "off", error="of disk, more than"),
     release("rows-one", "--rows", "1", why="one synthetic row is a valid request"),
     release("rows-more-than-data", "--rows", "5000", why="more synthetic rows than real ones is sampling, not a leak"),
 ]
