@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from dpsynth.errors import DataError
 from dpsynth.interrupts import held
-from dpsynth.processes import alive
+from dpsynth.processes import remove_orphans
 
 logger = logging.getLogger(__name__)
 
@@ -118,12 +117,7 @@ def _flush(path: Path) -> None:
 
 def remove_abandoned_staging(out: Path) -> list[Path]:
     """Remove the staging folders of ``out`` whose writing process is gone; return them."""
-    pattern = re.compile(rf"\.{re.escape(out.name)}\.partial-(\d+)-")
-    removed = []
-    for candidate in out.parent.glob(f".{out.name}.partial-*"):
-        match = pattern.match(candidate.name)
-        if candidate.is_dir() and match and not alive(int(match.group(1))):
-            shutil.rmtree(candidate, ignore_errors=True)
-            removed.append(candidate)
-            logger.warning("removed '%s', left by an interrupted run that released nothing there", candidate.name)
+    removed = remove_orphans(out.parent, f".{out.name}.partial-")
+    for candidate in removed:
+        logger.warning("removed '%s', left by an interrupted run that released nothing there", candidate.name)
     return removed

@@ -28,3 +28,14 @@ def test_a_killed_runs_copy_of_the_rows_is_removed_and_a_live_ones_kept(tmp_path
         assert (tmp_path / folder.name).stat().st_mode & 0o077 == 0
     finally:
         folder.cleanup()
+
+
+def test_orphans_are_found_under_a_name_with_glob_characters(tmp_path):
+    from dpsynth.processes import remove_orphans
+
+    left = tmp_path / f".out[1]*.partial-{_dead_pid()}-x"
+    left.mkdir()
+    other = tmp_path / f".out1.partial-{_dead_pid()}-x"  # another folder's staging: not matched
+    other.mkdir()
+    assert remove_orphans(tmp_path, ".out[1]*.partial-") == [left]
+    assert not left.exists() and other.exists()

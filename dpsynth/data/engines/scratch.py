@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import shutil
 import tempfile
 from pathlib import Path
 
-from dpsynth.processes import alive
+from dpsynth.processes import remove_orphans
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "dpsynth-duckdb-"
-_NAMED = re.compile(rf"{re.escape(PREFIX)}(\d+)-")
 
 
 def scratch_folder() -> tempfile.TemporaryDirectory:
@@ -30,11 +27,7 @@ def scratch_folder() -> tempfile.TemporaryDirectory:
 
 def remove_abandoned() -> list[Path]:
     """Remove the scratch folders whose process is gone; return them."""
-    removed = []
-    for candidate in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
-        match = _NAMED.match(candidate.name)
-        if candidate.is_dir() and match and not alive(int(match.group(1))):
-            shutil.rmtree(candidate, ignore_errors=True)
-            removed.append(candidate)
-            logger.warning("removed '%s', a copy of private rows left by a killed run", candidate.name)
+    removed = remove_orphans(Path(tempfile.gettempdir()), PREFIX)
+    for candidate in removed:
+        logger.warning("removed '%s', a copy of private rows left by a killed run", candidate.name)
     return removed
