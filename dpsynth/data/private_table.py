@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpsynth.data.contributions import bound_contributions, rank_of, unit_order
 from dpsynth.data.engines import DUCKDB, NUMPY, SPARK, check_engine
 from dpsynth.data.engines.duckdb_codes import DuckdbCodes
 from dpsynth.data.engines.duckdb_rows import StoredRows
@@ -41,43 +42,6 @@ from dpsynth.validation import integer
 logger = logging.getLogger(__name__)
 
 Clique = tuple[str, ...]
-
-
-def _unit_order(
-    frame: pd.DataFrame, unit: PrivacyUnit, rng: np.random.Generator
-) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """The rows that name a person and a uniformly random order of them (None without a unit column)."""
-    if unit.column is None:
-        return frame, None
-    if unit.column not in frame.columns:
-        raise DataError(f"privacy unit column '{unit.column}' is not in the data")
-    # A row that names no person is left out rather than refused: refusing would tell whether
-    # such a row is there, and leaving a row out only protects it more.
-    named = frame[frame[unit.column].notna().to_numpy()]
-    return named, rng.permutation(len(named))
-
-
-def _bound_contributions(named: pd.DataFrame, order: np.ndarray | None, unit: PrivacyUnit) -> pd.DataFrame:
-    """Keep at most ``unit.max_rows`` rows per person: the first of the person's rows in ``order``.
-
-    The choice depends only on the person's own rows and fresh randomness, so adding or
-    removing a person changes at most ``max_rows`` rows of what is measured. The DuckDB and Spark
-    engines apply the same rule as a window (row_number over the person, by the position in ``order``).
-    """
-    if order is None:
-        return named
-    shuffled = named.iloc[order]
-    rank = shuffled.groupby(unit.column, sort=False).cumcount().to_numpy()
-    return shuffled[rank < unit.max_rows].reset_index(drop=True)
-
-
-def _priority(order: np.ndarray | None) -> np.ndarray | None:
-    """Each row's position in ``order`` (the rank the cap sorts a person's rows by)."""
-    if order is None:
-        return None
-    priority = np.empty(len(order), dtype=np.int64)
-    priority[order] = np.arange(len(order))
-    return priority
 
 
 # Cells of exact marginals the door keeps for reuse (int64: 128 MiB at most).
@@ -141,10 +105,10 @@ class PrivateTable:
             # The same random order as in memory, drawn from the same generator, applied in SQL.
             frame.cap(self.unit, noise.rng)
             self._stored, frame = frame, frame.header
-        named, order = _unit_order(frame, self.unit, noise.rng) if self._stored is None else (frame, None)
+        named, order = unit_order(frame, self.unit, noise.rng) if self._stored is None else (frame, None)
         if self.engine == NUMPY:
             # In memory the cap is applied at once: only the capped rows are kept.
-            named, order = _bound_contributions(named, order, self.unit), None
+            named, order = bound_contributions(named, order, self.unit), None
         self._named, self._order = named, order
         self._capped: pd.DataFrame | None = None
         self._codes: NumpyCodes | DuckdbCodes | SparkCodes | None = None
@@ -170,7 +134,7 @@ class PrivateTable:
                 "does not offer: use engine 'numpy'"
             )
         if self._capped is None:
-            self._capped = _bound_contributions(self._named, self._order, self.unit)
+            self._capped = bound_contributions(self._named, self._order, self.unit)
         return self._capped
 
     @property
@@ -224,7 +188,7 @@ class PrivateTable:
         elif self.engine in (DUCKDB, SPARK):
             check_columns(self._named, schema)
             load = DuckdbCodes.load if self.engine == DUCKDB else SparkCodes.load
-            self._codes, left_out = load(self._named, schema, self.unit, _priority(self._order))
+            self._codes, left_out = load(self._named, schema, self.unit, rank_of(self._order))
         else:
             self._codes, left_out = self._encode_in_memory(schema)
         if left_out:

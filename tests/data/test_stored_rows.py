@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dpsynth.data.engines.duckdb_rows import FIT, StoredRows
+from dpsynth.data import contributions
+from dpsynth.data.contributions import bound_contributions, priority_chunks, unit_order
+from dpsynth.data.engines.duckdb_rows import CAPPED, FIT, StoredRows
 from dpsynth.data.load import open_file
 from dpsynth.privacy.budget import PrivacyUnit
 from dpsynth.workflows.release import HOLDOUT_MAX, HOLDOUT_SHARE, split_stored
@@ -66,3 +68,26 @@ def test_a_share_outside_zero_and_one_is_refused(tmp_path):
     rows = stored(pd.DataFrame({"row": np.arange(10)}), tmp_path / "d.parquet")
     with pytest.raises(Exception, match="strictly between 0 and 1"):
         split_stored(rows, PrivacyUnit(), np.random.default_rng(1), share=1.0)
+
+
+def test_priorities_are_one_stream_at_any_block_size(monkeypatch):
+    """The cap's priorities do not depend on how many are drawn at a time."""
+    whole = np.concatenate(list(priority_chunks(1000, np.random.default_rng(5))))
+    monkeypatch.setattr(contributions, "PRIORITY_CHUNK", 7)
+    blocks = list(priority_chunks(1000, np.random.default_rng(5)))
+    assert len(blocks) == 143 and np.array_equal(np.concatenate(blocks), whole) and whole.min() >= 0
+
+
+def test_the_file_cap_streams_its_priorities_and_keeps_the_in_memory_rows(tmp_path, monkeypatch):
+    """Priorities drawn in blocks of 7 into DuckDB: each person keeps the rows the in-memory cap keeps."""
+    monkeypatch.setattr(contributions, "PRIORITY_CHUNK", 7)
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"person": rng.integers(0, 12, size=200), "row": np.arange(200)})
+    frame.loc[rng.random(200) < 0.1, "person"] = None
+    unit = PrivacyUnit("person", 3)
+    rows = stored(frame, tmp_path / "d.parquet")
+    rows.cap(unit, np.random.default_rng(4))
+    sql = rows.column_sql("row")
+    kept = {value for (value,) in rows.connection.execute(f"SELECT {sql} FROM {CAPPED}").fetchall()}
+    named, order = unit_order(frame, unit, np.random.default_rng(4))
+    assert kept == set(bound_contributions(named, order, unit)["row"])

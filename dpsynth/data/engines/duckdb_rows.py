@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpsynth.data.contributions import priority_chunks
 from dpsynth.data.engines.scratch import scratch_folder
 from dpsynth.data.frames import arrow_to_pandas
 from dpsynth.data.load import FileTable, check_rows
@@ -163,9 +164,9 @@ class StoredRows:
     # --------------------------------------------------------------- person-level cap
     def cap(self, unit: PrivacyUnit, rng: np.random.Generator) -> None:
         """:data:`CAPPED`: the fitted rows naming a person, at most ``unit.max_rows`` per
-        person, by the door's rule (:func:`dpsynth.data.private_table._bound_contributions`):
-        the named rows in file order get a uniformly random order from ``rng``, and a person
-        keeps their first rows in it."""
+        person, by the door's rule (:mod:`dpsynth.data.contributions`): the named rows in file
+        order get priorities from ``rng``, streamed in chunks, and a person keeps their rows of
+        lowest (priority, position)."""
         if unit.column is None:
             self.connection.execute(f"CREATE OR REPLACE VIEW {CAPPED} AS SELECT * FROM {FIT}")
             return
@@ -174,16 +175,20 @@ class StoredRows:
             f"CREATE OR REPLACE TABLE dpsynth_named AS SELECT *, row_number() OVER (ORDER BY {POSITION}) - 1 "
             f"AS dpsynth_rank FROM {FIT} WHERE {person} IS NOT NULL"
         )
-        order = rng.permutation(self._count("SELECT count(*) FROM dpsynth_named"))
-        priority = np.empty(len(order), dtype=np.int64)
-        priority[order] = np.arange(len(order))
-        self.connection.register(_PRIORITY, pd.DataFrame({"dpsynth_rank": np.arange(len(order)), "p": priority}))
+        self.connection.execute(f"CREATE OR REPLACE TABLE {_PRIORITY} (dpsynth_rank BIGINT, p BIGINT)")
+        start = 0
+        for block in priority_chunks(self._count("SELECT count(*) FROM dpsynth_named"), rng):
+            ranks = np.arange(start, start + len(block), dtype=np.int64)
+            self.connection.register(_CHUNK, pd.DataFrame({"dpsynth_rank": ranks, "p": block}))
+            self.connection.execute(f"INSERT INTO {_PRIORITY} SELECT * FROM {_CHUNK}")
+            self.connection.unregister(_CHUNK)
+            start += len(block)
         self.connection.execute(
             f"CREATE OR REPLACE TABLE {CAPPED} AS SELECT dpsynth_named.* EXCLUDE (dpsynth_rank) FROM dpsynth_named "
             f"JOIN {_PRIORITY} USING (dpsynth_rank) "
-            f"QUALIFY row_number() OVER (PARTITION BY {person} ORDER BY p) <= {int(unit.max_rows)}"
+            f"QUALIFY row_number() OVER (PARTITION BY {person} ORDER BY p, dpsynth_rank) <= {int(unit.max_rows)}"
         )
-        self.connection.unregister(_PRIORITY)
+        self.connection.execute(f"DROP TABLE {_PRIORITY}")
         self.connection.execute("DROP TABLE dpsynth_named")
 
     # ------------------------------------------------------------------ raw counts
