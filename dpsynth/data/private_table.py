@@ -26,7 +26,7 @@ from dpsynth.data.scores import SCORES, Score
 from dpsynth.errors import BudgetError, DataError, SchemaError
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import DOMAIN, MARGINAL, NEURAL, PrivacyUnit
-from dpsynth.privacy.dpsgd import DpsgdPlan, DpsgdTrainer
+from dpsynth.privacy.dpsgd import DpsgdPlan, DpsgdTrainer, RowsInMemory
 from dpsynth.privacy.events import (
     DiscreteGaussianMechanism,
     ExponentialMechanism,
@@ -342,26 +342,34 @@ class PrivateTable:
                 f"max_rows={self.sensitivity_scale} (its subsampling would need group privacy)"
             )
         integer("fine_bins", fine_bins)
-        schema = self.require_schema()
+        self.require_schema()
         self._charge(part, plan.event())
-        numeric = [column for column in schema.columns if isinstance(column, Numeric)]
-        fine = [self._within_bin(column.name, column, fine_bins) for column in numeric]
-        rows = np.concatenate([self._memory_codes().matrix] + [f[:, None] for f in fine], axis=1)
-        return DpsgdTrainer(rows.astype(np.int64), plan, self._noise.rng)
+        if self._stored is not None:
+            return DpsgdTrainer(_StoredTrainingRows(self, fine_bins), plan, self._noise.rng)
+        codes = self._memory_codes().matrix  # first: encoding may leave rows out of the frame
+        rows = self._training_rows(self._frame, codes, fine_bins)
+        return DpsgdTrainer(RowsInMemory(rows), plan, self._noise.rng)
 
-    def _within_bin(self, name: str, column: Numeric, fine_bins: int) -> np.ndarray:
-        """Fine position (0..fine_bins-1) of each value within its bin; 0 where missing."""
-        code = self._memory_codes().column(name).astype(np.int64)
-        values = parse_numbers(self._frame[name])
-        present = ~np.isnan(values)
-        if column.missing:
-            present &= code != column.missing_code
-        edges = column.bin_edges.astype(float)
-        bin_code = np.where(present, code, 0)
-        low, high = edges[bin_code], edges[bin_code + 1]
-        clipped = np.clip(np.where(present, values, low), column.lower, column.upper)
-        position = fine_position(clipped, low, high, column.integer, fine_bins)
-        return np.where(present, position, 0)
+    def _training_rows(self, frame: pd.DataFrame, codes: np.ndarray, fine_bins: int) -> np.ndarray:
+        """DP-SGD's rows (see :meth:`dpsgd`) of ``frame``, whose codes in this table's schema are ``codes``."""
+        schema = self.require_schema()
+        fine = [
+            _within_bin(frame[column.name], codes[:, self._column_index[column.name]], column, fine_bins)
+            for column in schema.columns
+            if isinstance(column, Numeric)
+        ]
+        return np.concatenate([codes.astype(np.int64)] + [f[:, None] for f in fine], axis=1)
+
+    def _codes_of(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """``frame``'s rows that have a code for every cell, and their codes in this table's schema
+        (merged as this view's coarsenings merge them): what the engines count, row by row."""
+        if self._coarsening is not None:
+            parent, maps = self._coarsening
+            kept, codes = parent._codes_of(frame)
+            return kept, NumpyCodes(codes, parent.require_schema().encoded_columns).coarsened(maps).matrix
+        encoded = encode(frame, self.require_schema())
+        fit = ~encoded.unfit
+        return frame[fit].reset_index(drop=True), encoded.codes[fit]
 
     # ---------------------------------------------------------- domain discovery (raw)
     def _raw(self, column: str) -> tuple[pd.Series, np.ndarray | None]:
@@ -448,3 +456,40 @@ def _tally(cells: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarr
     if weights is None:
         return np.bincount(cells, minlength=size)
     return np.bincount(cells, weights=weights, minlength=size).round().astype(np.int64)
+
+
+def _within_bin(cells: pd.Series, code: np.ndarray, column: Numeric, fine_bins: int) -> np.ndarray:
+    """Fine position (0..fine_bins-1) of each cell within its bin (``code``); 0 where missing."""
+    code = code.astype(np.int64)
+    values = parse_numbers(cells)
+    present = ~np.isnan(values)
+    if column.missing:
+        present &= code != column.missing_code
+    edges = column.bin_edges.astype(float)
+    bin_code = np.where(present, code, 0)
+    low, high = edges[bin_code], edges[bin_code + 1]
+    clipped = np.clip(np.where(present, values, low), column.lower, column.upper)
+    position = fine_position(clipped, low, high, column.integer, fine_bins)
+    return np.where(present, position, 0)
+
+
+class _StoredTrainingRows:
+    """DP-SGD's rows of a file held by DuckDB, read batch by batch: memory bounded by the batch.
+
+    The capped rows are numbered in file order once; a batch's rows are read by number and
+    encoded as in memory. A row with a cell its column has no code for is dropped from the
+    batch after its coin: every other row is still in it independently with probability q, so
+    the sampling the accountant charged holds for the rows that are measured.
+    """
+
+    def __init__(self, table: PrivateTable, fine_bins: int) -> None:
+        assert table._stored is not None
+        self._table, self._stored, self._fine_bins = table, table._stored, fine_bins
+        self._rows = self._stored.number_rows()
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def take(self, positions: np.ndarray) -> np.ndarray:
+        frame, codes = self._table._codes_of(self._stored.rows_at(positions))
+        return self._table._training_rows(frame, codes, self._fine_bins)

@@ -60,7 +60,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -74,6 +74,8 @@ from dpsynth.validation import integer, number
 
 _CLIP_MARGIN = 1e-6
 _CHUNK = 64
+# Rows whose sampling coins are drawn at a time (8 MiB): the coin stream does not depend on it.
+COIN_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -165,10 +167,31 @@ def _per_row_gradients(
     return torch.cat([grads[name].reshape(len(batch), -1) for name in detached], dim=1)
 
 
+class TrainingRows(Protocol):
+    """The door's rows for DP-SGD: how many, and the rows at given positions (int64, one row each)."""
+
+    def __len__(self) -> int: ...
+
+    def take(self, positions: np.ndarray) -> np.ndarray: ...
+
+
+class RowsInMemory:
+    """Training rows held as one int64 matrix."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def take(self, positions: np.ndarray) -> np.ndarray:
+        return self._rows[positions]
+
+
 class DpsgdTrainer:
     """One charged DP-SGD run over private rows (created by the door, not by callers)."""
 
-    def __init__(self, rows: np.ndarray, plan: DpsgdPlan, rng: np.random.Generator) -> None:
+    def __init__(self, rows: TrainingRows, plan: DpsgdPlan, rng: np.random.Generator) -> None:
         self._rows = rows
         self.plan = plan
         self._rng = rng
@@ -202,9 +225,17 @@ class DpsgdTrainer:
         # by an independent one at q'/q inside the base mechanism, which leaves its integer-order
         # curve no higher (joint convexity), and that curve is all that the bounds of
         # dpsynth.privacy.subsampling use.
-        draws = self._rng.integers(0, 2**63, size=len(self._rows), dtype=np.uint64)
-        chosen = draws < np.uint64(plan.inclusion_threshold)
-        batch = self._rows[chosen]
+        # The coins are drawn COIN_BLOCK rows at a time, so rows that never fit in memory can be
+        # sampled; each coin is one 64-bit draw, so the stream is the same at any block size.
+        threshold = np.uint64(plan.inclusion_threshold)
+        n_rows = len(self._rows)
+        chosen = [
+            start + np.flatnonzero(
+                self._rng.integers(0, 2**63, size=min(COIN_BLOCK, n_rows - start), dtype=np.uint64) < threshold
+            )
+            for start in range(0, n_rows, COIN_BLOCK)
+        ]
+        batch = self._rows.take(np.concatenate([np.empty(0, dtype=np.int64), *chosen]))
         total = np.zeros(plan.dimension)
         if len(batch):
             total = _clipped_sum(_per_row_gradients(loss, params, batch), plan.clipping_norm)

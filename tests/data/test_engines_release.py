@@ -193,3 +193,22 @@ def test_an_audited_release_of_a_file_on_duckdb_attacks_public_sized_samples(adu
     assert result.certificate is not None
     said = "uniform sample of at most 20000 of the fitted records"
     assert said in result.record["audit"]["holdout_rule"] and said in json.dumps(result.certificate)
+
+
+@pytest.mark.parametrize("method", ["neural", "hybrid"])
+def test_dp_sgd_reads_a_file_on_duckdb_batch_by_batch_and_gives_the_numpy_release(adult, tmp_path, method, monkeypatch):
+    """DP-SGD's batches are read from the file's rows by number, never the whole table: same release."""
+    pytest.importorskip("torch")
+    import dpsynth.data.load as load
+
+    data = tmp_path / "adult.parquet"
+    adult.head(600).to_parquet(data)
+    params = {"epochs": 0.5} if method == "neural" else {"epochs": 0.5, "backbone": "mst"}
+    numpy_hash = seeded(data, tmp_path / "numpy", "numpy", method=method, method_params=params)
+
+    def whole(*args, **kwargs):
+        raise AssertionError("the whole table was read")
+
+    for name in ("read_table", "read_data", "_read_arrow"):
+        monkeypatch.setattr(load, name, whole)
+    assert seeded(data, tmp_path / "duckdb", "duckdb", method=method, method_params=params) == numpy_hash

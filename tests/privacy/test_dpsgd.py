@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 
 from dpsynth.data import PrivateTable
 from dpsynth.errors import BudgetError, BudgetExceeded
+from dpsynth.privacy import dpsgd
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import Allocation, Budget, PrivacyUnit
 from dpsynth.privacy.conversion import RDP_ORDERS, rdp_curve, rdp_epsilon
-from dpsynth.privacy.dpsgd import DpsgdPlan, DpsgdTrainer, _clipped_sum
+from dpsynth.privacy.dpsgd import DpsgdPlan, DpsgdTrainer, RowsInMemory, _clipped_sum
 from dpsynth.privacy.events import (
     DiscreteSubsampledGaussianMechanism,
     GaussianMechanism,
@@ -178,7 +179,7 @@ def test_a_row_joins_the_batch_iff_its_draw_is_below_the_threshold(per_row_gradi
     plan = DpsgdPlan(0.3, 1, 1.0, clipping_norm=1.0, dimension=2)
     threshold = plan.inclusion_threshold
     rows = np.arange(8).reshape(4, 2)
-    trainer = DpsgdTrainer(rows, plan, RiggedBatchDraws([0, threshold - 1, threshold, 2**63 - 1]))
+    trainer = DpsgdTrainer(RowsInMemory(rows), plan, RiggedBatchDraws([0, threshold - 1, threshold, 2**63 - 1]))
     trainer.step(*rows_as_gradients(2))
     assert np.array_equal(per_row_gradients[0], rows[:2])
 
@@ -278,3 +279,15 @@ def test_dpsgd_curve_agrees_with_opacus_within_one_percent(rate, multiplier, ste
     opacus_epsilon, _ = get_privacy_spent(orders=orders, rdp=curve, delta=1e-6)
     ours = rdp_epsilon(rdp_curve(SubsampledGaussianMechanism(rate, multiplier, steps)), 1e-6)
     assert ours == pytest.approx(opacus_epsilon, rel=0.01)
+
+
+def test_the_batch_coins_are_one_stream_at_any_block_size(per_row_gradients, monkeypatch):
+    """Coins drawn in blocks of 3 pick the same batch as coins drawn at once."""
+    plan = DpsgdPlan(0.3, 2, 1.0, clipping_norm=1.0, dimension=2)
+    rows = np.arange(40).reshape(20, 2)
+    batches = []
+    for block in (1 << 20, 3):
+        monkeypatch.setattr(dpsgd, "COIN_BLOCK", block)
+        DpsgdTrainer(RowsInMemory(rows), plan, np.random.default_rng(4)).step(*rows_as_gradients(2))
+        batches.append(per_row_gradients[-1])
+    assert len(batches[0]) and np.array_equal(*batches)

@@ -39,12 +39,14 @@ from dpsynth.privacy.identity import StreamedSignature
 ROWS = "dpsynth_file_rows"
 FIT = "dpsynth_fit_rows"
 CAPPED = "dpsynth_capped_rows"
+NUMBERED = "dpsynth_numbered_rows"
 POSITION = "dpsynth_row"
 HASH = "dpsynth_hash"
 _HASHES = "dpsynth_signature_hashes"
 _BATCH = 1_000_000
 _CHUNK = "dpsynth_chunk"
 _PRIORITY = "dpsynth_priority"
+_NUMBER = "dpsynth_number"
 # DuckDB's share of memory: past it, it spills to the private folder.
 MEMORY_LIMIT = "1GB"
 _RESOLUTION_BITS = 53
@@ -190,6 +192,28 @@ class StoredRows:
         )
         self.connection.execute(f"DROP TABLE {_PRIORITY}")
         self.connection.execute("DROP TABLE dpsynth_named")
+
+    # ------------------------------------------------------------------ DP-SGD's rows
+    def number_rows(self) -> int:
+        """Number the capped rows 0..n-1 in file order (:data:`NUMBERED`), for DP-SGD to read
+        its batches by number; n (PRIVATE: the door's sampling reads it, nothing reports it)."""
+        self.connection.execute(
+            f"CREATE OR REPLACE TABLE {NUMBERED} AS SELECT row_number() OVER (ORDER BY {POSITION}) - 1 AS {_NUMBER}, "
+            f"* EXCLUDE ({POSITION}, {HASH}) FROM {CAPPED} ORDER BY {_NUMBER}"
+        )
+        return self._count(f"SELECT count(*) FROM {NUMBERED}")
+
+    def rows_at(self, numbers: np.ndarray) -> pd.DataFrame:
+        """The rows :meth:`number_rows` numbered ``numbers`` (ascending), cells as :func:`read_data` reads them."""
+        self.connection.register(_CHUNK, pd.DataFrame({_NUMBER: np.asarray(numbers, dtype=np.int64)}))
+        try:
+            rows = self.connection.sql(
+                f"SELECT {NUMBERED}.* EXCLUDE ({_NUMBER}) FROM {NUMBERED} SEMI JOIN {_CHUNK} USING ({_NUMBER}) "
+                f"ORDER BY {_NUMBER}"
+            ).to_arrow_table()
+        finally:
+            self.connection.unregister(_CHUNK)
+        return self._typed(arrow_to_pandas(rows).set_axis(self.header.columns, axis=1))
 
     # ------------------------------------------------------------------ raw counts
     def value_counts(self, name: str) -> tuple[pd.Series, np.ndarray]:
