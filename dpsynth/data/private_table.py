@@ -129,10 +129,7 @@ class PrivateTable:
     def _frame(self) -> pd.DataFrame:
         """The rows in memory after the person-level cap (made on first use)."""
         if self._stored is not None:
-            raise DataError(
-                "this method reads rows one by one (DP-SGD), which a file left on disk for engine 'duckdb' "
-                "does not offer: use engine 'numpy'"
-            )
+            raise DataError("the rows of a file left on disk for engine 'duckdb' are never read into memory whole")
         if self._capped is None:
             self._capped = bound_contributions(self._named, self._order, self.unit)
         return self._capped
@@ -209,7 +206,7 @@ class PrivateTable:
         return NumpyCodes(encoded.codes, encoded.columns), left_out
 
     def _memory_codes(self) -> NumpyCodes:
-        """The codes in memory, for what reads rows one by one (DP-SGD): the numpy engine's own,
+        """The codes in memory, for DP-SGD on a table in memory: the numpy engine's own,
         or on DuckDB and Spark the same capped rows encoded in memory, an explicit fallback."""
         codes = self._encoded()
         if isinstance(codes, NumpyCodes):
