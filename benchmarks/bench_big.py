@@ -1,12 +1,15 @@
-"""Releases larger than memory: MST from a Parquet file on the DuckDB engine at 1M, 10M and 50M rows.
+"""Releases larger than memory: MST (or another method) from a Parquet file on the DuckDB engine at 1M to 50M rows.
 
 Data: :mod:`big_table` (raw Adult resampled with noise on the numeric columns, 30 columns),
 written chunk by chunk to a Parquet file with its public schema. Each release is the CLI's:
-MST, epsilon 1, the declared schema, ``--audit off``, ``--seed 1``, ``--engine duckdb``, a
-fresh ledger, in its own process; wall seconds, CPU seconds and peak resident memory from
-``wait4`` (bench_load.measured), the machine's 1-minute load average before each row beside it.
+MST unless ``--method`` says otherwise (with its ``--param``), epsilon 1, the declared schema,
+``--audit off``, ``--seed 1``, ``--engine duckdb`` unless ``--engine`` says otherwise, a fresh
+ledger, in its own process; wall seconds, CPU seconds and peak resident memory from
+``wait4`` (bench_load.measured), the machine's 1-minute load average before each run and its mean
+during the run (read every 15 s) beside it.
 
     python benchmarks/bench_big.py --rows 1000000 10000000 [--folder /tmp/big] [--out rows.csv]
+    python benchmarks/bench_big.py --rows 10000000 --method neural --param epochs=0.01
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -26,14 +30,40 @@ from big_table import write_big_table
 from result_rows import append_rows, commit_of
 
 FIELDS = ("method", "engine", "input", "schema", "rows", "columns", "wall_s", "cpu_s", "peak_mb", "status",
-          "cores", "load", "date", "commit")
+          "cores", "load", "load_during", "date", "commit")
+LOAD_EVERY = 15.0
 COLUMNS = 30
 
 
-def command(data: Path, schema: Path, out: Path) -> list[str]:
+def command(data: Path, schema: Path, out: Path, method: str, engine: str, params: list[str]) -> list[str]:
     return [sys.executable, "-m", "dpsynth.cli", "--quiet", "release", str(data), "--schema", str(schema),
-            "--epsilon", "1", "--seed", "1", "--audit", "off", "--engine", "duckdb", "--out", str(out),
-            "--ledger", str(out.parent / f"{out.name}.sqlite")]
+            "--epsilon", "1", "--seed", "1", "--audit", "off", "--engine", engine, "--method", method,
+            *[option for param in params for option in ("--param", param)],
+            "--out", str(out), "--ledger", str(out.parent / f"{out.name}.sqlite")]
+
+
+class LoadSampler:
+    """The machine's 1-minute load average, read every LOAD_EVERY seconds while a run lasts."""
+
+    def __init__(self) -> None:
+        self.loads: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(LOAD_EVERY):
+            self.loads.append(os.getloadavg()[0])
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def mean(self) -> str:
+        return f"{sum(self.loads) / len(self.loads):.1f}" if self.loads else ""
 
 
 def main() -> None:
@@ -42,6 +72,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cap", type=float, default=1800.0, help="seconds before a run is stopped")
     parser.add_argument("--folder", type=Path, default=None, help="keep the tables here (default: a temporary one)")
+    parser.add_argument("--method", default="mst")
+    parser.add_argument("--engine", default="duckdb")
+    parser.add_argument("--param", action="append", default=[], help="a method parameter, NAME=VALUE (repeatable)")
     parser.add_argument("--out", default=None, help="append the rows to this CSV")
     args = parser.parse_args()
     commit = commit_of(Path(__file__).resolve().parent)
@@ -59,12 +92,14 @@ def main() -> None:
             out = folder / f"out-{n_rows}"
             shutil.rmtree(out, ignore_errors=True)
             load = os.getloadavg()[0]
-            result = measured([command(data, schema, out)], args.cap)
+            with LoadSampler() as loads:
+                result = measured([command(data, schema, out, args.method, args.engine, args.param)], args.cap)
             rows.append({
-                "method": "mst", "engine": "duckdb", "input": "parquet", "schema": "declared", "rows": n_rows,
+                "method": " ".join([args.method, *args.param]), "engine": args.engine, "input": "parquet",
+                "schema": "declared", "rows": n_rows,
                 "columns": COLUMNS, "wall_s": round(float(result["wall_s"]), 1),
                 "cpu_s": round(float(result["cpu_s"]), 1), "peak_mb": round(float(result["peak_mb"])),
-                "status": result["status"], "cores": os.cpu_count(), "load": f"{load:.1f}",
+                "status": result["status"], "cores": os.cpu_count(), "load": f"{load:.1f}", "load_during": loads.mean(),
                 "date": datetime.date.today().isoformat(), "commit": commit,
             })
             print(rows[-1], flush=True)

@@ -205,13 +205,21 @@ def table_engines(table: list[dict[str, str]]) -> list[str]:
     return markdown(header, "llrrrrrrlrl", body)
 
 
+def _method_with_params(method: str) -> str:
+    """``"mst"`` -> ``MST``; ``"neural epochs=0.01"`` -> ``neural (epochs=0.01)``."""
+    name, *params = method.split()
+    shown = name.upper() if name in ("mst", "aim") else name
+    return f"{shown} ({', '.join(params)})" if params else shown
+
+
 def table_big(table: list[dict[str, str]]) -> list[str]:
-    body = [[r["method"].upper(), r["engine"], r["input"], r["schema"], thousands(r["rows"]), r["columns"],
-             r["wall_s"], r["cpu_s"], f"{num(r['cpu_s']) / num(r['rows']) * 1e6:.1f}", thousands(r["peak_mb"]),
-             r["load"], r["status"]] for r in table]
+    body = [[_method_with_params(r["method"]), r["engine"], r["input"], r["schema"], thousands(r["rows"]),
+             r["columns"], r["wall_s"], r["cpu_s"], f"{num(r['cpu_s']) / num(r['rows']) * 1e6:.1f}",
+             thousands(r["peak_mb"]),
+             r["load"], r.get("load_during", ""), r["status"]] for r in table]
     header = ["method", "engine", "input", "schema", "rows", "columns", "wall s", "CPU s", "CPU µs per row",
-              "peak MB", "load", "status"]
-    return markdown(header, "llllrrrrrrrl", body)
+              "peak MB", "load before", "load during", "status"]
+    return markdown(header, "llllrrrrrrrrl", body)
 
 
 # Comparison sweep ------------------------------------------------------------------------------
