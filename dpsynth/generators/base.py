@@ -9,6 +9,7 @@ How conditions and rebalancing stay exact is explained in :mod:`dpsynth.generato
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -26,6 +27,8 @@ from dpsynth.privacy.budget import MARGINAL
 from dpsynth.random_state import RandomState, check_random_state
 from dpsynth.schema import Schema, decode
 from dpsynth.validation import integer, number
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from dpsynth.data import PrivateTable
@@ -70,7 +73,17 @@ class MarginalGenerator(Params):
         self.merges_ = merges
         self._rng = rng
         # Codes the model gives only noise (see dpsynth.generators.empty_codes): sampled never.
-        self.empty_ = empty_codes(model, schema, merges, measurements)
+        empty = empty_codes(model, schema, merges, measurements)
+        evidence = kept_codes(empty, merges, schema)[0]
+        if evidence:
+            try:
+                model.restrict(evidence)
+            except ZeroProbabilityError:
+                # Each column keeps codes with mass, yet no row holds them all at once: the model
+                # is sampled whole instead (post-processing either way).
+                logger.warning("the codes judged noise cannot all be left out together: they are sampled too")
+                empty = {}
+        self.empty_ = empty
 
     def _without_empty(
         self, skip: Sequence[str] = ()

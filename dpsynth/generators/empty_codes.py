@@ -104,9 +104,28 @@ def empty_codes(
             merged = np.bincount(merge)[model_codes] > 1
         noise_only = merged | (counts[model_codes] <= EMPTY_SIGMAS * deviation[model_codes])
         dropped = tuple(int(code) for code, flag in zip(candidates, noise_only) if flag)
-        if dropped:
+        if dropped and _kept_stand_out(counts, deviation, _alive(dropped, merge, schema.encoded(name).size)):
             empty[name] = dropped
     return empty
+
+
+def _alive(dropped: tuple[int, ...], merge: np.ndarray | None, size: int) -> np.ndarray:
+    """Model codes that keep at least one original code once ``dropped`` are gone."""
+    keep = np.ones(size, dtype=bool)
+    keep[list(dropped)] = False
+    if merge is None:
+        return keep
+    merge = np.asarray(merge)
+    return np.bincount(merge, weights=keep, minlength=int(merge.max()) + 1) > 0
+
+
+def _kept_stand_out(counts: np.ndarray, deviation: np.ndarray, alive: np.ndarray) -> bool:
+    """Whether the codes left hold a count clearly above the noise on it. Where the noise is as
+    large as the table (a small table at a small epsilon), every code's count is within it: the
+    test cannot tell empty codes from the real ones, and dropping them could leave the column
+    only codes the model gives no mass (all of a column's rows in a dropped code), so none go."""
+    kept = float(counts[alive].sum())
+    return kept > EMPTY_SIGMAS * float(np.sqrt(np.sum(deviation[alive] ** 2)))
 
 
 def kept_codes(
