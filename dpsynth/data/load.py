@@ -242,7 +242,9 @@ class FileTable:
         parquet = optional("pyarrow.parquet", "reading a Parquet file")
         for part in self.parts or (self.path,):
             with _reading(part, PARQUET):
-                for batch in parquet.ParquetFile(part).iter_batches(rows):
+                # Without pre-buffering: with it, Arrow's allocations grew with every row group
+                # read, so memory grew with the file (benchmarks/notes/2026-12-07-out-of-core.md).
+                for batch in parquet.ParquetFile(part, pre_buffer=False).iter_batches(rows):
                     chunk = arrow_to_pandas(batch)
                     chunk.columns = self.header.columns
                     for column in chunk.columns:
