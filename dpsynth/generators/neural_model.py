@@ -19,6 +19,8 @@ import numpy as np
 from dpsynth.errors import MissingExtraError
 
 PARAMETER_NAMES = ("embed", "position", "w1", "b1", "w2", "b2", "w_out", "b_out")
+# Rows drawn at a time when sampling (bounds the logits held: rows x vocabulary).
+SAMPLE_BLOCK = 65_536
 
 
 def require_torch() -> Any:
@@ -103,23 +105,26 @@ def sample_tokens(
     """Draw the tokens after the first ``n_given`` (whose values are ``given[:, :n_given]``).
 
     Each token is drawn from the model's conditional given all tokens before it, with
-    inverse-CDF sampling on uniforms from ``rng``.
+    inverse-CDF sampling on uniforms from ``rng``. Rows are drawn SAMPLE_BLOCK at a time: the
+    network's logits span the whole vocabulary, so memory is that of one block, not of n rows.
     """
     torch = require_torch()
     out = np.array(given, dtype=np.int64, copy=True)
     n_rows, length = out.shape
     dev = layout.offsets.device
     with torch.no_grad():
-        context = torch.zeros((n_rows, params["embed"].shape[1]), device=dev)
-        for t in range(length):
-            if t >= n_given:
-                start = int(layout.offsets[t])
-                size = layout.vocab[t]
-                logits = _hidden(params, context + params["position"][t])[:, start : start + size]
-                probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()
-                cumulative = np.cumsum(probs, axis=1)
-                draws = rng.random((n_rows, 1)) * cumulative[:, -1:]
-                out[:, t] = np.minimum((cumulative <= draws).sum(axis=1), size - 1)
-            index = torch.as_tensor(out[:, t], device=dev) + layout.offsets[t]
-            context = context + params["embed"][index]
+        for first in range(0, n_rows, SAMPLE_BLOCK):
+            block = out[first : first + SAMPLE_BLOCK]
+            context = torch.zeros((len(block), params["embed"].shape[1]), device=dev)
+            for t in range(length):
+                if t >= n_given:
+                    start = int(layout.offsets[t])
+                    size = layout.vocab[t]
+                    logits = _hidden(params, context + params["position"][t])[:, start : start + size]
+                    probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()
+                    cumulative = np.cumsum(probs, axis=1)
+                    draws = rng.random((len(block), 1)) * cumulative[:, -1:]
+                    block[:, t] = np.minimum((cumulative <= draws).sum(axis=1), size - 1)
+                index = torch.as_tensor(block[:, t], device=dev) + layout.offsets[t]
+                context = context + params["embed"][index]
     return out

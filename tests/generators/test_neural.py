@@ -174,3 +174,18 @@ def test_a_budget_that_cannot_buy_a_useful_model_is_said(fitted):
     assert len(generator.warnings_) == 1 and "cannot buy a useful neural model" in generator.warnings_[0]
     quiet = {**generator.training_, "noise_to_signal": USEFUL_NOISE_RATIO / 3}  # raw Adult at epsilon 1
     assert underpowered(quiet, "neural") == ()
+
+
+def test_rows_are_drawn_block_by_block(fitted, monkeypatch):
+    """The network's logits span the vocabulary, so rows are drawn SAMPLE_BLOCK at a time: blocks
+    of 7 hold at most 7 rows' logits and still give rows of the schema, the same for one seed."""
+    from dpsynth.generators import neural_model
+
+    generator, _, schema = fitted
+    seen = []
+    hidden = neural_model._hidden
+    monkeypatch.setattr(neural_model, "_hidden", lambda params, context: seen.append(len(context)) or hidden(params, context))
+    monkeypatch.setattr(neural_model, "SAMPLE_BLOCK", 7)
+    sample = generator.sample(30, random_state=3)
+    assert max(seen) == 7 and len(sample) == 30 and sample["age"].between(18, 90).all()
+    pd.testing.assert_frame_equal(sample, generator.sample(30, random_state=3))
