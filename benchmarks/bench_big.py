@@ -9,7 +9,7 @@ ledger, in its own process; wall seconds, CPU seconds and peak resident memory f
 during the run (read every 15 s) beside it.
 
     python benchmarks/bench_big.py --rows 1000000 10000000 [--folder /tmp/big] [--out rows.csv]
-    python benchmarks/bench_big.py --rows 10000000 --method neural --param epochs=0.01
+    python benchmarks/bench_big.py --rows 10000000 --method neural --param epochs=0.01 --synthetic-rows 100000
 """
 
 from __future__ import annotations
@@ -35,10 +35,13 @@ LOAD_EVERY = 15.0
 COLUMNS = 30
 
 
-def command(data: Path, schema: Path, out: Path, method: str, engine: str, params: list[str]) -> list[str]:
+def command(
+    data: Path, schema: Path, out: Path, method: str, engine: str, params: list[str], synthetic_rows: int | None
+) -> list[str]:
     return [sys.executable, "-m", "dpsynth.cli", "--quiet", "release", str(data), "--schema", str(schema),
             "--epsilon", "1", "--seed", "1", "--audit", "off", "--engine", engine, "--method", method,
             *[option for param in params for option in ("--param", param)],
+            *(["--rows", str(synthetic_rows)] if synthetic_rows else []),
             "--out", str(out), "--ledger", str(out.parent / f"{out.name}.sqlite")]
 
 
@@ -75,11 +78,13 @@ def main() -> None:
     parser.add_argument("--method", default="mst")
     parser.add_argument("--engine", default="duckdb")
     parser.add_argument("--param", action="append", default=[], help="a method parameter, NAME=VALUE (repeatable)")
+    parser.add_argument("--synthetic-rows", type=int, default=None, help="rows to synthesize (default: as many)")
     parser.add_argument("--out", default=None, help="append the rows to this CSV")
     args = parser.parse_args()
     commit = commit_of(Path(__file__).resolve().parent)
     folder = args.folder or Path(tempfile.mkdtemp(prefix="dpsynth-big-"))
     folder.mkdir(parents=True, exist_ok=True)
+    shown_rows = [f"rows={args.synthetic_rows}"] if args.synthetic_rows else []
     schema = folder / "schema.json"
     rows = []
     try:
@@ -93,9 +98,11 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
             load = os.getloadavg()[0]
             with LoadSampler() as loads:
-                result = measured([command(data, schema, out, args.method, args.engine, args.param)], args.cap)
+                run = command(data, schema, out, args.method, args.engine, args.param, args.synthetic_rows)
+                result = measured([run], args.cap)
             rows.append({
-                "method": " ".join([args.method, *args.param]), "engine": args.engine, "input": "parquet",
+                "method": " ".join([args.method, *args.param, *shown_rows]),
+                "engine": args.engine, "input": "parquet",
                 "schema": "declared", "rows": n_rows,
                 "columns": COLUMNS, "wall_s": round(float(result["wall_s"]), 1),
                 "cpu_s": round(float(result["cpu_s"]), 1), "peak_mb": round(float(result["peak_mb"])),
