@@ -10,6 +10,7 @@ attributes, and no method returns an exact count, a minimum, a maximum or a cate
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from dpsynth.data.contributions import bound_contributions, rank_of, unit_order
 from dpsynth.data.engines import DUCKDB, NUMPY, SPARK, check_engine
 from dpsynth.data.engines.duckdb_codes import DuckdbCodes
 from dpsynth.data.engines.duckdb_rows import StoredRows
+from dpsynth.data.engines.groups import Query, bounded_sets
 from dpsynth.data.engines.numpy_codes import NumpyCodes
 from dpsynth.data.engines.spark_codes import SparkCodes
 from dpsynth.data.scores import SCORES, Score
@@ -247,7 +249,14 @@ class PrivateTable:
         return self._codes
 
     def _true_counts(self, clique: Clique, maps: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
-        """The exact marginal over ``clique`` (read-only: it may be a cached table).
+        """The exact marginal over ``clique`` (read-only: it may be a cached table)."""
+        return self._true_counts_set([clique], maps)[0]
+
+    def _true_counts_set(
+        self, cliques: Sequence[Clique], maps: Mapping[str, np.ndarray] | None = None
+    ) -> list[np.ndarray]:
+        """The exact marginal over each of ``cliques`` (read-only: they may be cached tables), those
+        not counted yet asked of the engine as one query set (on Spark, one job for them all).
 
         The rows never change after :meth:`encode`, so a table counted once is kept (within
         :data:`CACHE_CELLS`) and read again by later selections and measurements: MST's
@@ -256,20 +265,38 @@ class PrivateTable:
         charge.
         """
         codes = self._encoded()
+        found: list[np.ndarray | None] = []
+        asked: dict[Any, tuple[Query, list[int]]] = {}
+        for i, clique in enumerate(cliques):
+            key, query = self._query(clique, maps)
+            cached = self._counted.get(key)
+            found.append(cached)
+            if cached is None:
+                asked.setdefault(key, (query, []))[1].append(i)
+        counted = codes.count_set([query for query, _ in asked.values()])
+        for (key, (_, where)), counts in zip(asked.items(), counted):
+            counts.flags.writeable = False
+            self._counted.put(key, counts)
+            for i in where:
+                found[i] = counts
+        return [counts for counts in found if counts is not None]
+
+    def _query(self, clique: Clique, maps: Mapping[str, np.ndarray] | None) -> tuple[Any, Query]:
+        """The cache key of the marginal over ``clique`` merged by ``maps``, and its engine query."""
         merged = {name: np.asarray(maps[name]) for name in clique if maps is not None and name in maps}
         key = (clique, tuple((name, merge.tobytes()) for name, merge in merged.items()))
-        cached = self._counted.get(key)
-        if cached is not None:
-            return cached
         sizes = []
         for name in clique:
             if name not in self._column_index:
                 raise SchemaError(f"column '{name}' is not an encoded column of the schema")
             sizes.append(int(merged[name].max()) + 1 if name in merged else self._sizes[name])
-        counts = codes.counts(clique, merged, sizes)
-        counts.flags.writeable = False
-        self._counted.put(key, counts)
-        return counts
+        return key, (clique, merged, sizes)
+
+    def _query_sets(self, cliques: Sequence[Clique], maps: Mapping[str, np.ndarray] | None) -> list[list[Clique]]:
+        """``cliques`` in consecutive sets of at most :data:`CACHE_CELLS` cells together (a larger
+        marginal alone), so that the exact tables of one set held at once stay bounded."""
+        cells = [math.prod(self._query(clique, maps)[1][2]) for clique in cliques]
+        return [[cliques[i] for i in positions] for positions in bounded_sets(cells, CACHE_CELLS)]
 
     # ------------------------------------------------------------------- measurements
     def marginal(
@@ -292,6 +319,34 @@ class PrivateTable:
         self._charge(part, event)
         counts = self._true_counts(clique, maps)
         return counts + discrete_gaussian(sigma, counts.shape, self._noise.rng)
+
+    def marginals(
+        self,
+        cliques: Sequence[Sequence[str]],
+        sigmas: Sequence[float],
+        part: str = MARGINAL,
+        maps: Mapping[str, np.ndarray] | None = None,
+    ) -> list[np.ndarray]:
+        """Noisy counts of the marginal over each of ``cliques``, each with its own std in
+        ``sigmas``: the same charges and answers as :meth:`marginal` called for each in turn
+        (the same noise, drawn in the same order), the exact counts made as one query set.
+
+        Every charge is made before any row is counted; a charge refused stops the set there,
+        the charges before it kept (nothing measured for them is released).
+        """
+        asked = [tuple(clique) for clique in cliques]
+        if len(sigmas) != len(asked):
+            raise DataError(f"marginals needs one sigma per clique; got {len(sigmas)} for {len(asked)}")
+        for clique, sigma in zip(asked, sigmas):
+            event = DiscreteGaussianMechanism(
+                sigma, sensitivity=self.sensitivity_scale, label="marginal " + " x ".join(clique)
+            )
+            self._charge(part, event)
+        noisy: list[np.ndarray] = []
+        for query_set in self._query_sets(asked, maps):
+            for counts in self._true_counts_set(query_set, maps):
+                noisy.append(counts + discrete_gaussian(sigmas[len(noisy)], counts.shape, self._noise.rng))
+        return noisy
 
     def select(
         self,
@@ -319,7 +374,12 @@ class PrivateTable:
             )
         sensitivity = score.sensitivity(cliques) * self.sensitivity_scale
         self._charge(part, ExponentialMechanism(epsilon, label=label))
-        scores = np.array([score(c, self._true_counts(c, maps)) for c in cliques], dtype=float)
+        # The candidates are counted as query sets (one job each on Spark), scored as they come.
+        scores = np.array([
+            score(clique, counts)
+            for query_set in self._query_sets(cliques, maps)
+            for clique, counts in zip(query_set, self._true_counts_set(query_set, maps))
+        ], dtype=float)
         return exponential_mechanism(scores, epsilon, sensitivity, self._noise.rng)
 
     # ------------------------------------------------------------------------ DP-SGD

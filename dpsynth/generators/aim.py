@@ -175,7 +175,7 @@ class AIM(MarginalGenerator):
 
         sigma = scale * math.sqrt(rounds / (2 * MEASURE_SHARE * rho))
         epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * rho / rounds)
-        one_way = {c: table.marginal((c,), sigma, part) for c in columns}
+        one_way = dict(zip(columns, table.marginals([(c,) for c in columns], [sigma] * len(columns), part)))
         merges = merge_maps(one_way, dict.fromkeys(columns, sigma)) if self.compress else {}
         domain = Domain(tuple(columns), tuple(merged_size(sizes[c], merges.get(c)) for c in columns))
         measurements = [merged_measurement(c, one_way[c], merges.get(c), sigma) for c in columns]

@@ -82,7 +82,7 @@ class MST(MarginalGenerator):
 
         plan = [PlannedMeasurement(scale, 1.0)] * len(columns)
         sigmas = accountant.calibrate(part, plan, rho=rho / thirds)
-        one_way = {c: table.marginal((c,), s, part) for c, s in zip(columns, sigmas)}
+        one_way = dict(zip(columns, table.marginals([(c,) for c in columns], sigmas, part)))
         merges = merge_maps(one_way, dict(zip(columns, sigmas))) if self.compress else {}
         domain = Domain(tuple(columns), tuple(merged_size(sizes[c], merges.get(c)) for c in columns))
         measurements = [

@@ -292,9 +292,9 @@ class PrivBayes(MarginalGenerator):
         if remaining:
             plan = [PlannedMeasurement(scale, 1.0)] * len(remaining)
             sigmas = accountant.calibrate(part, plan, rho=accountant.rho_remaining(part))
-            for (child, parents), s in zip(remaining, sigmas):
-                clique = (child, *parents)
-                measurements.append(Measurement(clique, table.marginal(clique, s, part), s))
+            cliques = [(child, *parents) for child, parents in remaining]
+            for clique, s, counts in zip(cliques, sigmas, table.marginals(cliques, sigmas, part)):
+                measurements.append(Measurement(clique, counts, s))
         logger.info("PrivBayes: estimating the model from %d measurements", len(measurements))
         model = estimate(domain, measurements, max_iters=self.max_iters, discrepancy=self.discrepancy,
                          max_cells=self.max_cells)

@@ -8,6 +8,7 @@ where pyspark or Java is absent.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import warnings
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from dpsynth.cli import main
-from dpsynth.data.engines.spark_codes import SparkCodes
+from dpsynth.data.engines.spark_codes import WEIGHT, SparkCodes
 from dpsynth.digest import sha256_file
 from dpsynth.errors import PrivacyWarning
 from dpsynth.privacy.budget import PrivacyUnit
@@ -59,8 +60,10 @@ def kept_rows(table, width: int) -> np.ndarray:
     """Every row's codes on the door's engine, sorted: the rows kept, as a multiset."""
     codes = table._codes
     if isinstance(codes, SparkCodes):
+        # Spark holds each distinct row of codes once, with how many rows hold it.
         arrow = codes._cached.frame.toArrow()
-        matrix = np.array([arrow.column(j).to_numpy() for j in range(width)], dtype=np.int64).T.reshape(-1, width)
+        distinct = np.array([arrow.column(j).to_numpy() for j in range(width)], dtype=np.int64).T.reshape(-1, width)
+        matrix = np.repeat(distinct, arrow.column(WEIGHT).to_numpy(), axis=0)
     else:
         matrix = table._memory_codes().matrix.astype(np.int64).reshape(-1, width)
     return matrix[np.lexsort(matrix.T[::-1])] if len(matrix) else matrix
@@ -70,7 +73,8 @@ def kept_rows(table, width: int) -> np.ndarray:
 @given(**RANDOM_TABLES)
 def test_the_three_engines_agree(seed, n, null_share, wide, max_rows):
     """Random tables (null-heavy and high-cardinality columns among them): Spark keeps the very rows
-    numpy keeps, with the same codes, and its marginals (coarsened and merged) are DuckDB's and numpy's."""
+    numpy keeps, with the same codes, and its marginals (coarsened and merged), counted as one query
+    set, are DuckDB's and numpy's."""
     frame, schema, unit = random_case(seed, n, null_share, wide, max_rows)
     doors = [door(frame, engine, unit, seed=seed) for engine in ENGINES]
     for table in doors:
@@ -87,10 +91,11 @@ def test_the_three_engines_agree(seed, n, null_share, wide, max_rows):
     ))
     views = [table.coarsened(coarse, {"text": merge}) for table in doors]
     regroup = {"amount": np.arange(schema["amount"].size) // 2}
-    cliques = [("text",), tuple(str(name) for name in rng.choice(names, 2, replace=False)), ("amount", "text", "day")]
-    for clique in cliques:
-        for tables, maps in ((doors, None), (views, None), (views, regroup)):
-            counts = [table._true_counts(clique, maps) for table in tables]
+    # One query set (one Spark job): the empty clique, every 1-way and 2-way marginal, a 3-way one.
+    cliques = [(), *((name,) for name in names), *itertools.combinations(names, 2), ("amount", "text", "day")]
+    for tables, maps in ((doors, None), (views, None), (views, regroup)):
+        counted = [table._true_counts_set(cliques, maps) for table in tables]
+        for clique, *counts in zip(cliques, *counted):
             for other in counts[1:]:
                 np.testing.assert_array_equal(counts[0], other, err_msg=str(clique))
 

@@ -2,6 +2,7 @@
 
 import copy
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ import pytest
 from dpsynth.data import PrivateTable
 from dpsynth.data.counting import contingency, flat_index
 from dpsynth.data.scores import L1Error
-from dpsynth.errors import BudgetExceeded, DataError, SchemaError
+from dpsynth.errors import BudgetExceeded, DataError, PrivacyWarning, SchemaError
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import Allocation, Budget, PrivacyUnit
 from dpsynth.privacy.noise import NoiseSource
@@ -156,3 +157,31 @@ def test_exact_marginals_are_counted_once_and_every_measurement_is_still_charged
     fresh.encode(SCHEMA)
     np.testing.assert_array_equal(fresh._true_counts(("b",)), fresh._true_counts(("b",)))
     assert len(counted) == 4
+
+
+@pytest.mark.parametrize("cache_cells", [2**24, 20])
+def test_a_set_of_marginals_answers_and_charges_as_one_marginal_at_a_time(frame, monkeypatch, cache_cells):
+    """The same charges and noisy answers (the noise drawn in the same order) as marginal() in turn;
+    the engine is asked once per query set of at most CACHE_CELLS cells (a larger marginal alone)."""
+    import dpsynth.data.private_table as door
+
+    monkeypatch.setattr(door, "CACHE_CELLS", cache_cells)
+    cliques, sigmas = [("a",), ("b",), ("a", "b"), ()], [2.0, 3.0, 4.0, 5.0]
+    budget = Budget(50.0, 1e-9, Allocation.default(["marginal"]), PrivacyUnit())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PrivacyWarning)
+        tables = [PrivateTable(frame, Accountant(budget), NoiseSource(3)) for _ in range(2)]
+    for table in tables:
+        table.encode(SCHEMA)
+    asked = []
+    codes = tables[0]._codes
+    real = codes.count_set
+    monkeypatch.setattr(codes, "count_set", lambda queries: asked.append(len(queries)) or real(queries))
+    together = tables[0].marginals(cliques, sigmas)
+    apart = [tables[1].marginal(clique, sigma) for clique, sigma in zip(cliques, sigmas)]
+    for one, other in zip(together, apart):
+        np.testing.assert_array_equal(one, other)
+    assert tables[0].accountant.report() == tables[1].accountant.report()
+    assert asked == ([4] if cache_cells == 2**24 else [2, 1, 1])
+    with pytest.raises(DataError, match="one sigma per clique"):
+        tables[0].marginals(cliques, sigmas[:2])

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dpsynth.data.engines.duckdb_rows import CAPPED, StoredRows
-from dpsynth.data.engines.groups import composed, dense_counts
+from dpsynth.data.engines.groups import Query, composed, dense_counts
 from dpsynth.data.engines.scratch import scratch_folder
 from dpsynth.data.engines.sql_encoding import TEXT, code_sql, quoted
 from dpsynth.errors import DataError
@@ -128,6 +128,11 @@ class DuckdbCodes:
         except duckdb.Error as error:
             raise _refusal(error) from None
         return dense_counts(clique, [groups[key] for key in keys], groups["n"], [self._maps, maps], shape)
+
+    def count_set(self, queries: Sequence[Query]) -> list[np.ndarray]:
+        """The exact marginal of each query (see :meth:`counts`): an embedded query costs little,
+        so each is its own GROUP BY."""
+        return [self.counts(*query) for query in queries]
 
     def coarsened(self, maps: Mapping[str, np.ndarray]) -> DuckdbCodes:
         """The same rows with some columns' codes merged by ``maps`` (old code -> new code)."""

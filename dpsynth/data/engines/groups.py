@@ -12,6 +12,10 @@ import numpy as np
 
 from dpsynth.data.counting import columns_index
 
+# One marginal asked of an engine: its columns, the public code maps merging them first, and
+# the merged sizes the dense table takes.
+Query = tuple[Sequence[str], Mapping[str, np.ndarray], Sequence[int]]
+
 
 def dense_counts(
     clique: Sequence[str], codes: Sequence[np.ndarray], counts: np.ndarray, maps: Sequence[Mapping[str, np.ndarray]],
@@ -38,3 +42,17 @@ def composed(held: Mapping[str, np.ndarray], maps: Mapping[str, np.ndarray]) -> 
     for name, merge in maps.items():
         result[name] = merge[result[name]] if name in result else np.asarray(merge)
     return result
+
+
+def bounded_sets(sizes: Sequence[int], limit: int) -> list[list[int]]:
+    """The positions of ``sizes`` in consecutive sets whose sizes sum to at most ``limit`` (a size
+    past the limit alone in its set): queries split so that what one set holds stays bounded."""
+    sets: list[list[int]] = []
+    total = limit
+    for i, size in enumerate(sizes):
+        if not sets or total + size > limit:
+            sets.append([])
+            total = 0
+        sets[-1].append(i)
+        total += size
+    return sets

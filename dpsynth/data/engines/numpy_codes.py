@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from dpsynth.data.counting import columns_contingency
+from dpsynth.data.engines.groups import Query
 
 
 class NumpyCodes:
@@ -34,6 +35,10 @@ class NumpyCodes:
             return np.array(self._codes.shape[0], dtype=np.int64)
         columns = [maps[name][self.column(name)] if name in maps else self.column(name) for name in clique]
         return columns_contingency(columns, sizes)
+
+    def count_set(self, queries: Sequence[Query]) -> list[np.ndarray]:
+        """The exact marginal of each query (see :meth:`counts`): one bincount each, in memory."""
+        return [self.counts(*query) for query in queries]
 
     def coarsened(self, maps: Mapping[str, np.ndarray]) -> NumpyCodes:
         """The same rows with some columns' codes merged by ``maps`` (old code -> new code)."""

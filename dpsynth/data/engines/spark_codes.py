@@ -1,4 +1,4 @@
-"""The Spark engine: rows encoded by Spark SQL, on a cluster or in local mode; marginals are GROUP BY counts.
+"""The Spark engine: rows encoded by Spark SQL, on a cluster or in local mode; a query set counted in one job.
 
 The session is ``SparkSession.builder.getOrCreate()``: the one already running in the process,
 or a new one whose master URL and configuration come from Spark's usual settings
@@ -8,12 +8,16 @@ The codes are the DuckDB engine's, written in Spark's dialect
 a lookup of the distinct values for text SQL cannot read as memory does, and columns of other
 types encoded in memory and handed over as codes (:attr:`SparkCodes.fallback`). The person-level
 cap is a window ordered by the priority the door draws, so it keeps the very rows the in-memory
-cap keeps. Only exact counts of public-sized marginals come back; the door draws the noise.
+cap keeps. The marginals a generator asks for at once (a selection's candidates, the 1-way
+marginals) are counted by one Spark job over the persisted codes, not a job each. Only exact
+counts of public-sized marginals come back; the door draws the noise.
 """
 
 from __future__ import annotations
 
 import atexit
+import itertools
+import math
 import uuid
 import weakref
 from collections.abc import Mapping, Sequence
@@ -22,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dpsynth.data.engines.groups import composed, dense_counts
+from dpsynth.data.engines.groups import Query, bounded_sets, composed, dense_counts
 from dpsynth.data.engines.sql_encoding import BOOLEAN, FLOATS, INTEGERS, SPARK_SQL, TEXT, code_sql
 from dpsynth.data.frames import optional
 from dpsynth.errors import DataError
@@ -37,10 +41,25 @@ _IN_MEMORY_DTYPES = ("object", "category")
 UNIT = "dpsynth_unit"
 PRIORITY = "dpsynth_priority"
 RANK = "dpsynth_rank"
+WEIGHT = "dpsynth_rows"
+# Keys of one counting job lie below this (a Spark BIGINT is signed).
+_KEY_SPACE = 2**63 - 1
 
 
 def _code(j: int) -> str:
     return f"k{j}"
+
+
+def count_star() -> Any:
+    from pyspark.sql import functions
+
+    return functions.count(functions.lit(1))
+
+
+def sum_of(column: str) -> Any:
+    from pyspark.sql import functions
+
+    return functions.sum(column)
 
 
 def session() -> Any:
@@ -91,13 +110,21 @@ class _Cached:
 
 
 class SparkCodes:
-    """Encoded rows in a persisted Spark DataFrame (memory, then disk); exact marginals by GROUP BY."""
+    """Encoded rows in a persisted Spark DataFrame (memory, then disk); exact marginals of a whole
+    query set in one Spark job.
+
+    What is persisted is each distinct row of codes and how many rows hold it (:data:`WEIGHT`):
+    every marginal is a sum of those weights, so the counts are the rows' own, and a table whose
+    rows repeat (as coded rows of schema-sized columns do) is read at its distinct size.
+    """
 
     def __init__(
-        self, cached: _Cached, columns: Sequence[str], fallback: Sequence[str], maps: Mapping[str, np.ndarray]
+        self, cached: _Cached, columns: Sequence[str], sizes: Sequence[int], fallback: Sequence[str],
+        maps: Mapping[str, np.ndarray],
     ) -> None:
         self._cached = cached
         self._index = {name: j for j, name in enumerate(columns)}
+        self._raw_sizes = [int(size) for size in sizes]
         self.fallback = tuple(fallback)
         self._maps = dict(maps)
 
@@ -111,34 +138,86 @@ class SparkCodes:
         spark = session()
         try:
             codes, fallback = _encode(spark, frame, schema, unit, priority)
-            cached = _Cached(codes.persist())
-            unfit = " OR ".join(f"{_code(j)} = {UNFIT}" for j in range(len(schema.encoded_columns))) or "false"
-            left_out = cached.frame.where(unfit).count()
+            return cls.weighed(codes, schema, fallback)
         except DataError:
             raise
         except Exception as error:
             raise _refusal(error) from None
+
+    @classmethod
+    def weighed(cls, codes: Any, schema: Schema, fallback: Sequence[str]) -> tuple[SparkCodes, int]:
+        """The engine over ``codes`` (a DataFrame of code columns ``k{j}``, unfit rows still in),
+        persisted as distinct rows and their weights; and how many rows were left out (PRIVATE)."""
+        names = schema.encoded_columns
+        keys = [_code(j) for j in range(len(names))]
+        unfit = " OR ".join(f"{key} = {UNFIT}" for key in keys) or "false"
+        # One pass over the rows: the distinct rows (unfit ones among them) and their weights.
+        cached = _Cached(codes.groupBy(*keys).agg(count_star().alias(WEIGHT)).persist())
+        left_out = cached.frame.where(unfit).agg(sum_of(WEIGHT)).collect()[0][0]
         cached.frame = cached.frame.where(f"NOT ({unfit})")
-        return cls(cached, schema.encoded_columns, fallback, {}), int(left_out)
+        sizes = [schema.encoded(name).size for name in names]
+        return cls(cached, names, sizes, fallback, {}), int(left_out or 0)
 
     def counts(self, clique: Sequence[str], maps: Mapping[str, np.ndarray], sizes: Sequence[int]) -> np.ndarray:
-        """The exact marginal over ``clique``, codes merged by ``maps`` first, shaped ``sizes``.
+        """The exact marginal over ``clique``, codes merged by ``maps`` first, shaped ``sizes``."""
+        return self.count_set([(clique, maps, sizes)])[0]
 
-        Spark returns the non-empty cells only; the merge and the dense table are made here.
+    def count_set(self, queries: Sequence[Query]) -> list[np.ndarray]:
+        """The exact marginal of each query, all counted by one Spark job (one scan of the rows).
+
+        Each row gives one key per query, the query's cell index in the raw codes (row-major)
+        plus the query's offset among all the queries' cells, and one aggregation sums the
+        weights per key. Spark returns the non-empty cells only: they are cut back into each
+        query's codes, merged and made dense here. The offsets must fit a 64-bit key: a set
+        past that is counted in as many jobs as it takes.
         """
+        cells = [self._cells(query[0]) for query in queries]
+        if any(size > _KEY_SPACE for size in cells):
+            raise DataError(f"the Spark engine counts marginals of at most 2^63 cells; one has {max(cells)}")
+        results: list[np.ndarray] = []
+        for batch in bounded_sets(cells, _KEY_SPACE):
+            results.extend(self._count_batch([queries[i] for i in batch]))
+        return results
+
+    def _cells(self, clique: Sequence[str]) -> int:
+        return math.prod(self._raw_sizes[self._index[name]] for name in clique)
+
+    def _count_batch(self, queries: Sequence[Query]) -> list[np.ndarray]:
+        offsets = np.array(list(itertools.accumulate((self._cells(query[0]) for query in queries), initial=0)))
+        keys = [self._key_sql(query[0], int(offset)) for query, offset in zip(queries, offsets)]
         try:
-            if not clique:
-                return np.array(self._cached.frame.count(), dtype=np.int64)
-            keys = [_code(self._index[name]) for name in clique]
-            groups = self._cached.frame.groupBy(*keys).count().toArrow()
+            groups = self._cached.frame.selectExpr(f"explode(array({', '.join(keys)})) AS key", WEIGHT)
+            found = groups.groupBy("key").agg(sum_of(WEIGHT).alias(WEIGHT)).toArrow()
         except Exception as error:
             raise _refusal(error) from None
-        codes = [groups.column(key).to_numpy() for key in keys]
-        return dense_counts(clique, codes, groups.column("count").to_numpy(), [self._maps, maps], sizes)
+        key = found.column("key").to_numpy()
+        weight = found.column(WEIGHT).to_numpy()
+        which = np.searchsorted(offsets, key, side="right") - 1
+        results = []
+        for i, (clique, maps, sizes) in enumerate(queries):
+            mine = which == i
+            if not clique:
+                results.append(np.array(weight[mine].sum(), dtype=np.int64))
+                continue
+            raw = [self._raw_sizes[self._index[name]] for name in clique]
+            codes = np.unravel_index(key[mine] - offsets[i], raw)
+            results.append(dense_counts(clique, codes, weight[mine], [self._maps, maps], sizes))
+        return results
+
+    def _key_sql(self, clique: Sequence[str], offset: int) -> str:
+        """SQL of a row's key for ``clique``: ``offset`` plus its row-major cell index (BIGINT)."""
+        key = f"CAST({offset} AS BIGINT)"
+        stride = self._cells(clique)
+        for name in clique:
+            stride //= self._raw_sizes[self._index[name]]
+            key += f" + CAST({_code(self._index[name])} AS BIGINT) * {stride}"
+        return key
 
     def coarsened(self, maps: Mapping[str, np.ndarray]) -> SparkCodes:
         """The same rows with some columns' codes merged by ``maps`` (old code -> new code)."""
-        return SparkCodes(self._cached, list(self._index), self.fallback, composed(self._maps, maps))
+        return SparkCodes(
+            self._cached, list(self._index), self._raw_sizes, self.fallback, composed(self._maps, maps)
+        )
 
 
 def _refusal(error: Exception) -> DataError:
