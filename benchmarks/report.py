@@ -196,9 +196,16 @@ def table_counting(table: list[dict[str, str]]) -> list[str]:
 
 
 def table_engines(table: list[dict[str, str]]) -> list[str]:
-    numpy_cpu = {r["input"]: num(r["cpu_s"]) for r in table if r["engine"] == "numpy"}
+    # Each row against numpy's run of the same input and commit (the latest numpy run where none).
+    numpy_cpu = {
+        (r["input"], key): num(r["cpu_s"]) for r in table if r["engine"] == "numpy" for key in ("", r["commit"])
+    }
+
+    def ratio(r: dict[str, str]) -> float:
+        return num(r["cpu_s"]) / numpy_cpu.get((r["input"], r["commit"]), numpy_cpu.get((r["input"], ""), math.nan))
+
     body = [[r["input"], r["engine"], thousands(r["rows"]), r["columns"], r["wall_s"], r["cpu_s"],
-             times(num(r["cpu_s"]) / numpy_cpu.get(r["input"], math.nan)), thousands(r["peak_mb"]),
+             times(ratio(r)), thousands(r["peak_mb"]),
              r["same_output"], r["load"], r["status"]] for r in table]
     header = ["input", "engine", "rows", "columns", "wall s", "CPU s", "CPU ÷ numpy", "peak MB",
               "same synthetic table", "load", "status"]
