@@ -25,7 +25,8 @@ Every run appends one row to benchmarks/out/certificate-runs.csv and is skipped 
 a stopped benchmark resumes; runs go seed by seed, so a stopped one has every cell at fewer
 seeds. ``--summarise`` writes the committed rows with Clopper-Pearson 95% intervals.
 
-    python benchmarks/bench_certificate.py [--seeds 10] [--workers 2] [--dp-subset] [--cost] [--summarise]
+    python benchmarks/bench_certificate.py [--seeds 10] [--workers 2] [--dp-subset] [--leaky-only NAME]
+        [--cost] [--summarise]
 """
 
 from __future__ import annotations
@@ -244,16 +245,22 @@ def key(row: dict) -> tuple[str, str, str, str, str]:
             "" if epsilon in ("", None) else f"{float(epsilon):g}", str(row["seed"]))
 
 
-def tasks(seeds: int, dp_subset: bool = False) -> list[tuple]:
-    """Every run, seed by seed (a stopped benchmark has each cell at nearly as many seeds)."""
+def tasks(seeds: int, dp_subset: bool = False, leaky_only: tuple[str, ...] = ()) -> list[tuple]:
+    """Every run, seed by seed (a stopped benchmark has each cell at nearly as many seeds);
+    with ``leaky_only``, the runs of those leaky generators alone (more seeds for a miss rate)."""
     from leaky import LEAKY
 
     methods, epsilons = (SUBSET_METHODS, SUBSET_EPSILONS) if dp_subset else (METHODS, EPSILONS)
+    names = leaky_only or (*LEAKY, VISIBLE)
+    unknown = set(names) - {*LEAKY, VISIBLE}
+    if unknown:
+        raise SystemExit(f"--leaky-only: no leaky generator named {sorted(unknown)[0]!r}")
     out: list[tuple] = []
     for seed in range(seeds):
         for table in TABLES:
-            out += [("leaky", table, name, seed) for name in (*LEAKY, VISIBLE)]
-            out += [("dp", table, method, epsilon, seed) for method in methods for epsilon in epsilons]
+            out += [("leaky", table, name, seed) for name in names]
+            if not leaky_only:
+                out += [("dp", table, method, epsilon, seed) for method in methods for epsilon in epsilons]
     return out
 
 
@@ -262,13 +269,13 @@ def commit() -> str:
                           text=True).stdout.strip()
 
 
-def benchmark(seeds: int, workers: int, dp_subset: bool) -> None:
+def benchmark(seeds: int, workers: int, dp_subset: bool, leaky_only: tuple[str, ...] = ()) -> None:
     done = set()
     if RUNS.exists():
         done = {key(row) for row in csv.DictReader(RUNS.open())}
-    todo = [task for task in tasks(seeds, dp_subset) if key(dict(zip(("kind", "table", "generator"), task[:3]),
-                                                          epsilon=task[3] if task[0] == "dp" else "",
-                                                          seed=task[-1])) not in done]
+    todo = [task for task in tasks(seeds, dp_subset, leaky_only)
+            if key(dict(zip(("kind", "table", "generator"), task[:3]), epsilon=task[3] if task[0] == "dp" else "",
+                        seed=task[-1])) not in done]
     print(f"{len(todo)} runs to do ({len(done)} done)", flush=True)
     RUNS.parent.mkdir(parents=True, exist_ok=True)
     new = not RUNS.exists()
@@ -422,6 +429,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dp-subset", action="store_true", help="DP runs at epsilon 3, MST/AIM/PrivBayes only")
+    parser.add_argument("--leaky-only", action="append", default=[], metavar="NAME",
+                        help="run only this leaky generator (repeatable): more seeds for its miss rate")
     parser.add_argument("--cost", action="store_true", help="measure each audit level's cost instead")
     parser.add_argument("--summarise", action="store_true", help="write the committed rows from the runs")
     parser.add_argument("--only", help="run one task given as JSON (a check of one row)")
@@ -434,7 +443,7 @@ def main() -> None:
     elif args.summarise:
         summarise()
     else:
-        benchmark(args.seeds, args.workers, args.dp_subset)
+        benchmark(args.seeds, args.workers, args.dp_subset, tuple(args.leaky_only))
 
 
 if __name__ == "__main__":
