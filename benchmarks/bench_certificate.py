@@ -357,8 +357,8 @@ def _rate(k: int, n: int) -> dict:
 
 def summarise() -> None:
     runs = pd.read_csv(RUNS, keep_default_na=False)
-    stamp = {"commit": ";".join(sorted(set(runs["commit"]))), "date": max(runs["date"])}
     dp = runs[runs["kind"] == "dp"].copy()
+    stamp = _stamp(dp)
     audited = dp[dp["verdict"].isin(["PASS", "FAIL"])].copy()
     audited["bound"] = pd.to_numeric(audited["epsilon_lower_bound"])
     audited["epsilon"] = pd.to_numeric(audited["epsilon"])
@@ -380,6 +380,7 @@ def summarise() -> None:
         pd.DataFrame(cells).to_csv(RESULTS / "certificate_dp.csv", index=False)
     copies = _copies_summary(audited, stamp)
     leaky = runs[runs["kind"] == "leaky"]
+    stamp = _stamp(leaky)
     rows = []
     for name, group in leaky.groupby("generator", sort=False):
         judged = group[group["verdict"] != "ERROR"]
@@ -397,6 +398,11 @@ def summarise() -> None:
             })
     pd.DataFrame(rows).to_csv(RESULTS / "certificate_leaky.csv", index=False)
     print(pd.DataFrame(cells).to_string(), "\n", copies.to_string(), "\n", pd.DataFrame(rows).to_string())
+
+
+def _stamp(runs: pd.DataFrame) -> dict:
+    """The commits and last date of the runs a table is written from (its own runs only)."""
+    return {"commit": ";".join(sorted(set(runs["commit"]))), "date": max(runs["date"])}
 
 
 def _copies_summary(audited: pd.DataFrame, stamp: dict) -> pd.DataFrame:
