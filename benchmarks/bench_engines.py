@@ -21,17 +21,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_load import adult, resampled
+from process_tree import tree_measured
 from result_rows import append_rows, commit_of
 
 from dpsynth.digest import sha256_file
@@ -51,51 +48,6 @@ def command(data: Path, out: Path, engine: str) -> list[str]:
     return [sys.executable, "-m", "dpsynth.cli", "--quiet", "release", str(data), "--na-values", "?",
             "--epsilon", "1", "--seed", "1", "--audit", "off", "--engine", engine, "--out", str(out),
             "--ledger", str(out.parent / f"{out.name}.sqlite")]
-
-
-def tree_measured(command: list[str], cap: float, env: dict[str, str]) -> dict[str, object]:
-    """Run ``command``; wall seconds, CPU seconds and peak resident MB of it and all its descendants."""
-    # stderr to a file: Spark's log could fill a pipe nobody reads until the end.
-    errors = tempfile.TemporaryFile()
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env)
-    root = psutil.Process(process.pid)
-    cpu: dict[int, float] = {}
-    peak = 0
-    status = "ok"
-    while True:
-        # wait4 reaps the release itself, so its resource totals (and its reaped children's) come back.
-        pid, code, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() - started > cap:
-            process.kill()
-            status = f"over {cap:.0f} s"
-            _, code, usage = os.wait4(process.pid, 0)
-            break
-        resident = 0
-        try:
-            tree = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            tree = []
-        for member in tree:
-            try:
-                times = member.cpu_times()
-                resident += member.memory_info().rss
-                cpu[member.pid] = times.user + times.system
-            except psutil.Error:
-                continue
-        peak = max(peak, resident)
-        time.sleep(0.1)
-    process.returncode = os.waitstatus_to_exitcode(code)
-    wall = time.perf_counter() - started
-    errors.seek(0)
-    error = errors.read().decode(errors="replace").strip()
-    errors.close()
-    if status == "ok" and process.returncode not in (0, 1):
-        status = f"exit {process.returncode}: {error.splitlines()[-1][:100] if error else ''}"
-    return {"wall_s": wall, "status": status, "cpu_s": max(sum(cpu.values()), usage.ru_utime + usage.ru_stime),
-            "peak_mb": max(peak / 2**20, usage.ru_maxrss / 1024)}
 
 
 def main() -> None:
