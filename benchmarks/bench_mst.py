@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dpsynth.workflows.runs import peak_memory_mb as peak_mb
+from dpsynth.peak_memory import peak_memory_mb as peak_mb
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "adult" / "private-pgm"
 TARGET = "income>50K"

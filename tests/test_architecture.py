@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dpsynth"
 # Floor of each top-level part; a module may import from its own floor and those below.
 FLOORS = {
     "errors": 0, "_version": 0, "random_state": 0, "progress": 0, "datasets": 0, "digest": 0, "validation": 0,
-    "interrupts": 0, "processes": 0,
+    "interrupts": 0, "processes": 0, "peak_memory": 0,
     "privacy": 1,
     "schema": 2, "models": 2,
     "data": 3,

@@ -12,7 +12,6 @@ import dataclasses
 import json
 import logging
 import os
-import resource
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -28,6 +27,7 @@ from dpsynth.evaluate.quality import pair_trends
 from dpsynth.evaluate.tstr import tstr_auc
 from dpsynth.evaluate.views import column_views
 from dpsynth.generators import create
+from dpsynth.peak_memory import peak_memory_mb
 from dpsynth.privacy import events
 from dpsynth.privacy.accountant import Accountant, Charge
 from dpsynth.privacy.budget import DOMAIN, Allocation, Budget, PrivacyUnit
@@ -83,20 +83,6 @@ class RunSpec:
     def params_text(self) -> str:
         """The method's parameters as canonical JSON, recorded with the run so a resume can check them."""
         return json.dumps(dict(self.method_params), sort_keys=True)
-
-
-def peak_memory_mb() -> float:
-    """Peak resident memory of this process (VmHWM) in MiB.
-
-    Read from /proc: ru_maxrss would not do in a spawned worker, since Linux carries the
-    parent's peak over fork and exec into it. Elsewhere ru_maxrss is the fallback.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            line = next(line for line in status if line.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def configure_worker(level: int, threads: int) -> None:
