@@ -19,6 +19,7 @@ share the file.
 
     python benchmarks/bench_peers_scale.py [--rows 1000000,10000000] [--systems dpsynth-mst,pgm-mst,...]
         [--cpu-cap 900] [--wall-cap 3600] [--out benchmarks/results/peers_scale.csv]
+    python benchmarks/bench_peers_scale.py --tally benchmarks/out/peers-scale/pgm-mst-1000000.stacks
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ import datetime
 import faulthandler
 import json
 import os
+import re
 import subprocess
 import sys
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +97,24 @@ def score(rows: int, synthetic: str) -> None:
     real = table(rows).to_numpy(np.int32)
     sizes = list(domain_sizes().values())
     print(json.dumps({"tvd_3way": mean_kway_tvd(real, np.load(synthetic), sizes, 3)}))
+
+
+def tally(stacks: str, depth: int) -> None:
+    """Print how many of a worker's stack dumps were in each step: the ``depth`` calls below the
+    benchmark's own frames in the thread that runs the worker (a poor man's profile: the dumps
+    are evenly spaced in wall time, so shares are of wall time)."""
+    frame = re.compile(r'File "(.*)", line \S+ in (\S+)')
+    steps: Counter[str] = Counter()
+    for dump in Path(stacks).read_text().split("Timeout (")[1:]:
+        for thread in dump.split("\nThread ")[1:] or dump.split("\nCurrent thread ")[1:]:
+            calls = frame.findall(thread)  # most recent first
+            ours = [k for k, (path, _) in enumerate(calls) if Path(path).parent == HERE]
+            if ours and ours[0] > 0:
+                below = calls[max(ours[0] - depth, 0):ours[0]][::-1]
+                steps[" > ".join(f"{Path(path).stem}.{name}" for path, name in below)] += 1
+    total = sum(steps.values())
+    for step, count in steps.most_common():
+        print(f"{count:5d} {count / total:6.1%}  {step}")
 
 
 # --------------------------------------------------------------------------- driver
@@ -164,7 +185,12 @@ def main() -> None:
     parser.add_argument("--synthetic", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--stacks", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--score", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--tally", default=None, metavar="STACKS", help="count a worker's stack dumps by step")
+    parser.add_argument("--depth", type=int, default=4, help="calls of a step in --tally")
     args = parser.parse_args()
+    if args.tally:
+        tally(args.tally, args.depth)
+        return
     if args.worker:
         worker(args.worker, int(args.rows), args.synthetic, args.stacks, args.stack_every)
         return
