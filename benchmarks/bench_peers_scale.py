@@ -31,6 +31,7 @@ import faulthandler
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import warnings
@@ -143,11 +144,14 @@ def skip_reason(system: str, rows: int, cap: float, out: str | None) -> str:
 
 
 def status_of(result: dict, synthetic: Path) -> str:
-    """ok, over a cap, or failed with the exception's kind (the last stderr line's first word)."""
+    """ok, over a cap, or failed with the signal that killed it or the exception's kind (the last
+    stderr line's first word)."""
     if str(result["status"]).startswith("over"):
         return str(result["status"])
     if result["returncode"] == 0 and synthetic.exists():
         return "ok"
+    if int(result["returncode"]) < 0:
+        return f"failed: {signal.Signals(-int(result['returncode'])).name}"
     kind = str(result["error"]).split(":")[0].strip() or f"exit {result['returncode']}"
     return f"failed: {kind}"
 
