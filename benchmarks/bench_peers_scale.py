@@ -4,13 +4,14 @@ Data: private-pgm's discretized Adult (its 80% train split, ``bench_mst.py``) re
 replacement to each row count (``bench_scale.table``, seed 0). Each system fits MST (epsilon 1,
 delta 1e-9, the public domain of adult-domain.json, seed 0) on that table and samples as many
 rows: dpsynth (numpy engine, ``bench_scale.fit``) and the peers of ``peers.py`` in their own
-environments (private-pgm's ``mechanisms/mst.py`` on mbi 1.1.0, dpmm's MST pipeline,
-smartnoise-synth's "mst"), each run in a worker process of its own, measured over its whole
-process tree (``process_tree.tree_measured``: wall, CPU seconds, peak resident memory, imports
-and the resampling included) and killed past a CPU-seconds cap or a wall-clock cap. A peer runs
-at a row count only if it finished the next smaller one recorded in ``--out`` in at most half its
-CPU cap; otherwise its row says so. Finished tables are scored in a separate process by the mean TVD over all
-3-way marginals against the table fitted on (``dpsynth.evaluate.fidelity.mean_kway_tvd``).
+environments (private-pgm's ``mechanisms/mst.py`` on mbi 1.1.0, dpmm's MST pipeline, smartnoise-
+synth's "mst"), each run in a worker process of its own, measured over its whole process tree
+(``process_tree.tree_measured``: wall, CPU seconds, peak resident memory, imports and the
+resampling included) and killed past a CPU-seconds cap, a wall-clock cap or a memory cap (12 GB:
+the machine is shared). A peer runs at a row count only if it finished the next smaller one
+recorded in ``--out`` in at most half its CPU cap; otherwise its row says so. Finished tables
+are scored in a separate process by the mean TVD over all 3-way marginals against the table
+fitted on (``dpsynth.evaluate.fidelity.mean_kway_tvd``).
 
 Every worker writes the Python stacks of all its threads every ``--stack-every`` seconds to
 ``benchmarks/out/peers-scale/SYSTEM-ROWS.stacks``: where a run spends its time, or where it was
@@ -18,7 +19,7 @@ when stopped. Rows are appended one by one to ``--out`` (a CSV), so runs of seve
 share the file.
 
     python benchmarks/bench_peers_scale.py [--rows 1000000,10000000] [--systems dpsynth-mst,pgm-mst,...]
-        [--cpu-cap 900] [--wall-cap 3600] [--out benchmarks/results/peers_scale.csv]
+        [--cpu-cap 900] [--wall-cap 3600] [--memory-cap 12000] [--out benchmarks/results/peers_scale.csv]
     python benchmarks/bench_peers_scale.py --tally benchmarks/out/peers-scale/pgm-mst-1000000.stacks
 """
 
@@ -156,7 +157,7 @@ def status_of(result: dict, synthetic: Path) -> str:
     return f"failed: {kind}"
 
 
-def run(system: str, rows: int, cpu_cap: float, wall_cap: float, every: float) -> dict[str, object]:
+def run(system: str, rows: int, cpu_cap: float, wall_cap: float, memory_cap: float, every: float) -> dict[str, object]:
     from process_tree import tree_measured
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -166,7 +167,7 @@ def run(system: str, rows: int, cpu_cap: float, wall_cap: float, every: float) -
     command = [python_of(system), "-W", "ignore", __file__, "--worker", system, "--rows", str(rows),
                "--synthetic", str(synthetic), "--stacks", str(OUT / f"{system}-{rows}.stacks"),
                "--stack-every", str(every)]
-    result = tree_measured(command, wall_cap, env, cpu_cap)
+    result = tree_measured(command, wall_cap, env, cpu_cap, memory_cap)
     row: dict[str, object] = {"wall_s": round(float(result["wall_s"]), 1), "cpu_s": round(float(result["cpu_s"]), 1),
                               "peak_mb": round(float(result["peak_mb"])), "status": status_of(result, synthetic)}
     if row["status"] == "ok":
@@ -183,6 +184,7 @@ def main() -> None:
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--cpu-cap", type=float, default=900.0, help="CPU seconds (whole tree) before a run is stopped")
     parser.add_argument("--wall-cap", type=float, default=3600.0, help="wall seconds before a run is stopped")
+    parser.add_argument("--memory-cap", type=float, default=12000.0, help="MB (whole tree) before a run is stopped")
     parser.add_argument("--stack-every", type=float, default=30.0, help="seconds between a worker's stack dumps")
     parser.add_argument("--out", default=None, help="append the rows to this CSV")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -208,7 +210,7 @@ def main() -> None:
             load = os.getloadavg()[0]
             reason = skip_reason(system, rows, args.cpu_cap, args.out)
             measured = {"status": reason} if reason else run(system, rows, args.cpu_cap, args.wall_cap,
-                                                             args.stack_every)
+                                                             args.memory_cap, args.stack_every)
             row = {"system": name, "version": release, "rows": rows, "epsilon": EPSILON, **measured,
                    "cpu_cap_s": f"{args.cpu_cap:.0f}", "cores": os.cpu_count(), "load": f"{load:.1f}",
                    "date": datetime.date.today().isoformat(), "commit": commit}

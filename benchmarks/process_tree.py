@@ -2,8 +2,9 @@
 
 The resident sizes of the command and all its descendants are summed every 0.1 s (the peak is
 the largest sum), each one's CPU seconds taken at its last sample, or ``wait4``'s totals (the
-command and the children it reaped) where larger. A run past its wall-clock cap or its CPU-seconds
-cap (the whole tree's) is killed with all its descendants, so a peer's worker pool is stopped too.
+command and the children it reaped) where larger. A run past its wall-clock cap, its CPU-seconds
+cap or its memory cap (the whole tree's) is killed with all its descendants, so a peer's worker
+pool is stopped too.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import time
 import psutil
 
 
-def tree_measured(command: list[str], cap: float, env: dict[str, str], cpu_cap: float = math.inf) -> dict[str, object]:
+def tree_measured(command: list[str], cap: float, env: dict[str, str], cpu_cap: float = math.inf,
+                  memory_cap_mb: float = math.inf) -> dict[str, object]:
     """Run ``command``; its wall seconds, CPU seconds, peak resident MB, status ("ok", "over N s",
-    "over N CPU-s" or "exit CODE: last line"), exit code and the last line it wrote to stderr."""
+    "over N CPU-s", "over N MB" or "exit CODE: last line"), exit code and the last line it wrote to
+    stderr. The memory cap stops a run on a shared machine before the kernel's OOM killer picks one."""
     # stderr to a file: Spark's log could fill a pipe nobody reads until the end.
     errors = tempfile.TemporaryFile()
     started = time.perf_counter()
@@ -33,10 +36,12 @@ def tree_measured(command: list[str], cap: float, env: dict[str, str], cpu_cap: 
         pid, code, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
-        over_wall, over_cpu = time.perf_counter() - started > cap, sum(cpu.values()) > cpu_cap
-        if over_wall or over_cpu:
+        overs = {f"over {cap:.0f} s": time.perf_counter() - started > cap,
+                 f"over {cpu_cap:.0f} CPU-s": sum(cpu.values()) > cpu_cap,
+                 f"over {memory_cap_mb:.0f} MB": peak / 2**20 > memory_cap_mb}
+        if any(overs.values()):
             _kill_tree(root)
-            status = f"over {cap:.0f} s" if over_wall else f"over {cpu_cap:.0f} CPU-s"
+            status = next(name for name, over in overs.items() if over)
             _, code, usage = os.wait4(process.pid, 0)
             break
         resident = 0
