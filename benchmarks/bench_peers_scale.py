@@ -15,7 +15,9 @@ fitted on (``dpsynth.evaluate.fidelity.mean_kway_tvd``).
 
 Every worker writes the Python stacks of all its threads every ``--stack-every`` seconds to
 ``benchmarks/out/peers-scale/SYSTEM-ROWS.stacks``: where a run spends its time, or where it was
-when stopped. Rows are appended one by one to ``--out`` (a CSV), so runs of several systems can
+when stopped. The dumps read the other threads' frames without the GIL and can crash the worker
+(dpmm's MST at 1M rows died of SIGSEGV in the middle of one): ``--stack-every 0`` turns them
+off. Rows are appended one by one to ``--out`` (a CSV), so runs of several systems can
 share the file.
 
     python benchmarks/bench_peers_scale.py [--rows 1000000,10000000] [--systems dpsynth-mst,pgm-mst,...]
@@ -74,8 +76,9 @@ def python_of(system: str) -> str:
 
 def worker(system: str, rows: int, synthetic: str, stacks: str, every: float) -> None:
     """Fit and sample ``rows`` rows with ``system``; the codes to ``synthetic`` (.npy)."""
-    stream = open(stacks, "w")  # noqa: SIM115 - open until the process ends: faulthandler writes to it
-    faulthandler.dump_traceback_later(every, repeat=True, file=stream)
+    if every > 0:
+        stream = open(stacks, "w")  # noqa: SIM115 - open until the process ends: faulthandler writes to it
+        faulthandler.dump_traceback_later(every, repeat=True, file=stream)
     frame = table(rows)
     if system == DPSYNTH:
         from bench_scale import fit
@@ -185,7 +188,7 @@ def main() -> None:
     parser.add_argument("--cpu-cap", type=float, default=900.0, help="CPU seconds (whole tree) before a run is stopped")
     parser.add_argument("--wall-cap", type=float, default=3600.0, help="wall seconds before a run is stopped")
     parser.add_argument("--memory-cap", type=float, default=12000.0, help="MB (whole tree) before a run is stopped")
-    parser.add_argument("--stack-every", type=float, default=30.0, help="seconds between a worker's stack dumps")
+    parser.add_argument("--stack-every", type=float, default=30.0, help="seconds between stack dumps (0: none)")
     parser.add_argument("--out", default=None, help="append the rows to this CSV")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--synthetic", default=None, help=argparse.SUPPRESS)
