@@ -549,6 +549,31 @@ def table_scale(table: list[dict[str, str]]) -> list[str]:
     return markdown(header, "lrllrrrr", body)
 
 
+# Peers as the row count grows ---------------------------------------------------------------------
+
+def table_peers_scale(table: list[dict[str, str]]) -> list[str]:
+    """One row per system and row count; CPU seconds, peak memory and 3-way TVD as ratios against
+    dpsynth's last row at the same count ("over" where the peer was stopped at a cap)."""
+    ours = {r["rows"]: r for r in table if r["system"].startswith("dpsynth")}
+    body = []
+    for r in table:
+        base = ours.get(r["rows"])
+        ran, done = bool(r["cpu_s"]), r["status"] == "ok"
+        cpu = peak = tvd = ""
+        if base is not None and base is not r and ran and base["status"] == "ok":
+            cpu = ("" if done else "over ") + times(num(r["cpu_s"]) / num(base["cpu_s"]))
+            peak = ("" if done else "at least ") + times(num(r["peak_mb"]) / num(base["peak_mb"]))
+            tvd = f"{num(base['tvd_3way']) / num(r['tvd_3way']):.2f}" if done else ""
+        body.append([
+            f"{r['system']} {r['version']}", thousands(r["rows"]), thousands(r["wall_s"]), r["cpu_s"], cpu,
+            thousands(r["peak_mb"]), peak, r["tvd_3way"], tvd, r["status"], r["cpu_cap_s"],
+            f"{r['load']} on {r['cores']} cores", r["commit"],
+        ])
+    header = ["system", "rows", "wall s", "CPU s", "CPU ÷ dpsynth's", "peak MB", "peak ÷ dpsynth's", "3-way TVD",
+              "dpsynth's 3-way TVD ÷ this", "status", "CPU cap (s)", "load (1 min)", "commit"]
+    return markdown(header, "lrrrrrrrrlrll", body)
+
+
 TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "marginal": table_marginal,
     "samplers": table_samplers,
@@ -570,6 +595,7 @@ TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "crash": table_crash,
     "load": table_load,
     "scale": table_scale,
+    "peers_scale": table_peers_scale,
 }
 
 
