@@ -216,7 +216,7 @@ def estimate(
         # the first pass's end state instead of retracing it.
         snapshots: list[_Snapshot] = []
         last_theta, last_alpha, history = _descend(loss, cliques, theta, step * safe, max_iters, tol,
-                                                   flat=FLAT * cells, snapshots=snapshots)
+                                                   flat=FLAT * cells, track=True, snapshots=snapshots)
         floor = min(history)
         target = floor + discrepancy * max(cells - floor, 0.0)
         stop = next(k for k, chi in enumerate(history) if chi <= target)
@@ -225,7 +225,8 @@ def estimate(
         if stop == len(history) - 1:
             theta, alpha = last_theta, last_alpha
         elif stop > resume.trials:
-            theta, alpha, _ = _descend(loss, cliques, theta, alpha, stop - resume.trials, tol, halved=resume.halved)
+            theta, alpha, _ = _descend(loss, cliques, theta, alpha, stop - resume.trials, tol, halved=resume.halved,
+                                       track=True)
     model = GraphicalModel(domain, theta, total)
     model.step_size = alpha / safe
     return model
@@ -242,20 +243,23 @@ class _Snapshot:
 
 
 def _descend(loss: _Loss, cliques: list[Clique], theta: dict[Clique, np.ndarray], alpha: float, max_iters: int,
-             tol: float, flat: float | None = None, halved: bool = False,
+             tol: float, flat: float | None = None, halved: bool = False, track: bool = False,
              snapshots: list[_Snapshot] | None = None) -> tuple[dict[Clique, np.ndarray], float, list[float]]:
     """Mirror descent with the module's line search for up to ``max_iters`` trial steps: the
-    potentials, the step it ended on, and the chi-square at the start and after each trial.
-    With ``flat`` it also stops once the last ``FLAT_WINDOW`` trials lowered the chi-square by
-    less than ``flat``. ``halved`` says the last trial before ``theta`` was refused. With
-    ``snapshots`` it appends its state every ``interval`` trials, keeping at most
-    ``MAX_SNAPSHOTS`` (when full, every other one goes and the interval doubles)."""
+    potentials, the step it ended on, and, with ``track``, the chi-square at the start and after
+    each trial (empty without: a sum over every measurement per step, which only the
+    ``discrepancy`` stop reads). With ``flat`` (which needs ``track``) it also stops once the
+    last ``FLAT_WINDOW`` trials lowered the chi-square by less than ``flat``. ``halved`` says
+    the last trial before ``theta`` was refused. With ``snapshots`` it appends its state every
+    ``interval`` trials, keeping at most ``MAX_SNAPSHOTS`` (when full, every other one goes and
+    the interval doubles)."""
     fit = loss.fit(theta)
     grad = loss.gradient(fit, cliques)
-    history = [loss.chi_square(fit)]
+    history = [loss.chi_square(fit)] if track else []
     interval = SNAPSHOT_INTERVAL
     if snapshots is not None:
         snapshots.append(_Snapshot(0, theta, alpha, halved))
+    trials = 0
     for trials in range(1, max_iters + 1):
         done = trials - 1  # the state here is the one after ``done`` trials
         if snapshots is not None and done and done % interval == 0:
@@ -269,16 +273,18 @@ def _descend(loss: _Loss, cliques: list[Clique], theta: dict[Clique, np.ndarray]
         # Armijo fails (written so that a non-finite trial fails too, rather than passing)
         if not loss.curvature(trial, fit) <= -0.5 * loss.slope(trial, fit):
             alpha, halved = alpha / 2, True
-            history.append(history[-1])
+            if track:
+                history.append(history[-1])
             continue
         moved = max(float(np.abs(a.values - b.values).max()) for a, b in zip(trial.residuals, fit.residuals))
         theta, fit = trial_theta, trial
         alpha, halved = (alpha if halved else 2 * alpha), False
         grad = loss.gradient(fit, cliques)
-        history.append(loss.chi_square(fit))
+        if track:
+            history.append(loss.chi_square(fit))
         if moved <= tol * loss.total:
             break
         if flat is not None and trials > FLAT_WINDOW and history[-FLAT_WINDOW - 1] - history[-1] < flat:
             break
-    logger.debug("Private-PGM: %d trial steps, loss %.6g, step size %.3g", len(history) - 1, fit.loss, alpha)
+    logger.debug("Private-PGM: %d trial steps, loss %.6g, step size %.3g", trials, fit.loss, alpha)
     return theta, alpha, history
