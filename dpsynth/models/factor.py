@@ -69,6 +69,8 @@ class Factor:
 
     def aligned(self, attrs: Sequence[str]) -> np.ndarray:
         """The values in ``attrs`` order, with size-1 axes for attributes not in the factor."""
+        if tuple(attrs) == self.attrs:  # the common case in model fitting: nothing to move
+            return self.values
         missing = set(self.attrs) - set(attrs)
         if missing:
             raise ModelError(
@@ -117,7 +119,8 @@ class Factor:
         if not axes:
             return self.transpose(attrs)
         kept = tuple(a for a in self.attrs if a in attrs)
-        return Factor(kept, _largest_axis_first(self.values, axes, reducer)).transpose(attrs)
+        reduced = Factor(kept, _largest_axis_first(self.values, axes, reducer))
+        return reduced if kept == attrs else reduced.transpose(attrs)
 
     def logsumexp(self, attrs: Sequence[str]) -> Factor:
         """Log-space marginal onto ``attrs``: log sum_{other attrs} exp(values), overflow-safe."""
