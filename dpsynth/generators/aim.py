@@ -15,10 +15,12 @@ AIM spends its share rho in rounds. It first measures every 1-way marginal. Each
 4. anneals: when the new model moved the measured marginal by less than the noise it was
    measured with, the next rounds halve sigma and double epsilon (4 times the budget each).
 
-Initial parameters follow the paper: with T = 16 d rounds planned, sigma0 = sqrt(T / (2 * 0.9 *
+Initial parameters follow the paper: with T rounds planned, sigma0 = sqrt(T / (2 * 0.9 *
 rho)) and epsilon0 = sqrt(8 * 0.1 * rho / T), so one round costs rho / T, 90% of it on
-measurement. When what is left would not pay for two more rounds at the current parameters,
-the next round is the last and uses exactly what is left (10% selection, 90% measurement).
+measurement. The paper plans T = 16 d rounds; on wide tables the plan stops growing at
+``ROUNDS_CAP`` (see :func:`planned_rounds`). When what is left would not pay for two more
+rounds at the current parameters, the next round is the last and uses exactly what is left
+(10% selection, 90% measurement).
 Sensitivities here are per row; with a person column every Gaussian sigma is scaled by the
 door's ``sensitivity_scale`` (the exponential mechanism's score sensitivity is scaled inside
 the door), so the spend per round is the same whatever the unit of privacy.
@@ -60,6 +62,13 @@ _BIAS = math.sqrt(2.0 / math.pi)  # E|N(0, 1)|: expected L1 error per cell of a 
 #: of every workload set and checks the model size each would give, so the number of sets
 #: bounds a round's work: all 3-way sets of 50 columns are 19,600.
 MAX_WORKLOAD = 500
+#: The most rounds the default plan has: the paper's T = 16 d up to 10 columns. See
+#: :func:`planned_rounds`; the accuracy and time it was chosen on are in
+#: ``benchmarks/notes/2026-12-07-aim-wide-tables.md``.
+ROUNDS_CAP = 16 * 10
+#: The fewest rounds per column the default plan has (from 54 columns on), so the 1-way step
+#: (0.9 d / T of rho) never takes more than 0.3 of the budget, however wide the table.
+MIN_ROUNDS_PER_COLUMN = 3
 
 
 class AIM(MarginalGenerator):
@@ -72,9 +81,10 @@ class AIM(MarginalGenerator):
         there are more), or a list of column sets; AIM selects among their non-empty subsets.
     max_model_size : the junction tree of the final model stays within this many MiB of
         float64 tables; the limit grows with the share of the budget spent.
-    max_rounds : the paper's T, the number of rounds the budget is planned for (default 16
-        times the number of columns). Rounds that anneal cost more, so fewer rounds run.
-        Must be at least the number of columns: the 1-way step costs 0.9 * d / T of rho.
+    max_rounds : the paper's T, the number of rounds the budget is planned for (default
+        :func:`planned_rounds`: 16 times the number of columns, at most ``ROUNDS_CAP``).
+        Rounds that anneal cost more, so fewer rounds run. Must be at least the number of
+        columns: the 1-way step costs 0.9 * d / T of rho.
     max_iters : Private-PGM iterations of the final estimation.
     round_iters : Private-PGM iterations of the warm-started estimation after each round (the
         final estimation runs ``max_iters``); most of a round's time. A refit stopped sooner
@@ -90,10 +100,11 @@ class AIM(MarginalGenerator):
         (see ``benchmarks/notes/2026-11-23-design-measurements.md``).
 
     Cost with d columns: every round scores each candidate (a count in the door and a model
-    marginal) and checks the model size it would give (a triangulation of the model's graph),
-    so a round costs about (number of candidates) x (cost of a triangulation of d attributes),
-    and the rounds that fit in the budget grow with d. The default workload keeps the candidates
-    bounded (``MAX_WORKLOAD`` sets and their subsets); the figures are in ``RESULTS.md``.
+    marginal), checks the model size it would give (a triangulation of the model's graph) and
+    refits the model (``round_iters`` steps over a junction tree that grows with the budget
+    spent). The default workload keeps the candidates bounded (``MAX_WORKLOAD`` sets and their
+    subsets) and the default plan the rounds (:func:`planned_rounds`); the figures are in
+    ``RESULTS.md``.
     """
 
     name = "aim"
@@ -123,7 +134,7 @@ class AIM(MarginalGenerator):
             check_positive_int(name, getattr(self, name))
         size = self.max_model_size
         number("max_model_size (MiB)", size, low=0, low_open=True)
-        rounds = 16 * n_columns if self.max_rounds is None else self.max_rounds
+        rounds = planned_rounds(n_columns) if self.max_rounds is None else self.max_rounds
         if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < n_columns:
             raise DataError(
                 f"max_rounds must be an integer at least the number of columns ({n_columns}): the "
@@ -319,6 +330,21 @@ class _ModelSizes:
                 self._graph = GraphSizes(domain, measured)
             self._sizes[candidate] = self._graph.with_clique(candidate, limit)
         return self._sizes[candidate]
+
+
+def planned_rounds(n_columns: int) -> int:
+    """The rounds AIM's budget is planned for by default, from the column count alone.
+
+    McKenna et al. (2022) plan T = 16 d rounds, each costing rho / T. Where annealing seldom
+    fires (many rows, much structure: 100,000 rows of 50 columns), about T rounds run, and each
+    refits a model whose size limit grows with the share of rho spent, so the time grows with
+    T times the model's size, not with the candidates scored. Capping T at ``ROUNDS_CAP`` bounds
+    the refits of large models; each round then measures with less noise (sigma0 grows as
+    sqrt(T)). The 1-way step costs 0.9 d / T of rho, so T never falls below
+    ``MIN_ROUNDS_PER_COLUMN`` d. The rule reads the column count only (public), never the data,
+    and the accountant still charges exactly what each round spends.
+    """
+    return min(16 * n_columns, max(ROUNDS_CAP, MIN_ROUNDS_PER_COLUMN * n_columns))
 
 
 def _random_sets(n: int, k: int, rng: np.random.Generator, columns: Sequence[str]) -> list[Clique]:

@@ -70,9 +70,9 @@ def check_sample_size(n_rows: int | None, n_columns: int) -> int | None:
 
 # The most columns each method takes at once. MST and PrivBayes search pairs (MST scores every
 # remaining pair in each of its d - 1 rounds: about d^3 / 6 scorings, 4.5 million at 300
-# columns, minutes with small domains); AIM scores up to 500 workload sets in each of its 16 d
-# rounds and refits the model between them; the neural generators' cost grows with the
-# vocabulary. Measured growth is on the results page (wide tables).
+# columns, minutes with small domains); AIM scores up to 500 workload sets in each of its rounds
+# (16 d planned, at most 160 up to 53 columns) and refits the model between them; the neural
+# generators' cost grows with the vocabulary. Measured growth is on the results page (wide tables).
 MAX_COLUMNS = {"mst": 400, "privbayes": 400, "aim": 100, "hybrid": 100, "neural": 1000}
 
 

@@ -14,14 +14,16 @@ import pytest
 from dpsynth.data import PrivateTable
 from dpsynth.errors import PrivacyWarning
 from dpsynth.generators import aim as aim_module
-from dpsynth.generators.aim import AIM, MAX_WORKLOAD
+from dpsynth.generators.aim import AIM, MAX_WORKLOAD, MIN_ROUNDS_PER_COLUMN, ROUNDS_CAP, planned_rounds
 from dpsynth.generators.mst import MST
 from dpsynth.generators.privbayes import MAX_PARENT_SETS, PrivBayes, parent_cap
 from dpsynth.models import Domain
 from dpsynth.privacy.accountant import Accountant
 from dpsynth.privacy.budget import Budget
 from dpsynth.privacy.noise import NoiseSource
+from dpsynth.workflows.capacity import MAX_COLUMNS
 
+AIM_MAX_COLUMNS = MAX_COLUMNS["aim"]
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
@@ -97,3 +99,38 @@ def test_aim_model_size_cache_changes_no_output(monkeypatch):
     recomputed, _ = _fit(AIM(**params), frame, schema, seed=3)
     assert cached.model_.cliques == recomputed.model_.cliques
     pd.testing.assert_frame_equal(cached.sample(500, random_state=5), recomputed.sample(500, random_state=5))
+
+
+def test_aim_planned_rounds_are_the_papers_up_to_the_cap_and_read_the_column_count_only():
+    """T = 16 d (McKenna et al. 2022) on narrow tables; on wide ones no more than ``ROUNDS_CAP``,
+    and never so few that the 1-way step (0.9 d / T of the budget) takes more than
+    0.9 / MIN_ROUNDS_PER_COLUMN."""
+    assert planned_rounds(8) == 128 and planned_rounds(10) == planned_rounds(15) == 160
+    previous = 0
+    for n_columns in range(1, AIM_MAX_COLUMNS + 1):
+        rounds = planned_rounds(n_columns)
+        if 16 * n_columns <= ROUNDS_CAP:
+            assert rounds == 16 * n_columns
+        assert MIN_ROUNDS_PER_COLUMN * n_columns <= rounds <= max(ROUNDS_CAP, MIN_ROUNDS_PER_COLUMN * n_columns)
+        assert rounds >= previous
+        previous = rounds
+    assert AIM()._check_params(50) == planned_rounds(50) < 16 * 50
+
+
+def test_aim_capped_plan_spends_the_part_exactly_and_the_same_on_neighbours(monkeypatch):
+    """With the cap below 16 d the budget still adds up exactly, the 1-way step costs 0.9 d / T
+    of it, and the plan is the same on a neighbouring table (one row fewer): the rounds are
+    decided from the column count, never from the data."""
+    frame, schema = _wide_table(3000, 12, seed=2)
+    monkeypatch.setattr(aim_module, "ROUNDS_CAP", 64)
+    rounds = planned_rounds(12)
+    assert rounds == 64 < 16 * 12
+    one_way = []
+    for rows in (frame, frame.iloc[1:]):
+        _, accountant = _fit(AIM(workload=2, round_iters=10, max_iters=20), rows, schema, seed=4)
+        allowance = accountant.rho_allowance("marginal")
+        assert accountant.rho_spent("marginal") == pytest.approx(allowance, rel=1e-9)
+        first = [c.event.rho for c in accountant.charges[:12]]
+        assert sum(first) == pytest.approx(0.9 * 12 / rounds * allowance, rel=1e-9)
+        one_way.append(first)
+    assert one_way[0] == one_way[1]
