@@ -312,13 +312,7 @@ class PrivateTable:
         code, for example a compressed domain). L2 sensitivity is ``sensitivity_scale``: one
         unit changes at most that many rows, each in one cell.
         """
-        clique = tuple(clique)
-        event = DiscreteGaussianMechanism(
-            sigma, sensitivity=self.sensitivity_scale, label="marginal " + " x ".join(clique)
-        )
-        self._charge(part, event)
-        counts = self._true_counts(clique, maps)
-        return counts + discrete_gaussian(sigma, counts.shape, self._noise.rng)
+        return self.marginals([clique], [sigma], part, maps)[0]
 
     def marginals(
         self,
@@ -334,6 +328,7 @@ class PrivateTable:
         Every charge is made before any row is counted; a charge refused stops the set there,
         the charges before it kept (nothing measured for them is released).
         """
+        self._encoded()  # refuses a table with no schema before anything is charged
         asked = [tuple(clique) for clique in cliques]
         if len(sigmas) != len(asked):
             raise DataError(f"marginals needs one sigma per clique; got {len(sigmas)} for {len(asked)}")

@@ -129,6 +129,9 @@ def test_schema_is_required_before_measuring(frame):
     table = table_for(frame)
     with pytest.raises(SchemaError, match="encode"):
         table.marginal(("a",), 10.0)
+    with pytest.raises(SchemaError, match="encode"):
+        table.marginals([("a",)], [10.0])
+    assert table.accountant.spent().epsilon == 0
 
 
 def test_exact_marginals_are_counted_once_and_every_measurement_is_still_charged(frame, monkeypatch):
