@@ -6,11 +6,11 @@ marginals are read off in probability space (a cell below the smallest float is 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import numpy as np
 
+from dpsynth.models.contraction import contraction_path
 from dpsynth.models.factor import Factor, logsumexp
 from dpsynth.models.junction_tree import JunctionTree
 
@@ -79,9 +79,9 @@ def marginal_probabilities(tree: JunctionTree, probabilities: Sequence[Factor], 
     If one clique holds ``attrs`` it is a sum over that clique. Otherwise the subtree joining
     cliques that cover ``attrs`` is itself a junction tree, and the joint over its attributes is
     prod(clique marginals) / prod(separator marginals) (Koller & Friedman 2009, prop. 10.3); it is
-    summed onto ``attrs`` as one tensor contraction whose pairwise order ``numpy.einsum``
-    chooses greedily, so the joint itself, and any table much larger than the cliques, is never
-    formed (joining whole factors first took far more memory on large AIM models).
+    summed onto ``attrs`` as one tensor contraction in the order :func:`contraction_path`
+    chooses, so the joint itself, and any table much larger than the cliques, is never formed
+    (joining whole factors first took far more memory on large AIM models).
     Eliminating in the subtree's own order instead, leaves first, was far slower on 3-way
     queries that carry asked-for attributes through large cliques (see
     ``benchmarks/notes/2026-11-23-marginal-engine.md``).
@@ -108,23 +108,6 @@ def marginal_probabilities(tree: JunctionTree, probabilities: Sequence[Factor], 
             values = np.divide(values, separator, out=np.zeros_like(values), where=separator > 0)
         operands += [values, [axis[a] for a in probs.attrs]]
     output = [axis[a] for a in attrs]
-    joint = np.einsum(*operands, output, optimize=_contraction_path(
+    joint = np.einsum(*operands, output, optimize=contraction_path(
         tuple(tuple(o) for o in operands[1::2]), tuple(o.shape for o in operands[::2]), tuple(output)))
     return joint / joint.sum()
-
-
-@functools.lru_cache(maxsize=4096)
-def _contraction_path(subscripts: tuple[tuple[int, ...], ...], shapes: tuple[tuple[int, ...], ...],
-                      output: tuple[int, ...]) -> list:
-    """``numpy.einsum``'s greedy contraction order for operands of these axes and shapes.
-
-    The order depends on nothing else, and AIM's selection asks for the same contractions in
-    round after round (a candidate's subtree changes only where the model grew), so searching
-    once per shape saves the path search, a third of the scoring's time on wide tables; the
-    contraction itself is the one ``optimize="greedy"`` would run. Zero-stride stand-ins carry
-    the shapes, so no table is allocated here.
-    """
-    operands: list = []
-    for axes, shape in zip(subscripts, shapes):
-        operands += [np.broadcast_to(np.float64(0.0), shape), list(axes)]
-    return np.einsum_path(*operands, list(output), optimize="greedy")[0]

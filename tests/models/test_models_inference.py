@@ -69,22 +69,3 @@ def test_marginal_across_cliques_survives_a_separator_cell_of_denormal_mass():
     expected = 100.0 * joint.sum(axis=1) / joint.sum()
     np.testing.assert_allclose(model.marginal(("a", "c")), expected, rtol=1e-10)
 
-
-def test_a_cached_contraction_path_gives_the_greedy_contraction_exactly():
-    """Marginal queries reuse the greedy path found for the same axes and shapes: the result is
-    bit for bit what ``optimize="greedy"`` gives."""
-    from dpsynth.models.inference import _contraction_path
-
-    rng = np.random.default_rng(0)
-    for _ in range(40):
-        sizes = rng.integers(2, 20, size=7)
-        operands: list = []
-        for _ in range(rng.integers(2, 6)):
-            axes = sorted(rng.choice(7, size=rng.integers(1, 4), replace=False).tolist())
-            operands += [rng.random([sizes[a] for a in axes]), axes]
-        present = sorted(set(itertools.chain(*operands[1::2])))
-        output = sorted(rng.choice(present, size=min(3, len(present)), replace=False).tolist())
-        path = _contraction_path(tuple(tuple(o) for o in operands[1::2]),
-                                 tuple(o.shape for o in operands[::2]), tuple(output))
-        expected = np.einsum(*operands, output, optimize="greedy")
-        assert np.array_equal(np.einsum(*operands, output, optimize=path), expected)
