@@ -51,7 +51,7 @@ def wide():
 
 @pytest.mark.parametrize("method", [MST, pytest.param(AIM, marks=pytest.mark.slow), PrivBayes])
 def test_every_method_fits_a_30_column_table_with_its_defaults(wide, method):
-    """Seconds for MST and PrivBayes; AIM's rounds take a minute or two here (the second CI step)."""
+    """Seconds for MST and PrivBayes; AIM's fit takes half a minute here (the second CI step)."""
     frame, schema = wide
     generator, accountant = _fit(method(), frame, schema)
     assert accountant.rho_spent("marginal") == pytest.approx(accountant.rho_allowance("marginal"), rel=1e-9)
