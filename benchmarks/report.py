@@ -415,9 +415,11 @@ def growth_exponent(runs: list[dict[str, str]]) -> float:
 
 
 def table_wide(table: list[dict[str, str]]) -> list[str]:
-    """One row per method, row count and width; the growth exponent of each method at each row
-    count on the last row of its group."""
-    groups = list(dict.fromkeys((r["rows"], r["method"], r["commit"]) for r in table))
+    """One row per method, row count and width, from the last commit that ran the method at that
+    row count (the current figures); the growth exponent of each on the last row of its group."""
+    last = {(r["rows"], r["method"]): r["commit"] for r in table}
+    groups = list(dict.fromkeys((r["rows"], r["method"], r["commit"]) for r in table
+                                if r["commit"] == last[r["rows"], r["method"]]))
     body = []
     for n_rows, method, commit in groups:
         runs = [r for r in table if r["method"] == method and r["rows"] == n_rows and r["commit"] == commit]
@@ -499,6 +501,11 @@ def table_raw_peers(table: list[dict[str, str]]) -> list[str]:
     groups: dict[tuple[str, str, str], list[dict[str, str]]] = {}
     for r in table:
         groups.setdefault((r["table"], r["epsilon"], r["system"]), []).append(r)
+    # dpsynth's figures are its latest commit's (the peers do not change with it; their seeds
+    # may have been run at different commits of the harness).
+    for group, runs in groups.items():
+        if group[2].startswith("dpsynth"):
+            groups[group] = [r for r in runs if r["commit"] == runs[-1]["commit"]]
 
     def mean(runs: list[dict[str, str]], name: str) -> float:
         values = [num(r[name]) for r in runs if r["status"] == "ok"]
