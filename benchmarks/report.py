@@ -581,6 +581,41 @@ def table_peers_scale(table: list[dict[str, str]]) -> list[str]:
     return markdown(header, "lrrrrrrrrlrll", body)
 
 
+
+# MST on a census-like table (issue 20) ---------------------------------------------------------
+
+def table_mst_census(table: list[dict[str, str]]) -> list[str]:
+    """One row per system and epsilon: means and standard deviations over the finished seeds, and
+    the 3-way TVD over dpsynth MST's at the same epsilon (below 1: dpsynth is the more accurate)."""
+    groups: dict[tuple[str, str, str], list[dict[str, str]]] = {}
+    for r in table:
+        groups.setdefault((r["epsilon"], r["system"], r["version"]), []).append(r)
+
+    def spread(runs: list[dict[str, str]], name: str) -> tuple[float, str]:
+        values = [num(r[name]) for r in runs if r["status"] == "ok"]
+        if not values:
+            return math.nan, ""
+        mean = sum(values) / len(values)
+        sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
+        return mean, f"{mean:.4f} ± {sd:.4f}"
+
+    body = []
+    order = sorted(groups.items(), key=lambda g: (num(g[0][0]), g[0][1] != "dpsynth MST"))
+    for (epsilon, system, release), runs in order:
+        ours = next((g for (e, n, _), g in groups.items() if e == epsilon and n == "dpsynth MST"), [])
+        mine, peer = spread(ours, "tvd_3way")[0], spread(runs, "tvd_3way")[0]
+        done = [r for r in runs if r["status"] == "ok"]
+        body.append([
+            f"{system} {release}", f"{num(epsilon):g}", f"{len(done)} of {len(runs)}",
+            *(spread(runs, n)[1] for n in ("tvd_1way_wide", "tvd_2way", "tvd_3way")),
+            f"{sum(num(r['cpu_s']) for r in done) / len(done):.1f}" if done else "",
+            "" if system == "dpsynth MST" or math.isnan(peer) else f"{mine / peer:.2f}",
+            ", ".join(sorted({r["commit"] for r in runs})),
+        ])
+    header = ["system", "epsilon", "seeds done", "1-way TVD, columns of over 100 codes", "2-way TVD", "3-way TVD",
+              "CPU s", "dpsynth's 3-way TVD ÷ this", "commit"]
+    return markdown(header, "lrrrrrrrl", body)
+
 TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "marginal": table_marginal,
     "samplers": table_samplers,
@@ -603,6 +638,7 @@ TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "load": table_load,
     "scale": table_scale,
     "peers_scale": table_peers_scale,
+    "mst_census": table_mst_census,
 }
 
 
