@@ -357,6 +357,8 @@ COST_CASES = (
 
 
 def cost() -> None:
+    """Each case in turn, the rows written after each: a level that cannot finish in the time a
+    run has (``thorough`` on German credit) leaves the levels before it recorded."""
     rows = []
     for table, n, method, levels in COST_CASES:
         for level in levels:
@@ -364,7 +366,7 @@ def cost() -> None:
             row.update(commit=commit(), date=datetime.date.today().isoformat())
             print(json.dumps(row), flush=True)
             rows.append(row)
-    pd.DataFrame(rows).to_csv(RESULTS / "certificate_cost.csv", index=False)
+            pd.DataFrame(rows).to_csv(RESULTS / "certificate_cost.csv", index=False)
 
 
 # ------------------------------------------------------------------------------ summarise
