@@ -3,7 +3,8 @@
 Fast: the wide interval that once failed a DP release (PrivBayes at epsilon 0.3, native-country:
 0.307, interval 0.102-0.513) passes, a risk shown above its threshold fails with its figures; a
 DP-like table (drawn from the population, never from the training rows) PASSes with and without
-a stated epsilon, and an exact copy FAILs naming the attacks that caught it. Slow: rows of
+a stated epsilon, and an exact copy FAILs naming the attacks that caught it; the benchmark's
+memoriser at another planted multiple runs under its own name. Slow: rows of
 benchmarks/bench_certificate.py (a DP release of raw Adult, a copy of it).
 """
 
@@ -93,3 +94,15 @@ def test_benchmark_rows_a_dp_release_passes_and_a_copy_fails():
     copy = bench_certificate.run(("leaky", "adult-raw", "exact copy", 0))
     assert copy["verdict"] == copy["verdict_claiming_dp"] == "FAIL"
     assert "unique_copies" in copy["failed"] and "membership_auc" in copy["failed"]
+
+
+def test_benchmark_memoriser_multiple_runs_under_its_own_name():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import bench_certificate as bench
+
+    assert bench.visible_name(bench.VISIBLE_MARGIN) == bench.VISIBLE
+    assert bench.visible_multiple(bench.VISIBLE) == bench.VISIBLE_MARGIN
+    assert bench.visible_multiple(bench.visible_name(3.0)) == 3.0
+    assert bench.visible_multiple("memorised rare outliers") is None
+    names = {task[2] for task in bench.tasks(1, leaky_only=(bench.VISIBLE,), multiple=3.0)}
+    assert names == {bench.visible_name(3.0)} != {bench.VISIBLE}
