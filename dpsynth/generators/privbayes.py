@@ -10,6 +10,7 @@ Private-PGM and sampled. What is new here against the paper, and why, is listed 
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,7 @@ from dpsynth.generators.base import (
     check_positive_int,
 )
 from dpsynth.models import Domain, Measurement, estimate, model_size
+from dpsynth.models.junction_tree import GraphSizes
 from dpsynth.privacy.accountant import PlannedMeasurement
 from dpsynth.privacy.budget import MARGINAL
 from dpsynth.progress import advance
@@ -306,17 +308,8 @@ class PrivBayes(MarginalGenerator):
         """The greedy network search: one exponential-mechanism selection per added attribute."""
         sizes = domain.to_dict()
         d = len(domain)
-        sizes_checked: dict[frozenset, bool] = {}
         max_parents = self._max_parents(d)
         per_step = candidates_per_step(d)
-
-        def fits(cliques: list[tuple[str, ...]], candidate: tuple[str, ...]) -> bool:
-            if domain.cells(candidate) > self.max_cells:
-                return False  # a clique of any junction tree holds it
-            key = frozenset(frozenset(c) for c in [*cliques, candidate])
-            if key not in sizes_checked:
-                sizes_checked[key] = model_size(domain, [*cliques, candidate]) <= self.max_cells
-            return sizes_checked[key]
 
         while len(network) < d:
             advance(len(network), d, "PrivBayes network")
@@ -331,7 +324,8 @@ class PrivBayes(MarginalGenerator):
             if len(candidates) > per_step:
                 keep = np.sort(rng.choice(len(candidates), size=per_step, replace=False))
                 candidates = [candidates[i] for i in keep]
-            candidates = self._within_model_size(candidates, cliques, fits)
+            graph = GraphSizes(domain, cliques)
+            candidates = self._within_model_size(candidates, functools.partial(self._fits, domain, graph))
             if len(candidates) == 1:
                 choice = 0
             else:
@@ -347,15 +341,23 @@ class PrivBayes(MarginalGenerator):
             logger.info("PrivBayes step %d/%d: %s <- %s", len(network) - 1, d - 1, child, tuple(parents))
         return network
 
+    def _fits(self, domain: Domain, graph: GraphSizes, candidate: tuple[str, ...]) -> bool:
+        """Whether adding ``candidate`` keeps the junction tree within ``max_cells``: the verdict of
+        :func:`model_size`, with a triangulation of the components the candidate joins only, and
+        the second greedy order only when the first does not fit."""
+        if domain.cells(candidate) > self.max_cells:
+            return False  # a clique of any junction tree holds it
+        return graph.with_clique(candidate, self.max_cells) <= self.max_cells
+
     @staticmethod
-    def _within_model_size(candidates, cliques, fits):
+    def _within_model_size(candidates, fits):
         """Candidates whose clique keeps the junction tree within max_cells, the others replaced
         by their largest subsets (same child, fewer parents) that do. Public: uses sizes only."""
         out: dict[tuple[str, ...], None] = {}
         for candidate in candidates:
             level = [candidate]
             while level:
-                good = [c for c in level if fits(cliques, c)]
+                good = [c for c in level if fits(c)]
                 if good:
                     out.update(dict.fromkeys(good))
                     break

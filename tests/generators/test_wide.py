@@ -14,6 +14,7 @@ import pytest
 from dpsynth.data import PrivateTable
 from dpsynth.errors import PrivacyWarning
 from dpsynth.generators import aim as aim_module
+from dpsynth.generators import privbayes as privbayes_module
 from dpsynth.generators.aim import AIM, MAX_WORKLOAD, MIN_ROUNDS_PER_COLUMN, ROUNDS_CAP, planned_rounds
 from dpsynth.generators.mst import MST
 from dpsynth.generators.privbayes import MAX_PARENT_SETS, PrivBayes, parent_cap
@@ -134,3 +135,27 @@ def test_aim_capped_plan_spends_the_part_exactly_and_the_same_on_neighbours(monk
         assert sum(first) == pytest.approx(0.9 * 12 / rounds * allowance, rel=1e-9)
         one_way.append(first)
     assert one_way[0] == one_way[1]
+
+
+def test_privbayes_size_check_by_component_changes_no_output(monkeypatch):
+    """PrivBayes' size check through GraphSizes gives model_size's verdicts: the same seed gives the
+    same network and rows as a whole-graph check, with a cap that refuses some candidates."""
+    frame, schema = _wide_table(2000, 10, seed=1)
+    params = {"max_cells": 290, "max_iters": 60}  # 1-way tables alone: 261 cells
+    by_component, _ = _fit(PrivBayes(**params), frame, schema, seed=3)
+    refused = []
+
+    class WholeGraph:
+        def __init__(self, domain, cliques):
+            self.domain, self.cliques = domain, list(cliques)
+
+        def with_clique(self, clique, limit=None):
+            size = privbayes_module.model_size(self.domain, [*self.cliques, clique])
+            refused.append(size > limit)
+            return size
+
+    monkeypatch.setattr(privbayes_module, "GraphSizes", WholeGraph)
+    whole_graph, _ = _fit(PrivBayes(**params), frame, schema, seed=3)
+    assert any(refused) and not all(refused)
+    assert by_component.conditionals_ == whole_graph.conditionals_
+    pd.testing.assert_frame_equal(by_component.sample(500, random_state=5), whole_graph.sample(500, random_state=5))
