@@ -19,6 +19,7 @@ import argparse
 import csv
 import math
 import re
+import statistics
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -591,23 +592,23 @@ def table_mst_census(table: list[dict[str, str]]) -> list[str]:
     for r in table:
         groups.setdefault((r["epsilon"], r["system"], r["version"]), []).append(r)
 
-    def spread(runs: list[dict[str, str]], name: str) -> tuple[float, str]:
+    def over_seeds(runs: list[dict[str, str]], name: str) -> tuple[float, str]:
+        """The mean over the finished runs, and it as text with the runs' standard deviation."""
         values = [num(r[name]) for r in runs if r["status"] == "ok"]
         if not values:
             return math.nan, ""
-        mean = sum(values) / len(values)
-        sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
-        return mean, f"{mean:.4f} ± {sd:.4f}"
+        sd = statistics.stdev(values) if len(values) > 1 else 0.0
+        return statistics.mean(values), f"{statistics.mean(values):.4f} ± {sd:.4f}"
 
     body = []
     order = sorted(groups.items(), key=lambda g: (num(g[0][0]), g[0][1] != "dpsynth MST"))
     for (epsilon, system, release), runs in order:
         ours = next((g for (e, n, _), g in groups.items() if e == epsilon and n == "dpsynth MST"), [])
-        mine, peer = spread(ours, "tvd_3way")[0], spread(runs, "tvd_3way")[0]
+        mine, peer = over_seeds(ours, "tvd_3way")[0], over_seeds(runs, "tvd_3way")[0]
         done = [r for r in runs if r["status"] == "ok"]
         body.append([
             f"{system} {release}", f"{num(epsilon):g}", f"{len(done)} of {len(runs)}",
-            *(spread(runs, n)[1] for n in ("tvd_1way_wide", "tvd_2way", "tvd_3way")),
+            *(over_seeds(runs, n)[1] for n in ("tvd_1way_wide", "tvd_2way", "tvd_3way")),
             f"{sum(num(r['cpu_s']) for r in done) / len(done):.1f}" if done else "",
             "" if system == "dpsynth MST" or math.isnan(peer) else f"{mine / peer:.2f}",
             ", ".join(sorted({r["commit"] for r in runs})),
