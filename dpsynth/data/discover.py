@@ -314,8 +314,12 @@ def decide_kind(counts: np.ndarray, sigma: float) -> str:
     dates = max(float(counts[DATE]) + float(counts[DATETIME]), 0.0)
     if dates > slack * math.sqrt(2) and numbers + text <= max(TEXT_SHARE * (numbers + text + dates), slack):
         return "datetime"
-    text += dates
-    if numbers <= slack or text > max(TEXT_SHARE * (numbers + text), slack):
+    # Text here is three classes' noisy counts summed (text, dates, date-times) before clipping:
+    # its noise has deviation sqrt(3) sigma, so its slack is sqrt(3) times one count's (against
+    # one count's, noise alone exceeded it with probability about 5%, not 0.13%, and turned
+    # whole-number columns into text).
+    text = max(float(counts[TEXT]) + float(counts[DATE]) + float(counts[DATETIME]), 0.0)
+    if numbers <= slack or text > max(TEXT_SHARE * (numbers + text), slack * math.sqrt(3)):
         return "categorical"
     return "integer" if _nearly_none(_finer_than(counts, 0), numbers, sigma, 0) else "numeric"
 
