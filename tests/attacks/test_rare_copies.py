@@ -20,6 +20,7 @@ from dpsynth.attacks.rare_copies import (
     Guesses,
     RareCopyResult,
     detectable_records,
+    gap_prefix,
     guess_rates,
     rare_copies,
     rarity,
@@ -72,7 +73,8 @@ def test_guesses_of_a_hand_built_table():
     result = rare_copies(train, holdout, synthetic, SCHEMA)
     assert (result.unique_train, result.unique_holdout) == (4, 2)
     # ranking: g (n the largest), h, the held-out i, then the common rows; prefixes holding all
-    # three copies (the last one a common row), two (ceil of half) and one
+    # three copies (the last one a common row), two (ceil of half) and one; the gap prefix (the
+    # largest jump among the rarest two rows) is the last one again
     assert result.prefixes == (
         Guesses(rows=6, copied=3, copied_train=3, missed=3, missed_holdout=2),
         Guesses(rows=2, copied=2, copied_train=2, missed=0, missed_holdout=0),
@@ -82,15 +84,15 @@ def test_guesses_of_a_hand_built_table():
 
 def test_the_p_value_is_the_tail_of_two_binomials_and_a_stated_epsilon_raises_it():
     result = RareCopyResult(700, 300, (Guesses(rows=20, copied=14, copied_train=14, missed=6, missed_holdout=6),))
-    assert result.p_value() == pytest.approx(3 * 0.7**14 * 0.3**6)
+    assert result.p_value() == pytest.approx(4 * 0.7**14 * 0.3**6)
     rate_in, rate_out = guess_rates(0.7, 1.0)
     assert rate_in == pytest.approx(0.7 * math.e / (0.7 * math.e + 0.3))
     assert rate_out == pytest.approx(0.3 * math.e / (0.3 * math.e + 0.7))
-    assert result.p_value(1.0) == pytest.approx(3 * rate_in**14 * rate_out**6)
+    assert result.p_value(1.0) == pytest.approx(4 * rate_in**14 * rate_out**6)
     assert result.p_value(1.0) > result.p_value()
     partial = RareCopyResult(700, 300, (Guesses(rows=20, copied=14, copied_train=12, missed=6, missed_holdout=5),))
     tail = sum(stats.binom.pmf(i, 14, 0.7) * stats.binom.sf(16 - i, 6, 0.3) for i in range(15))
-    assert partial.p_value() == pytest.approx(3 * tail)
+    assert partial.p_value() == pytest.approx(4 * tail)
     assert RareCopyResult(700, 300, ()).p_value() == 1.0
     assert RareCopyResult(700, 300, ()).to_dict()["p_value"] == 1.0
 
@@ -129,12 +131,57 @@ def test_the_sides_do_not_move_the_ranking():
     assert swapped.p_value() > 0.001 > straight.p_value()
 
 
+def test_the_gap_prefix_ends_before_the_largest_jump_among_the_rarest_rows():
+    ranked = np.concatenate([[1.0, 1.2, 1.5, 4.0, 4.1], np.linspace(4.2, 30.0, 95)])
+    assert gap_prefix(ranked) == 3  # the window is the rarest 5 rows; the jump after 1.5
+    assert gap_prefix(np.array([1.0, 9.0, 9.5, 30.0])) == 1  # at least two rows: the jump after 1.0
+    assert gap_prefix(np.array([2.0])) == 1
+
+
+def with_a_chance_copy(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The memoriser of twenty rare records whose release also holds one common held-out row."""
+    train, holdout, clean, rare = memoriser_tables(seed)
+    common = holdout[~holdout["a"].isin(list("ghij"))].tail(1)
+    leaky = pd.concat([clean.iloc[: len(clean) - rare.sum() - 1], train[rare], common], ignore_index=True)
+    return train, holdout, leaky
+
+
+def test_one_chance_copy_of_a_common_row_no_longer_hides_the_memorised_block():
+    train, holdout, leaky = with_a_chance_copy(3)
+    result = rare_copies(train, holdout, leaky, SCHEMA)
+    rate_in, rate_out = guess_rates(result.share, 0.0)
+    by_share, gap = result.prefixes[:-1], result.prefixes[-1]
+    # the three share prefixes alone would read no better than 0.001; the gap prefix holds the 20
+    assert 3 * min(g.tail(rate_in, rate_out) for g in by_share) > 0.001
+    assert gap.rows == 20 and result.p_value() < 1e-4
+
+
+def test_a_generator_that_ignores_the_sides_fails_no_more_often_than_the_level():
+    """Neighbouring inputs: one pool and one output (it copies the 20 rarest rows and one common
+    row whatever the sides), the sides redrawn; P(p <= 0.05) may not exceed 0.05."""
+    rng = np.random.default_rng(7)
+    pool = pd.concat([population(980, rng), outliers(20, rng)], ignore_index=True)
+    output = pd.concat([population(700, rng), pool.tail(21)], ignore_index=True)
+    p = []
+    for _ in range(400):
+        held = rng.random(len(pool)) < 0.3
+        p.append(rare_copies(pool[~held], pool[held], output, SCHEMA).p_value())
+    assert np.mean(np.array(p) <= 0.05) <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 400)
+
+
+def test_moving_one_row_between_the_sides_moves_no_prefix():
+    train, holdout, leaky = with_a_chance_copy(4)
+    moved = rare_copies(train.iloc[1:], pd.concat([holdout, train.iloc[:1]]), leaky, SCHEMA)
+    straight = rare_copies(train, holdout, leaky, SCHEMA)
+    assert [g.rows for g in moved.prefixes] == [g.rows for g in straight.prefixes]
+
+
 def test_a_stated_epsilon_of_one_allows_what_its_factor_allows():
     result = RareCopyResult(700, 300, (Guesses(rows=20, copied=14, copied_train=14, missed=6, missed_holdout=6),))
     assert result.p_value() < 0.001 < result.p_value(1.0)
 
 
-@pytest.mark.parametrize(("holdout_share", "epsilon", "fewest"), [(0.2, 0.0, 30), (0.3, 0.0, 20), (0.5, 1.0, 26)])
+@pytest.mark.parametrize(("holdout_share", "epsilon", "fewest"), [(0.2, 0.0, 31), (0.3, 0.0, 20), (0.5, 1.0, 27)])
 def test_the_detectable_count_is_what_a_simulated_memoriser_shows(holdout_share, epsilon, fewest):
     assert detectable_records(holdout_share, epsilon) == fewest
     rng = np.random.default_rng(0)
