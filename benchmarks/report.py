@@ -617,6 +617,31 @@ def table_mst_census(table: list[dict[str, str]]) -> list[str]:
               "CPU s", "dpsynth's 3-way TVD ÷ this", "commit"]
     return markdown(header, "lrrrrrrrl", body)
 
+# PrivBayes on a census-like table (issue 20) --------------------------------------------------
+
+def table_privbayes_census(table: list[dict[str, str]]) -> list[str]:
+    """One row per income kind and method: means and standard deviations over the seeds."""
+    groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for r in table:
+        groups.setdefault((r["income"], r["method"]), []).append(r)
+
+    def over_seeds(runs: list[dict[str, str]], name: str, digits: int = 3) -> str:
+        values = [num(r[name]) for r in runs]
+        sd = statistics.stdev(values) if len(values) > 1 else 0.0
+        return f"{statistics.mean(values):.{digits}f} ± {sd:.{digits}f}"
+
+    body = [
+        [income, method, str(len(runs)), thousands(runs[0]["rows"]), f"{num(runs[0]['epsilon']):g}",
+         *(over_seeds(runs, name) for name in ("tstr_auc", "real_auc", "tvd_2way", "tvd_2way_income")),
+         ", ".join(r["income_links"] for r in runs if r["income_links"]), over_seeds(runs, "cpu_s", 1),
+         ", ".join(sorted({r["commit"] for r in runs}))]
+        for (income, method), runs in groups.items()
+    ]
+    header = ["income", "method", "seeds", "fit rows", "epsilon", "TSTR AUC (income)", "real rows' AUC",
+              "2-way TVD", "2-way TVD, pairs with income", "conditionals holding income", "CPU s", "commit"]
+    return markdown(header, "llrrrrrrrlrl", body)
+
+
 TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "marginal": table_marginal,
     "samplers": table_samplers,
@@ -640,6 +665,7 @@ TABLES: dict[str, Callable[[list[dict[str, str]]], list[str]]] = {
     "scale": table_scale,
     "peers_scale": table_peers_scale,
     "mst_census": table_mst_census,
+    "privbayes_census": table_privbayes_census,
 }
 
 
