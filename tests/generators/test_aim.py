@@ -179,7 +179,8 @@ def test_aim_refuses_a_bad_workload_before_measuring(adult, workload, error, mat
 
 @pytest.mark.parametrize(
     ("params", "match"),
-    [({"max_rounds": 3}, "max_rounds"), ({"round_iters": 0}, "round_iters"), ({"max_model_size": -1.0}, "max_model_size")],
+    [({"max_rounds": 3}, "max_rounds"), ({"round_iters": 0}, "round_iters"), ({"max_model_size": -1.0}, "max_model_size"),
+     ({"refit_stop": 0.0}, "refit_stop")],
 )
 def test_aim_refuses_bad_parameters_before_measuring(adult, params, match):
     table, accountant = door(adult, 1.0)
@@ -256,3 +257,20 @@ def test_aim_uses_no_global_random_state(adult):
     table, _ = door(adult, 1.0)
     AIM(max_rounds=12, round_iters=10, max_iters=20).fit(table).sample(100)
     assert np.array_equal(np.random.get_state()[1], before)
+
+
+def test_a_refit_stop_cuts_the_refits_steps_and_spends_the_same(adult, caplog):
+    """With refit_stop the warm-started refits stop early: fewer Private-PGM steps a refit than
+    the round_iters every refit runs without it; the part is still spent exactly."""
+    per_refit = {}
+    for key, stop in (("none", None), ("stop", 0.5)):
+        caplog.clear()
+        table, accountant = door(adult, 1.0)
+        with caplog.at_level("DEBUG", logger="dpsynth.models.estimation"):
+            AIM(max_rounds=16, round_iters=200, max_iters=50, refit_stop=stop).fit(table)
+        assert accountant.rho_spent("marginal") == pytest.approx(accountant.rho_allowance("marginal"), rel=1e-9)
+        # Every fit logs its trial steps: the first (from the 1-way step), the refits, the final one.
+        trials = [r.args[0] for r in caplog.records if r.msg.startswith("Private-PGM: %d trial steps")]
+        per_refit[key] = trials[1:-1]
+    assert per_refit["none"] and set(per_refit["none"]) == {200}
+    assert per_refit["stop"] and np.mean(per_refit["stop"]) < 100
