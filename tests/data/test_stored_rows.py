@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -50,6 +53,31 @@ def test_adding_a_person_anywhere_moves_no_other_person(tmp_path):
     members, holdout = samples[0]
     assert not set(members["pid"]) & set(holdout["pid"])
     assert holdout.groupby("pid").size().eq(2).all()
+
+
+def portable_coins(keys, seed: int, share: float) -> set:
+    """The keys :mod:`dpsynth.data.engines.coins` holds out, computed in Python from its definition."""
+    threshold = f"{math.floor(share * 2**52):013x}"
+    return {key for key in keys if hashlib.md5(f"{seed}:{key}".encode()).hexdigest()[:13] < threshold}
+
+
+@pytest.mark.parametrize("unit", [None, "pid", "flag", "name"])
+def test_the_sql_coins_are_the_portable_keyed_coins(unit, tmp_path):
+    """Rows by their position, persons by the text of their cell (integers, text, booleans):
+    the units held out are those the coin's definition holds out, whatever the engine."""
+    n = 4000
+    frame = pd.DataFrame({
+        "row": np.arange(n), "pid": np.arange(n) // 3, "flag": np.arange(n) % 2 == 0,
+        "name": pd.Series([f"p{i // 2}" for i in range(n)], dtype="str"),
+    })
+    rows = stored(frame, tmp_path / "d.parquet")
+    seed = int(np.random.default_rng(7).integers(2**63, size=2)[0])
+    rows.split(unit, 0.3, np.random.default_rng(7))
+    column = unit or "row"
+    keys = frame[column].astype(str).str.lower() if unit == "flag" else frame[column].astype(str)
+    held = portable_coins(set(keys), seed, 0.3)
+    expected = set(frame[column][~keys.isin(held)])
+    assert fitted(rows, column) == expected
 
 
 def test_the_audit_reads_public_sized_uniform_samples(tmp_path):

@@ -8,11 +8,11 @@ SQL on those rows; only a public-sized audit sample and the exact counts the doo
 back to Python.
 
 Holdout coins: each unit (a row, or a person: all their rows) is held out when a keyed hash
-of it falls below the share, ``(hash(key, seed) >> 11) < floor(share * 2^53)``, with ``seed``
-drawn from the release's generator. A unit's coin depends on that unit and the seed alone, so
-adding a unit moves no other one (the fitted part of D plus a unit is the fitted part of D, or
-it plus that unit), the rule :mod:`dpsynth.data.split` states, with DuckDB's 64-bit hash in
-place of the generator's coin stream. A person's key is the unit cell; a row's is its position
+of it falls below the share (:func:`dpsynth.data.engines.coins.coin`, which Spark computes
+alike), with the key drawn from the release's generator. A unit's coin depends on that unit
+and the seed alone, so adding a unit moves no other one (the fitted part of D plus a unit is
+the fitted part of D, or it plus that unit), the rule :mod:`dpsynth.data.split` states, with
+a keyed hash in place of the generator's coin stream. A person's key is the unit cell; a row's is its position
 in the file, so (as with the generator's coin stream in memory) a record inserted before other
 rows shifts their keys: their coins stay independent with the stated probability, which is
 what the add/remove argument needs, though not the same coins.
@@ -20,7 +20,6 @@ what the add/remove argument needs, though not the same coins.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from dpsynth.data.contributions import priority_chunks
+from dpsynth.data.engines.coins import coin, keyed_hash
 from dpsynth.data.engines.scratch import scratch_folder
 from dpsynth.data.frames import arrow_to_pandas
 from dpsynth.data.load import FileTable, check_rows
@@ -49,7 +49,6 @@ _PRIORITY = "dpsynth_priority"
 _NUMBER = "dpsynth_number"
 # DuckDB's share of memory: past it, it spills to the private folder.
 MEMORY_LIMIT = "1GB"
-_RESOLUTION_BITS = 53
 
 
 def _column(j: int) -> str:
@@ -129,10 +128,8 @@ class StoredRows:
             raise DataError(f"a split share must lie strictly between 0 and 1; got {share!r}")
         self._seeds = [int(s) for s in rng.integers(2**63, size=2)]
         self._unit = None if unit_column is None else self.column_sql(unit_column)
-        threshold = math.floor(share * 2**_RESOLUTION_BITS)
         key = self._unit or POSITION
-        coin = f"(hash({key}, {self._seeds[0]}::UBIGINT) >> {64 - _RESOLUTION_BITS}) < {threshold}"
-        held = f"({key} IS NULL OR {coin})"
+        held = f"({key} IS NULL OR {coin(key, self._seeds[0], share)})"
         self.connection.execute(f"CREATE OR REPLACE VIEW dpsynth_held AS SELECT {held} AS held, * FROM {ROWS}")
         self.connection.execute(
             f"CREATE OR REPLACE VIEW {FIT} AS SELECT * EXCLUDE (held) FROM dpsynth_held WHERE NOT held"
@@ -148,7 +145,7 @@ class StoredRows:
         side = "held" if held else "NOT held"
         chosen = (
             f"SELECT DISTINCT {key} FROM dpsynth_held WHERE {side} AND {key} IS NOT NULL "
-            f"ORDER BY hash({key}, {self._seeds[1]}::UBIGINT), {key} LIMIT {int(cap)}"
+            f"ORDER BY {keyed_hash(key, self._seeds[1])}, {key} LIMIT {int(cap)}"
         )
         rows = self.connection.sql(
             f"SELECT * EXCLUDE (held, {POSITION}, {HASH}) FROM dpsynth_held WHERE {side} AND {key} IN ({chosen}) "
