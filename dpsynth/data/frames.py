@@ -77,6 +77,22 @@ def arrow_to_pandas(table: Any) -> pd.DataFrame:
     return table.to_pandas(types_mapper=nullable.get, coerce_temporal_nanoseconds=False)
 
 
+def with_dtypes(frame: pd.DataFrame, header: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (an engine's cells, named as ``header``) cast to ``header``'s dtypes: the cells
+    as :func:`dpsynth.data.load.read_data` gives them, whatever types the engine held them in."""
+    for name, dtype in header.dtypes.items():
+        frame[name] = in_dtype(frame[name], dtype)
+    return frame
+
+
+def in_dtype(values: pd.Series, dtype: Any) -> pd.Series:
+    """``values`` cast to ``dtype``, a file's dtype read from its schema: a category dtype read
+    there lists no categories (a schema holds none), so the cells' own labels become its categories."""
+    if isinstance(dtype, pd.CategoricalDtype) and len(dtype.categories) == 0:
+        dtype = pd.CategoricalDtype(ordered=dtype.ordered)
+    return values if values.dtype == dtype else values.astype(dtype)
+
+
 def pandas_to_arrow(frame: pd.DataFrame) -> Any:
     """An Arrow table of ``frame``'s columns (no index)."""
     pa = optional("pyarrow", "writing Arrow data")

@@ -119,3 +119,15 @@ def test_the_file_cap_streams_its_priorities_and_keeps_the_in_memory_rows(tmp_pa
     kept = {value for (value,) in rows.connection.execute(f"SELECT {sql} FROM {CAPPED}").fetchall()}
     named, order = unit_order(frame, unit, np.random.default_rng(4))
     assert kept == set(bound_contributions(named, order, unit)["row"])
+
+
+def test_a_category_column_keeps_its_labels_in_the_samples_and_the_raw_counts(tmp_path):
+    """A file's schema lists no categories: the cells' own labels come back, not missing cells."""
+    frame = pd.DataFrame({"row": np.arange(300), "label": pd.Categorical(np.array(["p", "q", None])[np.arange(300) % 3])})
+    rows = stored(frame, tmp_path / "d.parquet")
+    rows.cap(PrivacyUnit(), np.random.default_rng(1))
+    cells, counts = rows.value_counts("label")
+    assert isinstance(cells.dtype, pd.CategoricalDtype)
+    assert dict(zip(cells.astype(object).fillna("missing"), counts)) == {"p": 100, "q": 100, "missing": 100}
+    members, _ = split_stored(rows, PrivacyUnit(), np.random.default_rng(1))
+    assert set(members["label"].dropna()) == {"p", "q"}

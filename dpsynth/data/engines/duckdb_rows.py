@@ -30,7 +30,7 @@ import pandas as pd
 from dpsynth.data.contributions import priority_chunks
 from dpsynth.data.engines.coins import coin, keyed_hash
 from dpsynth.data.engines.scratch import scratch_folder
-from dpsynth.data.frames import arrow_to_pandas
+from dpsynth.data.frames import arrow_to_pandas, in_dtype, with_dtypes
 from dpsynth.data.load import FileTable, check_rows
 from dpsynth.errors import DataError
 from dpsynth.privacy.budget import PrivacyUnit
@@ -151,14 +151,7 @@ class StoredRows:
             f"SELECT * EXCLUDE (held, {POSITION}, {HASH}) FROM dpsynth_held WHERE {side} AND {key} IN ({chosen}) "
             f"ORDER BY {POSITION}"
         ).to_arrow_table()
-        return self._typed(arrow_to_pandas(rows).set_axis(self.header.columns, axis=1))
-
-    def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` in the file's dtypes (as :func:`read_data` gives them)."""
-        for name, dtype in self.header.dtypes.items():
-            if frame[name].dtype != dtype:
-                frame[name] = frame[name].astype(dtype)
-        return frame
+        return with_dtypes(arrow_to_pandas(rows).set_axis(self.header.columns, axis=1), self.header)
 
     # --------------------------------------------------------------- person-level cap
     def cap(self, unit: PrivacyUnit, rng: np.random.Generator) -> None:
@@ -210,7 +203,7 @@ class StoredRows:
             ).to_arrow_table()
         finally:
             self.connection.unregister(_CHUNK)
-        return self._typed(arrow_to_pandas(rows).set_axis(self.header.columns, axis=1))
+        return with_dtypes(arrow_to_pandas(rows).set_axis(self.header.columns, axis=1), self.header)
 
     # ------------------------------------------------------------------ raw counts
     def value_counts(self, name: str) -> tuple[pd.Series, np.ndarray]:
@@ -221,10 +214,7 @@ class StoredRows:
             f"SELECT {column} AS v, count(*) AS n FROM {CAPPED} GROUP BY ALL"
         ).to_arrow_table()
         frame = arrow_to_pandas(groups)
-        values = frame["v"]
-        dtype = self.header[name].dtype
-        if values.dtype != dtype:
-            values = values.astype(dtype)
+        values = in_dtype(frame["v"], self.header[name].dtype)
         return values.rename(name), frame["n"].to_numpy(dtype=np.int64)
 
 
