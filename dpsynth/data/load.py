@@ -125,9 +125,7 @@ def read_data(
             frame = _read_arrow(path, fmt)
         frame.columns = pd.Index(_check_names([str(name) for name in frame.columns], f"data file '{path}'"))
     _check_rows(path, len(frame))
-    for column in frame.columns:
-        frame[column] = _text_missing(frame[column], missing)
-    return frame
+    return _cleaned(frame, missing)
 
 
 def read_table(path: str | os.PathLike, na_values: Sequence[str] = (), *,
@@ -247,9 +245,7 @@ class FileTable:
                 for batch in parquet.ParquetFile(part, pre_buffer=False).iter_batches(rows):
                     chunk = arrow_to_pandas(batch)
                     chunk.columns = self.header.columns
-                    for column in chunk.columns:
-                        chunk[column] = _text_missing(chunk[column], missing)
-                    yield chunk
+                    yield _cleaned(chunk, missing)
 
 
 def open_file(
@@ -396,6 +392,18 @@ def _cell_text(cell: object) -> str:
 
 
 _is_text = np.frompyfunc(lambda value: isinstance(value, str), 1, 1)
+
+
+def read_cells(frame: pd.DataFrame, na_values: Sequence[str]) -> pd.DataFrame:
+    """``frame``'s typed cells (from a Parquet file) as :func:`read_data` reads them: text
+    stripped, and missing where empty or one of ``na_values``."""
+    return _cleaned(frame, _missing(na_values))
+
+
+def _cleaned(frame: pd.DataFrame, missing: frozenset[str]) -> pd.DataFrame:
+    for column in frame.columns:
+        frame[column] = _text_missing(frame[column], missing)
+    return frame
 
 
 def _text_missing(values: pd.Series, missing: frozenset[str]) -> pd.Series:

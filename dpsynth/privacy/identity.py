@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -125,6 +125,21 @@ class StreamedSignature:
             self._names = sorted(columns)
         self.n_rows += len(chunk)
         return _row_hashes(columns, self._names)
+
+    @classmethod
+    def merged(cls, names: Sequence[str], varies: Iterable[str], n_rows: int) -> StreamedSignature:
+        """The signature of a table whose parts were read elsewhere (on Spark's executors, each
+        part by its own :meth:`update` and :meth:`columns_seen`): its column names, those whose
+        present cells do not all hash alike, and its row count."""
+        signature = cls()
+        signature._names = sorted(names)
+        signature._varies = set(varies)
+        signature.n_rows = int(n_rows)
+        return signature
+
+    def columns_seen(self) -> dict[str, tuple[int, bool]]:
+        """Each column with a present cell: the hash of its first one and whether another differs."""
+        return {name: (first, name in self._varies) for name, first in self._first.items()}
 
     @property
     def needs_second_pass(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import sys
 import warnings
 
 import numpy as np
@@ -41,8 +42,11 @@ ENGINES = ("numpy", "duckdb", "spark")
 
 @pytest.fixture(scope="module", autouse=True)
 def spark():
-    """A local Spark session the engine's getOrCreate finds (as it finds a cluster's)."""
+    """A local Spark session the engine's getOrCreate finds (as it finds a cluster's); its Python
+    workers (a file read by Spark runs dpsynth on them) run this interpreter."""
     from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
     session = (
         SparkSession.builder.master("local[2]")

@@ -29,6 +29,7 @@ import pandas as pd
 
 from dpsynth.data.contributions import priority_chunks
 from dpsynth.data.engines.coins import coin, keyed_hash
+from dpsynth.data.engines.file_columns import FileColumns, column_name
 from dpsynth.data.engines.scratch import scratch_folder
 from dpsynth.data.frames import arrow_to_pandas, in_dtype, with_dtypes
 from dpsynth.data.load import FileTable, check_rows
@@ -51,11 +52,7 @@ _NUMBER = "dpsynth_number"
 MEMORY_LIMIT = "1GB"
 
 
-def _column(j: int) -> str:
-    return f"c{j}"
-
-
-class StoredRows:
+class StoredRows(FileColumns):
     """The rows of a file in an embedded DuckDB database on disk (see the module docstring).
 
     ``header`` is a frame of no rows with the file's column names and dtypes: the public facts of
@@ -65,8 +62,7 @@ class StoredRows:
     def __init__(self, connection: Any, spill: Any, header: pd.DataFrame) -> None:
         self.connection = connection
         self._spill = spill
-        self.header = header
-        self._index = {str(name): j for j, name in enumerate(header.columns)}
+        super().__init__(header)
         self._unit: str | None = None
         self._seeds: list[int] = []
         connection.execute(f"CREATE VIEW {FIT} AS SELECT * FROM {ROWS}")
@@ -87,7 +83,7 @@ class StoredRows:
         try:
             for chunk in table.chunks():
                 hashes = signature.update(chunk)
-                stored = chunk.set_axis([_column(j) for j in range(chunk.shape[1])], axis=1)
+                stored = chunk.set_axis([column_name(j) for j in range(chunk.shape[1])], axis=1)
                 for name in stored.columns:
                     if isinstance(stored[name].dtype, pd.CategoricalDtype):
                         stored[name] = stored[name].astype("str")
@@ -108,15 +104,6 @@ class StoredRows:
             ) from None
         return cls(connection, spill, table.header), digest
 
-    @property
-    def columns(self) -> list[str]:
-        return [str(name) for name in self.header.columns]
-
-    def column_sql(self, name: str) -> str:
-        """The SQL name of column ``name`` in :data:`FIT` and :data:`CAPPED`."""
-        if name not in self._index:
-            raise DataError(f"column '{name}' is not in the data")
-        return _column(self._index[name])
 
     # ------------------------------------------------------------------ holdout split
     def split(self, unit_column: str | None, share: float, rng: np.random.Generator) -> None:

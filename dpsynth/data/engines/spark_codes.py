@@ -18,10 +18,12 @@ from __future__ import annotations
 import atexit
 import itertools
 import math
+import os
+import sys
 import uuid
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,9 @@ from dpsynth.privacy.budget import PrivacyUnit
 from dpsynth.schema import Schema
 from dpsynth.schema.columns import EncodedColumn
 from dpsynth.schema.encoding import UNFIT, encode_column
+
+if TYPE_CHECKING:
+    from dpsynth.data.engines.spark_rows import SparkRows
 
 # pandas dtypes whose cells Spark would read by its own rules (an object column's mixed values,
 # a category's labels): such columns are encoded in memory.
@@ -66,9 +71,14 @@ def session() -> Any:
     """The process's Spark session (see the module docstring); DataError when Spark cannot start.
 
     A session started here is stopped when the process ends: a driver JVM left to stop by
-    itself was seen to outlive its Python process by minutes, holding its memory.
+    itself was seen to outlive its Python process by minutes, holding its memory. A file read by
+    Spark (:mod:`dpsynth.data.engines.spark_rows`) runs dpsynth's functions on the executors, in
+    the Python ``PYSPARK_PYTHON`` names: this interpreter unless it is set (a cluster's executors
+    need it set to a Python with dpsynth installed).
     """
     from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
     running = SparkSession.getActiveSession()
     try:
@@ -97,6 +107,14 @@ def _sql_type(arrow_type: Any) -> str:
     if pa.types.is_float32(arrow_type) or pa.types.is_float64(arrow_type):
         return FLOATS[1]
     return str(arrow_type)
+
+
+def _spark_sql_type(data_type: Any) -> str:
+    """The name :mod:`dpsynth.data.engines.sql_encoding` gives a Spark column of ``data_type``."""
+    name = data_type.typeName()
+    if name in ("byte", "short", "integer", "long"):
+        return INTEGERS[3]
+    return {"string": TEXT[0], "boolean": BOOLEAN, "float": FLOATS[1], "double": FLOATS[1]}.get(name, name)
 
 
 class _Cached:
@@ -139,6 +157,30 @@ class SparkCodes:
         try:
             codes, fallback = _encode(spark, frame, schema, unit, priority)
             return cls.weighed(codes, schema, fallback)
+        except DataError:
+            raise
+        except Exception as error:
+            raise _refusal(error) from None
+
+    @classmethod
+    def from_rows(cls, rows: SparkRows, schema: Schema) -> tuple[SparkCodes, int]:
+        """The capped rows of a file read by Spark (:mod:`dpsynth.data.engines.spark_rows`) encoded
+        with ``schema``, each column by its SQL or a lookup of its distinct values (none comes to
+        the driver row by row); and how many rows were left out (PRIVATE)."""
+        spark = session()
+        names = schema.encoded_columns
+        try:
+            source = rows.capped.selectExpr(*(f"{rows.column_sql(name)} AS c{j}" for j, name in enumerate(names)))
+            types = {field.name: _spark_sql_type(field.dataType) for field in source.schema.fields}
+            native = {
+                j: sql for j, name in enumerate(names)
+                if (sql := code_sql(f"c{j}", f"p{j}", schema.encoded(name), types[f"c{j}"], SPARK_SQL)) is not None
+            }
+            view = f"dpsynth_rows_{uuid.uuid4().hex}"
+            source.createOrReplaceTempView(view)
+            dtypes = {name: rows.header[name].dtype for name in names}
+            codes, _ = _codes_frame(spark, source, view, schema, native, set(), dtypes, None)
+            return cls.weighed(codes, schema, ())
         except DataError:
             raise
         except Exception as error:
@@ -226,15 +268,17 @@ def _refusal(error: Exception) -> DataError:
 
 
 def _lookup(spark: Any, source: Any, view: str, j: int, dtype: Any, column: EncodedColumn) -> tuple[str, str]:
-    """Register the code of each distinct present value of text column ``c{j}`` (coded in memory,
+    """Register the code of each distinct present value of column ``c{j}`` (coded in memory,
     as a cell holding it is); the SQL of a cell's code through that view, and its join."""
     pa = optional("pyarrow", "the Spark engine")
 
-    values = source.where(f"c{j} IS NOT NULL").select(f"c{j}").distinct().toArrow().column(0).to_pylist()
+    found = source.where(f"c{j} IS NOT NULL").select(f"c{j}").distinct().toArrow().column(0)
+    values = found.to_pylist()
     distinct = pd.Series(np.asarray(values, dtype=object), dtype=dtype)
     codes = encode_column(distinct, column).astype(np.int32)
     lookup = f"{view}_lookup{j}"
-    table = pa.table({"v": pa.array(values, type=pa.string()), "code": pa.array(codes, type=pa.int32())})
+    # The values in the column's own type (text, or a file's numbers), so that the join compares like with like.
+    table = pa.table({"v": pa.array(values, type=found.type), "code": pa.array(codes, type=pa.int32())})
     spark.createDataFrame(table).createOrReplaceTempView(lookup)
     missing = UNFIT if column.missing_code is None else column.missing_code
     code = f"CASE WHEN {view}.c{j} IS NULL THEN {missing} ELSE {lookup}.code END"
@@ -270,6 +314,20 @@ def _encode(
     view = f"dpsynth_rows_{uuid.uuid4().hex}"
     rows = spark.createDataFrame(pa.Table.from_pandas(handed.assign(**extra), preserve_index=False))
     rows.createOrReplaceTempView(view)
+    in_memory = {j for j in range(len(names)) if f"f{j}" in extra}
+    dtypes = {name: frame[name].dtype for name in names}
+    return _codes_frame(spark, rows, view, schema, native, in_memory, dtypes, unit)
+
+
+def _codes_frame(
+    spark: Any, rows: Any, view: str, schema: Schema, native: Mapping[int, tuple[str, str]], in_memory: set[int],
+    dtypes: Mapping[str, Any], unit: PrivacyUnit | None,
+) -> tuple[Any, list[str]]:
+    """The codes of the rows registered as ``view``: ``native`` columns by SQL, those ``in_memory``
+    from their codes column ``f{j}``, the rest through a lookup of their distinct values; capped
+    by the unit's window when ``unit`` names a person (:data:`UNIT`, :data:`PRIORITY`); and the
+    columns coded in memory. The views are dropped."""
+    names = list(schema.encoded_columns)
     # Two steps: the rows read (a numeric cell read and clipped once), joined to the lookups and
     # ranked within each person; then each cell's code, for the rows the cap keeps.
     read, codes, joins, fallback = [], [], [], []
@@ -278,18 +336,18 @@ def _encode(
             if j in native:
                 read.append(f"{native[j][0]} AS p{j}")
                 code = native[j][1]
-            elif f"f{j}" in extra:
+            elif j in in_memory:
                 fallback.append(name)
                 read.append(f"f{j} AS p{j}")
                 code = f"p{j}"
             else:
-                lookup, join = _lookup(spark, rows, view, j, frame[name].dtype, schema.encoded(name))
+                lookup, join = _lookup(spark, rows, view, j, dtypes[name], schema.encoded(name))
                 read.append(f"{lookup} AS p{j}")
                 joins.append(join)
                 code = f"p{j}"
             codes.append(f"CAST({code} AS INT) AS {_code(j)}")
         capped = ""
-        if unit.column is not None:
+        if unit is not None and unit.column is not None:
             # The in-memory cap's rule: a person's rows in a random order, the first max_rows kept.
             read.append(f"row_number() OVER (PARTITION BY {UNIT} ORDER BY {PRIORITY}) AS {RANK}")
             capped = f" WHERE {RANK} <= {int(unit.max_rows)}"
