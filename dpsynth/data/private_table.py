@@ -24,6 +24,7 @@ from dpsynth.data.engines.duckdb_rows import StoredRows
 from dpsynth.data.engines.groups import Query, bounded_sets
 from dpsynth.data.engines.numpy_codes import NumpyCodes
 from dpsynth.data.engines.spark_codes import SparkCodes
+from dpsynth.data.engines.spark_rows import SparkRows
 from dpsynth.data.scores import SCORES, Score
 from dpsynth.errors import BudgetError, DataError, SchemaError
 from dpsynth.privacy.accountant import Accountant
@@ -79,29 +80,33 @@ class PrivateTable:
     "duckdb" in an embedded database, or "spark" on a Spark cluster. All give the same exact
     counts, so the same seed gives the same release. Domain discovery and DP-SGD read the capped
     rows in memory on every engine, except for ``frame`` a file's rows held by DuckDB
-    (:class:`StoredRows`): there the cap is SQL, discovery counts each column's distinct cells
-    by a GROUP BY, and DP-SGD is refused.
+    (:class:`StoredRows`) or read by Spark (:class:`SparkRows`): there the cap is SQL, discovery
+    counts each column's distinct cells by a GROUP BY, and DP-SGD reads DuckDB's rows batch by
+    batch and is refused on Spark's.
     """
 
     def __init__(
         self,
-        frame: pd.DataFrame | StoredRows,
+        frame: pd.DataFrame | StoredRows | SparkRows,
         accountant: Accountant,
         noise: NoiseSource,
         on_measure: Callable[[], None] | None = None,
         engine: str = NUMPY,
     ) -> None:
-        if not isinstance(frame, (pd.DataFrame, StoredRows)):
+        if not isinstance(frame, (pd.DataFrame, StoredRows, SparkRows)):
             raise DataError("private data must be a pandas DataFrame")
         self.engine = check_engine(engine)
         self._accountant = accountant
         self._noise = noise
         self._on_measure = on_measure
         self.unit: PrivacyUnit = accountant.budget.unit
-        self._stored: StoredRows | None = None
-        if isinstance(frame, StoredRows):
-            if self.engine != DUCKDB:
-                raise DataError("rows held by DuckDB are counted by engine 'duckdb'")
+        self._stored: StoredRows | SparkRows | None = None
+        if isinstance(frame, (StoredRows, SparkRows)):
+            if self.engine != (DUCKDB if isinstance(frame, StoredRows) else SPARK):
+                raise DataError(
+                    "rows held by DuckDB are counted by engine 'duckdb'" if isinstance(frame, StoredRows)
+                    else "rows read by Spark are counted by engine 'spark'"
+                )
             if self.unit.column is not None:
                 frame.column_sql(self.unit.column)  # refuses a unit column not in the data
             # The same random order as in memory, drawn from the same generator, applied in SQL.
@@ -131,7 +136,7 @@ class PrivateTable:
     def _frame(self) -> pd.DataFrame:
         """The rows in memory after the person-level cap (made on first use)."""
         if self._stored is not None:
-            raise DataError("the rows of a file left on disk for engine 'duckdb' are never read into memory whole")
+            raise DataError(f"the rows of a file left on disk (engine '{self.engine}') are never read whole")
         if self._capped is None:
             self._capped = bound_contributions(self._named, self._order, self.unit)
         return self._capped
@@ -181,7 +186,10 @@ class PrivateTable:
             )
         # A row with a cell its column has no code for is left out, whatever the other rows
         # hold: leaving out a record only protects it more, and refusing would tell it is there.
-        if self._stored is not None:
+        if isinstance(self._stored, SparkRows):
+            check_columns(self._named, schema)
+            self._codes, left_out = SparkCodes.from_rows(self._stored, schema)
+        elif self._stored is not None:
             check_columns(self._named, schema)
             self._codes, left_out = DuckdbCodes.from_rows(self._stored, schema)
         elif self.engine in (DUCKDB, SPARK):
@@ -395,8 +403,10 @@ class PrivateTable:
             )
         integer("fine_bins", fine_bins)
         self.require_schema()
+        if isinstance(self._stored, SparkRows):
+            raise DataError("DP-SGD on a file read by Spark is not offered yet: use engine 'duckdb'")
         self._charge(part, plan.event())
-        if self._stored is not None:
+        if isinstance(self._stored, StoredRows):
             return DpsgdTrainer(_StoredTrainingRows(self, fine_bins), plan, self._noise.rng)
         codes = self._memory_codes().matrix  # first: encoding may leave rows out of the frame
         rows = self._training_rows(self._frame, codes, fine_bins)
@@ -425,8 +435,8 @@ class PrivateTable:
 
     # ---------------------------------------------------------- domain discovery (raw)
     def _raw(self, column: str) -> tuple[pd.Series, np.ndarray | None]:
-        """The column's cells, or on rows held by DuckDB each distinct cell and how many rows
-        hold it (a GROUP BY): every count below depends on each cell alone, so both give the
+        """The column's cells, or on rows held by DuckDB or read by Spark each distinct cell and
+        how many rows hold it (a GROUP BY): every count below depends on each cell alone, so both give the
         same counts."""
         if column not in self.columns:
             raise SchemaError(f"column '{column}' is not in the data")
@@ -535,7 +545,7 @@ class _StoredTrainingRows:
     """
 
     def __init__(self, table: PrivateTable, fine_bins: int) -> None:
-        assert table._stored is not None
+        assert isinstance(table._stored, StoredRows)
         self._table, self._stored, self._fine_bins = table, table._stored, fine_bins
         self._rows = self._stored.number_rows()
 

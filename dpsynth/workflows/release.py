@@ -44,10 +44,11 @@ from dpsynth.attacks.suite import LEVELS, run_attacks
 from dpsynth.certificate.annex import build_annex
 from dpsynth.certificate.document import annex_folder, build_certificate, ledger_spend
 from dpsynth.certificate.policy import Policy, load_policy
-from dpsynth.data.engines import DUCKDB
+from dpsynth.data.engines import DUCKDB, SPARK
 from dpsynth.data.engines.duckdb_rows import StoredRows
+from dpsynth.data.engines.spark_rows import SparkRows
 from dpsynth.data.frames import PANDAS, like
-from dpsynth.data.load import FileTable, Header, Input, open_file, read_input
+from dpsynth.data.load import PARQUET, FileTable, Header, Input, file_format, open_file, read_input
 from dpsynth.data.split import cap_units, unit_coins
 from dpsynth.data.types_out import OutputTypes
 from dpsynth.data.write import file_name, null_token, output_format, write_chunks, write_table
@@ -57,7 +58,7 @@ from dpsynth.generators import create
 from dpsynth.generators.base import MarginalGenerator
 from dpsynth.generators.protocol import Generator
 from dpsynth.privacy.accountant import Accountant
-from dpsynth.privacy.budget import Allocation, Budget, PrivacyUnit
+from dpsynth.privacy.budget import NEURAL, Allocation, Budget, PrivacyUnit
 from dpsynth.privacy.ledger import Ledger, Reservation
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.progress import Progress
@@ -142,10 +143,10 @@ def split_holdout(
 
 
 def split_stored(
-    rows: StoredRows, unit: PrivacyUnit, rng: np.random.Generator, share: float = HOLDOUT_SHARE
+    rows: StoredRows | SparkRows, unit: PrivacyUnit, rng: np.random.Generator, share: float = HOLDOUT_SHARE
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`split_holdout` of a file's rows held by DuckDB, by the keyed coins of
-    :mod:`dpsynth.data.engines.duckdb_rows`: the door then reads the fitted rows there, and
+    """:func:`split_holdout` of a file's rows held by DuckDB or read by Spark, by the keyed coins of
+    :mod:`dpsynth.data.engines.coins`: the door then reads the fitted rows there, and
     only the audit's uniform samples come to memory, ``(members, holdout)``: at most
     AUDIT_MEMBERS fitted units and HOLDOUT_MAX held-out ones."""
     rows.split(unit.column, share, rng)
@@ -156,11 +157,23 @@ def _left_on_disk(
     data: Any, engine: str, na_values: Sequence[str], header: Header, names: Sequence[str] | None,
     sep: str | None, encoding: str | None,
 ) -> FileTable | None:
-    """A CSV or Parquet file the DuckDB engine reads in chunks and never holds whole; None
-    for a table in memory, another format or another engine (read whole)."""
-    if engine != DUCKDB or not isinstance(data, (str, os.PathLike)):
+    """A CSV or Parquet file the DuckDB engine reads in chunks, or a Parquet file or folder Spark
+    reads on its executors, never held whole; None for a table in memory, another format or
+    another engine (read whole). A CSV on engine 'spark' is read whole on the driver and handed
+    to Spark: Spark's CSV reader does not read cells as :func:`dpsynth.data.load.read_data` does."""
+    if engine not in (DUCKDB, SPARK) or not isinstance(data, (str, os.PathLike)):
+        return None
+    if engine == SPARK and not (os.path.isdir(data) or file_format(data) == PARQUET):
         return None
     return open_file(data, na_values, header=header, names=names, sep=sep, encoding=encoding)
+
+
+def _ingested(table: FileTable | None, engine: str) -> tuple[StoredRows | SparkRows | None, bytes | None]:
+    """The file's rows where its engine holds them (DuckDB) or reads them (Spark), and their
+    content signature for the ledger; ``(None, None)`` for a table read whole."""
+    if table is None:
+        return None, None
+    return SparkRows.ingest(table) if engine == SPARK else StoredRows.ingest(table)
 
 
 def holdout_units(holdout: pd.DataFrame, unit: PrivacyUnit) -> int:
@@ -283,6 +296,11 @@ def release(
     synthetic_file = file_name(SYNTHETIC_STEM, out_format)
     output_types = OutputTypes.of(frame, public_dtypes)
     generator = create(method, **dict(method_params or {}))
+    if file_table is not None and engine == SPARK and NEURAL in generator.parts:
+        # Refused before anything is charged, rather than at the door's first DP-SGD step.
+        raise DataError(
+            f"method '{method}' trains by DP-SGD, which a file read by Spark does not offer yet: use engine 'duckdb'"
+        )
     n_rows = None if n_rows is None else integer("n_rows", n_rows)
     # A table sampled whole must fit in memory; one written in chunks, on the disk.
     if n_rows is not None and _streams(audit, generator, n_rows):
@@ -299,7 +317,7 @@ def release(
     schema_note = plan.note
     unit = plan.budget.unit
     rng = check_random_state(random_state)
-    rows, signature = (None, None) if file_table is None else StoredRows.ingest(file_table)
+    rows, signature = _ingested(file_table, engine)
     if rows is not None:
         fit_frame, holdout = (frame, None) if audit == "off" else split_stored(rows, unit, rng, holdout_share)
     else:

@@ -31,6 +31,7 @@ from dpsynth.data import PrivateTable
 from dpsynth.data.discover import DOMAIN_DELTA_RESERVE, discover_schema
 from dpsynth.data.engines import NUMPY, check_engine
 from dpsynth.data.engines.duckdb_rows import StoredRows
+from dpsynth.data.engines.spark_rows import SparkRows
 from dpsynth.errors import BudgetError, DataError, DpsynthError, SchemaError
 from dpsynth.privacy.accountant import Accountant, Charge
 from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget, PrivacyUnit, check_delta
@@ -253,7 +254,7 @@ def reserved(ledger: Ledger, key: str, epsilon: float, delta: float, label: str 
 
 
 def open_door(
-    frame: pd.DataFrame | StoredRows,
+    frame: pd.DataFrame | StoredRows | SparkRows,
     plan: Plan,
     noise: NoiseSource,
     *,

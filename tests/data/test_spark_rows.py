@@ -1,11 +1,14 @@
 """A Parquet file read by Spark on its executors agrees with the DuckDB engine's rows: the same
-ledger signature, the same holdout coins and cap, the same audit samples and raw counts.
+ledger signature, the same holdout coins and cap, the same audit samples and raw counts, and so
+the same seeded release; the driver never reads the file whole.
 
 One local Spark session (two threads) for the module, as for the Spark engine's tests; starting
 it takes 10-40 seconds, so these tests run in the slow step. They skip where pyspark or Java is absent.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -15,9 +18,12 @@ from dpsynth.data import contributions, load
 from dpsynth.data.engines import duckdb_rows, spark_rows
 from dpsynth.data.engines.duckdb_rows import StoredRows
 from dpsynth.data.engines.spark_rows import POSITION, SparkRows
-from dpsynth.errors import DataError
+from dpsynth.digest import sha256_file
+from dpsynth.errors import DataError, PrivacyWarning
 from dpsynth.privacy.budget import PrivacyUnit
 from dpsynth.privacy.identity import content_signature
+from dpsynth.workflows.release import release
+from tests.data.test_engines_release import adult  # noqa: F401 (a fixture)
 
 # The Spark engine tests' marks (slow; skipped without pyspark or Java) and their Spark session.
 from tests.data.test_engines_spark import pytestmark, spark  # noqa: F401
@@ -135,3 +141,61 @@ def test_what_spark_cannot_read_alike_is_refused_in_one_line(tmp_path):
     rows = SparkRows.ingest(table)[0]
     with pytest.raises(DataError, match="^privacy unit column 'real': the Spark engine keys persons by integers"):
         rows.split("real", 0.1, np.random.default_rng(0))
+
+
+def released(data, out, engine: str, **options) -> str:
+    """The synthetic table's hash of a seeded release of the file ``data``."""
+    options.setdefault("audit", "off")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PrivacyWarning)
+        result = release(
+            data, epsilon=1.0, delta=1e-9, out=out, random_state=11, ledger=out.parent / "ledger.sqlite",
+            engine=engine, **options,
+        )
+    return sha256_file(result.synthetic_file)
+
+
+def typed_adult(adult: pd.DataFrame) -> pd.DataFrame:  # noqa: F811
+    """Adult with integer, float and text columns, and a person column (three rows each)."""
+    return adult.assign(
+        age=pd.to_numeric(adult["age"]).astype("Int64"), **{"capital-gain": pd.to_numeric(adult["capital-gain"])},
+        person=[f"p{i // 3}" for i in range(len(adult))],
+    )
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"audit": "quick"}, {"privacy_unit": "person", "max_rows_per_unit": 2}, {"schema": "declared"},
+], ids=["discovered", "audited", "persons", "declared"])
+def test_a_parquet_file_on_spark_gives_the_duckdb_release(adult, tmp_path, options, monkeypatch):  # noqa: F811
+    """DP discovery, the audit, a person column and a declared schema: the same synthetic table on
+    either engine, and on Spark the driver never reads the table whole."""
+    from dpsynth.schema import infer_schema
+
+    data = tmp_path / "adult.parquet"
+    frame = typed_adult(adult)
+    frame.to_parquet(data)
+    if options.get("schema") == "declared":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PrivacyWarning)
+            options = {"schema": infer_schema(frame), "schema_public": True}
+    hashes = {"duckdb": released(data, tmp_path / "duckdb", "duckdb", **options)}
+
+    def whole(*args, **kwargs):
+        raise AssertionError("the whole table was read")
+
+    import dpsynth.workflows.release as release_module
+
+    for module, name in ((load, "read_table"), (load, "read_data"), (load, "_read_arrow"), (release_module, "read_input")):
+        monkeypatch.setattr(module, name, whole)
+    hashes["spark"] = released(data, tmp_path / "spark", "spark", **options)
+    assert hashes["spark"] == hashes["duckdb"]
+
+
+def test_dp_sgd_on_a_file_read_by_spark_is_refused_before_anything_is_charged(adult, tmp_path):  # noqa: F811
+    from dpsynth.privacy.ledger import Ledger
+
+    data = tmp_path / "adult.parquet"
+    adult.to_parquet(data)
+    with pytest.raises(DataError, match="^method 'neural' trains by DP-SGD, which a file read by Spark does not offer"):
+        released(data, tmp_path / "out", "spark", method="neural")
+    assert not (tmp_path / "ledger.sqlite").exists() or not Ledger(tmp_path / "ledger.sqlite").datasets()

@@ -104,7 +104,6 @@ class StoredRows(FileColumns):
             ) from None
         return cls(connection, spill, table.header), digest
 
-
     # ------------------------------------------------------------------ holdout split
     def split(self, unit_column: str | None, share: float, rng: np.random.Generator) -> None:
         """Hold out each unit by its keyed coin (module docstring): :data:`FIT` is the rest.

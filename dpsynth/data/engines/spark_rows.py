@@ -103,7 +103,6 @@ class SparkRows(FileColumns):
             raise DataError(f"data file '{table.path}' could not be read by Spark ({type(error).__name__})") from None
         return cls(rows, table.header, keys, nulls), digest
 
-
     @property
     def capped(self) -> Any:
         """The fitted rows the door counts, capped per person (after :meth:`cap`)."""
