@@ -193,8 +193,12 @@ class SparkCodes:
         names = schema.encoded_columns
         keys = [_code(j) for j in range(len(names))]
         unfit = " OR ".join(f"{key} = {UNFIT}" for key in keys) or "false"
-        # One pass over the rows: the distinct rows (unfit ones among them) and their weights.
-        cached = _Cached(codes.groupBy(*keys).agg(count_star().alias(WEIGHT)).persist())
+        # One pass over the rows: the distinct rows (unfit ones among them) and their weights,
+        # in as many partitions as the cluster has cores: every counting job scans them all, and
+        # at Spark's default 200 shuffle partitions a job's tasks cost about 20 s at 1M rows on
+        # two cores (benchmarks/notes/2026-12-07-spark-rows.md).
+        distinct = codes.groupBy(*keys).agg(count_star().alias(WEIGHT))
+        cached = _Cached(distinct.coalesce(session().sparkContext.defaultParallelism).persist())
         left_out = cached.frame.where(unfit).agg(sum_of(WEIGHT)).collect()[0][0]
         cached.frame = cached.frame.where(f"NOT ({unfit})")
         sizes = [schema.encoded(name).size for name in names]

@@ -329,5 +329,7 @@ def _signature(rows: Any, names: list[str], n_rows: int) -> bytes:
     if not varies:
         return signature.digest(())
     hashes = rows.mapInArrow(functools.partial(_row_hashes, names, varies), "h long")
-    packed = hashes.orderBy("h").mapInArrow(_packed, "b binary")
+    # Range partitions, one per core, each sorted: toLocalIterator reads them in order, a job each.
+    parts = rows.sparkSession.sparkContext.defaultParallelism
+    packed = hashes.repartitionByRange(parts, "h").sortWithinPartitions("h").mapInArrow(_packed, "b binary")
     return signature.digest(np.frombuffer(row[0], dtype="<u8") for row in packed.toLocalIterator())
