@@ -117,7 +117,7 @@ def _spark_sql_type(data_type: Any) -> str:
     return {"string": TEXT[0], "boolean": BOOLEAN, "float": FLOATS[1], "double": FLOATS[1]}.get(name, name)
 
 
-class _Cached:
+class Cached:
     """A persisted Spark DataFrame, unpersisted when the last engine view of it is gone."""
 
     def __init__(self, frame: Any) -> None:
@@ -137,7 +137,7 @@ class SparkCodes:
     """
 
     def __init__(
-        self, cached: _Cached, columns: Sequence[str], sizes: Sequence[int], fallback: Sequence[str],
+        self, cached: Cached, columns: Sequence[str], sizes: Sequence[int], fallback: Sequence[str],
         maps: Mapping[str, np.ndarray],
     ) -> None:
         self._cached = cached
@@ -198,7 +198,7 @@ class SparkCodes:
         # at Spark's default 200 shuffle partitions a job's tasks cost about 20 s at 1M rows on
         # two cores (benchmarks/notes/2026-12-07-spark-rows.md).
         distinct = codes.groupBy(*keys).agg(count_star().alias(WEIGHT))
-        cached = _Cached(distinct.coalesce(session().sparkContext.defaultParallelism).persist())
+        cached = Cached(distinct.coalesce(session().sparkContext.defaultParallelism).persist())
         left_out = cached.frame.where(unfit).agg(sum_of(WEIGHT)).collect()[0][0]
         cached.frame = cached.frame.where(f"NOT ({unfit})")
         sizes = [schema.encoded(name).size for name in names]

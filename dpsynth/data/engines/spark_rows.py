@@ -38,7 +38,7 @@ import pandas as pd
 from dpsynth.data.contributions import priority_chunks
 from dpsynth.data.engines.coins import coin, keyed_hash
 from dpsynth.data.engines.file_columns import FileColumns, column_name
-from dpsynth.data.engines.spark_codes import _Cached, session
+from dpsynth.data.engines.spark_codes import Cached, session
 from dpsynth.data.engines.sql_encoding import SPARK_SQL
 from dpsynth.data.frames import arrow_to_pandas, in_dtype, optional, with_dtypes
 from dpsynth.data.load import FileTable, check_rows, read_cells
@@ -66,7 +66,7 @@ class SparkRows(FileColumns):
     :class:`StoredRows`; :attr:`capped` is the rows the door counts once :meth:`cap` has run.
     """
 
-    def __init__(self, rows: _Cached, header: pd.DataFrame, keys: Sequence[bool], nulls: Sequence[str]) -> None:
+    def __init__(self, rows: Cached, header: pd.DataFrame, keys: Sequence[bool], nulls: Sequence[str]) -> None:
         self._rows = rows
         self._nulls = list(nulls)
         super().__init__(header)
@@ -74,7 +74,7 @@ class SparkRows(FileColumns):
         self._held = rows.frame.selectExpr(f"false AS {HELD}", "*")
         self._key: str = POSITION
         self._seeds: list[int] = []
-        self._capped: _Cached | None = None
+        self._capped: Cached | None = None
 
     @classmethod
     def ingest(cls, table: FileTable) -> tuple[SparkRows, bytes]:
@@ -93,7 +93,7 @@ class SparkRows(FileColumns):
             )
             text = [j for j, field in enumerate(selected.schema.fields[:-1]) if field.dataType.typeName() == "string"]
             read = functools.partial(_read_cells, text, table.na_values)
-            rows = _Cached(selected.mapInArrow(read, selected.schema).persist())
+            rows = Cached(selected.mapInArrow(read, selected.schema).persist())
             n_rows = rows.frame.count()
             check_rows(table, n_rows)
             digest = _signature(rows.frame.drop(POSITION), [str(name) for name in table.header.columns], n_rows)
@@ -155,9 +155,9 @@ class SparkRows(FileColumns):
         (priority, position)."""
         try:
             if unit.column is None:
-                self._capped = _Cached(self._fit.persist())
+                self._capped = Cached(self._fit.persist())
                 return
-            self._capped = _Cached(self._capped_rows(self.column_sql(unit.column), int(unit.max_rows), rng).persist())
+            self._capped = Cached(self._capped_rows(self.column_sql(unit.column), int(unit.max_rows), rng).persist())
         except DataError:
             raise
         except Exception as error:
