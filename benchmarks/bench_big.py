@@ -4,9 +4,11 @@ Data: :mod:`big_table` (raw Adult resampled with noise on the numeric columns, 3
 written chunk by chunk to a Parquet file with its public schema. Each release is the CLI's:
 MST unless ``--method`` says otherwise (with its ``--param``), epsilon 1, the declared schema,
 ``--audit off``, ``--seed 1``, ``--engine duckdb`` unless ``--engine`` says otherwise, a fresh
-ledger, in its own process; wall seconds, CPU seconds and peak resident memory from
-``wait4`` (bench_load.measured), the machine's 1-minute load average before each run and its mean
-during the run (read every 15 s) beside it. On ``--engine spark`` (local mode, Spark's default
+ledger, in its own process; the first 12 hex digits of the synthetic file's SHA-256 (the same
+seed must give the same file on every engine: public output, compared across rows); wall
+seconds, CPU seconds and peak resident memory from ``wait4`` (bench_load.measured), the
+machine's 1-minute load average before each run and its mean during the run (read every 15 s)
+beside it. On ``--engine spark`` (local mode, Spark's default
 settings) the CPU seconds and the peak are the Python driver's alone: Spark's JVM is never
 waited for by the release's process, so ``wait4`` does not count it (the status says so).
 
@@ -32,8 +34,10 @@ from bench_load import measured
 from big_table import write_big_table
 from result_rows import append_rows, commit_of
 
+from dpsynth.digest import sha256_file
+
 FIELDS = ("method", "engine", "input", "schema", "rows", "columns", "wall_s", "cpu_s", "peak_mb", "status",
-          "cores", "load", "load_during", "date", "commit")
+          "cores", "load", "load_during", "date", "commit", "synthetic")
 LOAD_EVERY = 15.0
 SPARK_NOTE = "; CPU and peak: the Python driver only, not Spark's JVM"
 COLUMNS = 30
@@ -113,6 +117,7 @@ def main() -> None:
                 "status": str(result["status"]) + (SPARK_NOTE if args.engine == "spark" else ""),
                 "cores": os.cpu_count(), "load": f"{load:.1f}", "load_during": loads.mean(),
                 "date": datetime.date.today().isoformat(), "commit": commit,
+                "synthetic": sha256_file(synthetic)[:12] if (synthetic := out / "synthetic.parquet").exists() else "",
             })
             print(rows[-1], flush=True)
             shutil.rmtree(out, ignore_errors=True)

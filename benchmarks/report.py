@@ -224,10 +224,10 @@ def table_big(table: list[dict[str, str]]) -> list[str]:
     body = [[_method_with_params(r["method"]), r["engine"], r["input"], r["schema"], thousands(r["rows"]),
              r["columns"], r["wall_s"], r["cpu_s"], f"{num(r['cpu_s']) / num(r['rows']) * 1e6:.1f}",
              thousands(r["peak_mb"]),
-             r["load"], r.get("load_during", ""), r["status"]] for r in table]
+             r["load"], r.get("load_during", ""), r["status"], r.get("synthetic", "")] for r in table]
     header = ["method", "engine", "input", "schema", "rows", "columns", "wall s", "CPU s", "CPU µs per row",
-              "peak MB", "load before", "load during", "status"]
-    return markdown(header, "llllrrrrrrrrl", body)
+              "peak MB", "load before", "load during", "status", "synthetic table (SHA-256)"]
+    return markdown(header, "llllrrrrrrrrll", body)
 
 
 # Comparison sweep ------------------------------------------------------------------------------
