@@ -53,6 +53,11 @@ def command(
             "--out", str(out), "--ledger", str(out.parent / f"{out.name}.sqlite")]
 
 
+def synthetic_digest(synthetic: Path) -> str:
+    """The first 12 hex digits of the synthetic file's SHA-256 ("" when the run wrote none)."""
+    return sha256_file(synthetic).removeprefix("sha256:")[:12] if synthetic.exists() else ""
+
+
 class LoadSampler:
     """The machine's 1-minute load average, read every LOAD_EVERY seconds while a run lasts."""
 
@@ -117,7 +122,7 @@ def main() -> None:
                 "status": str(result["status"]) + (SPARK_NOTE if args.engine == "spark" else ""),
                 "cores": os.cpu_count(), "load": f"{load:.1f}", "load_during": loads.mean(),
                 "date": datetime.date.today().isoformat(), "commit": commit,
-                "synthetic": sha256_file(synthetic)[:12] if (synthetic := out / "synthetic.parquet").exists() else "",
+                "synthetic": synthetic_digest(out / "synthetic.parquet"),
             })
             print(rows[-1], flush=True)
             shutil.rmtree(out, ignore_errors=True)
