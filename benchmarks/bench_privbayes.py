@@ -7,7 +7,7 @@ for income>50K; wall time and peak resident memory (VmHWM) of the fit-and-sample
 generator runs behind the door as a release does (public schema, the whole budget in the
 ``marginal`` part, seeded noise), without writing a release folder.
 
-    python benchmarks/bench_privbayes.py [--epsilons 0.3,1,3,10] [--seeds 1] [--params '{"theta": 2}']
+    python benchmarks/bench_privbayes.py [--epsilons 0.3,1,3,10] [--seeds 1] [--params '{"theta": 2}'] [--rows 1000000]
 """
 
 from __future__ import annotations
@@ -31,7 +31,17 @@ from bench_mst import (
 )
 
 
-def run_privbayes(epsilon: float, seed: int, params: dict, queue) -> None:
+def resampled(train, rows: int | None):
+    """The train split, or it resampled with replacement to ``rows`` rows (seed 0, as bench_scale):
+    the same distribution at a larger n, to see what the row count alone changes."""
+    if rows is None:
+        return train
+    import numpy as np
+
+    return train.iloc[np.random.default_rng(0).integers(len(train), size=rows)].reset_index(drop=True)
+
+
+def run_privbayes(epsilon: float, seed: int, params: dict, rows: int | None, queue) -> None:
     import warnings
 
     from dpsynth.data import PrivateTable
@@ -45,7 +55,7 @@ def run_privbayes(epsilon: float, seed: int, params: dict, queue) -> None:
     train, _ = load_split()
     start = time.perf_counter()
     accountant = Accountant(Budget(epsilon, 1e-9))
-    table = PrivateTable(train, accountant, NoiseSource(seed))
+    table = PrivateTable(resampled(train, rows), accountant, NoiseSource(seed))
     table.encode(Schema.load(DATA / "adult-domain.json"))
     generator = PrivBayes(**params).fit(table)
     synthetic = generator.sample(len(train))
@@ -61,15 +71,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--params", default="{}", help="PrivBayes constructor arguments as JSON")
     parser.add_argument("--out", default=None, help="write the rows as JSON here")
+    parser.add_argument("--rows", type=int, default=None,
+                        help="fit on the train split resampled to this many rows (synthetic rows: the split's)")
     args = parser.parse_args()
     params = json.loads(args.params)
     train, test = load_split()
     sizes = list(json.loads((DATA / "adult-domain.json").read_text()).values())
     rows = [{"system": "train on real", "epsilon": None, "tstr_auc": tstr_auc(train, test)}]
-    label = "dpsynth PrivBayes" + (f" {json.dumps(params)}" if params else "")
+    label = " ".join(["dpsynth PrivBayes", *([json.dumps(params)] if params else []),
+                      *([f"n={args.rows}"] if args.rows else [])])
     for epsilon in [float(e) for e in args.epsilons.split(",")]:
         for seed in range(args.seeds):
-            run = in_process(run_privbayes, epsilon, seed, params)
+            run = in_process(run_privbayes, epsilon, seed, params, args.rows)
             rows.append(result_row(label, epsilon, seed, run, train, test, sizes, extra=("degree",)))
     report(rows, args.out)
 
