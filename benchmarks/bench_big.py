@@ -53,6 +53,12 @@ def command(
             "--out", str(out), "--ledger", str(out.parent / f"{out.name}.sqlite")]
 
 
+def spark_note() -> str:
+    """What a Spark row's status adds: the settings given in PYSPARK_SUBMIT_ARGS, and what is measured."""
+    settings = os.environ.get("PYSPARK_SUBMIT_ARGS", "").removesuffix("pyspark-shell").strip()
+    return (f"; Spark settings: {settings}" if settings else "") + SPARK_NOTE
+
+
 def synthetic_digest(synthetic: Path) -> str:
     """The first 12 hex digits of the synthetic file's SHA-256 ("" when the run wrote none)."""
     return sha256_file(synthetic).removeprefix("sha256:")[:12] if synthetic.exists() else ""
@@ -119,7 +125,7 @@ def main() -> None:
                 "schema": "declared", "rows": n_rows,
                 "columns": COLUMNS, "wall_s": round(float(result["wall_s"]), 1),
                 "cpu_s": round(float(result["cpu_s"]), 1), "peak_mb": round(float(result["peak_mb"])),
-                "status": str(result["status"]) + (SPARK_NOTE if args.engine == "spark" else ""),
+                "status": str(result["status"]) + (spark_note() if args.engine == "spark" else ""),
                 "cores": os.cpu_count(), "load": f"{load:.1f}", "load_during": loads.mean(),
                 "date": datetime.date.today().isoformat(), "commit": commit,
                 "synthetic": synthetic_digest(out / "synthetic.parquet"),
