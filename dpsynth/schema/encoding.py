@@ -23,6 +23,8 @@ _NAT = np.iinfo(np.int64).min
 _DAY_NS = 86_400 * 10**9
 # The code of a cell its column has no code for (in lenient encoding); the row is then unfit.
 UNFIT = -1
+# Rows :func:`encode` codes at once: its int64 temporaries take a block's memory, not the table's.
+ENCODE_BLOCK_ROWS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -124,10 +126,10 @@ def _category_codes(series: pd.Series, column: Categorical | Ordinal, strict: bo
                 f"column {column.name!r} has values outside its declared categories ({column.kind}); "
                 "declare them, or allow an 'other' code (categorical columns only)"
             )
-    out = np.full(len(codes), _missing_or_unfit(column), dtype=np.int64)
-    present = codes >= 0
-    out[present] = position[codes[present]]
-    return out
+    # factorize codes a missing cell -1, which indexes the lookup's last entry: one gather, no
+    # row-sized temporaries beside the codes and the result.
+    lookup = np.append(position, _missing_or_unfit(column)).astype(np.int64)
+    return lookup[codes]
 
 
 def _numbers(series: pd.Series, column: Numeric, missing: np.ndarray, strict: bool) -> np.ndarray:
@@ -260,11 +262,17 @@ def encode(frame: pd.DataFrame, schema: Schema) -> EncodedTable:
     clipped = {}
     for j, name in enumerate(names):
         column = schema.encoded(name)
-        column_codes, count = _encode_column(frame[name], column)
-        unfit |= column_codes == UNFIT
-        codes[:, j] = np.maximum(column_codes, 0)
+        clipped_here = 0
+        # A block of rows at a time: every cell is coded by itself, so blocks code as the whole
+        # column does.
+        for start in range(0, len(frame), ENCODE_BLOCK_ROWS):
+            rows = slice(start, start + ENCODE_BLOCK_ROWS)
+            column_codes, count = _encode_column(frame[name].iloc[rows], column)
+            unfit[rows] |= column_codes == UNFIT
+            codes[rows, j] = np.maximum(column_codes, 0, out=column_codes)
+            clipped_here += count
         if isinstance(column, (Numeric, Datetime)):
-            clipped[name] = count
+            clipped[name] = clipped_here
     return EncodedTable(codes, names, sizes, MappingProxyType(clipped), unfit)
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from dpsynth.errors import DataError, SchemaError
+from dpsynth.schema import encoding
 from dpsynth.schema import (
     Categorical,
     Datetime,
@@ -72,6 +73,19 @@ def test_narrowed_bounds_count_clipped_cells(adult_raw, adult_schema):
     assert encoded.clipped["age"] == int(((ages < 20) | (ages > 60)).sum()) > 0
     decoded = decode(encoded.codes, narrowed, np.random.default_rng(2))
     assert decoded["age"].between(20, 60).all()
+
+
+def test_encoding_a_block_of_rows_at_a_time_codes_as_the_whole_table(adult_raw, adult_schema, monkeypatch):
+    # Each cell is coded by itself, so blocks (the last one partial) give the whole table's codes,
+    # unfit rows and clipped counts, with missing cells and clipped numbers among them.
+    narrowed = Schema([Numeric("age", 20, 60, integer=True) if c.name == "age" else c for c in adult_schema.columns])
+    monkeypatch.setattr(encoding, "ENCODE_BLOCK_ROWS", 10**9)
+    whole = encode(adult_raw, narrowed)
+    monkeypatch.setattr(encoding, "ENCODE_BLOCK_ROWS", 1000)
+    blocks = encode(adult_raw, narrowed)
+    np.testing.assert_array_equal(blocks.codes, whole.codes)
+    np.testing.assert_array_equal(blocks.unfit, whole.unfit)
+    assert dict(blocks.clipped) == dict(whole.clipped) and whole.clipped["age"] > 0
 
 
 def test_encoded_table_repr_hides_private_parts(adult_raw, adult_schema):

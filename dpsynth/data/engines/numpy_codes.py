@@ -33,8 +33,7 @@ class NumpyCodes:
         (the empty clique: the number of rows, as the SQL engines count it)."""
         if not clique:
             return np.array(self._codes.shape[0], dtype=np.int64)
-        columns = [maps[name][self.column(name)] if name in maps else self.column(name) for name in clique]
-        return columns_contingency(columns, sizes)
+        return columns_contingency([self.column(name) for name in clique], sizes, [maps.get(name) for name in clique])
 
     def count_set(self, queries: Sequence[Query]) -> list[np.ndarray]:
         """The exact marginal of each query (see :meth:`counts`): one bincount each, in memory."""
