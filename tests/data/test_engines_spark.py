@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from dpsynth.cli import main
+from dpsynth.data.engines import spark_codes
 from dpsynth.data.engines.spark_codes import WEIGHT, SparkCodes
 from dpsynth.digest import sha256_file
 from dpsynth.errors import PrivacyWarning
@@ -151,3 +152,19 @@ def test_release_of_a_parquet_file_on_spark_from_the_command_line(adult, tmp_pat
         assert code == 0
         hashes[engine] = sha256_file(tmp_path / engine / "synthetic.parquet")
     assert hashes["duckdb"] == hashes["spark"]
+
+
+@pytest.mark.parametrize("dense_cells", [1, 40])
+def test_a_set_past_the_dense_bound_counts_the_same(dense_cells, monkeypatch):
+    """A query set cut to the dense bound, and a query past it counted by its distinct keys on the
+    executors, give numpy's marginals."""
+    monkeypatch.setattr(spark_codes, "DENSE_CELLS", dense_cells)
+    frame, schema, unit = random_case(7, 300, 0.2, 300, None)
+    doors = [door(frame, engine, unit, seed=7) for engine in ("numpy", "spark")]
+    for table in doors:
+        table.encode(schema)
+    names = schema.encoded_columns
+    cliques = [(), *((name,) for name in names), *itertools.combinations(names, 2)]
+    numpy_counts, spark_counts = (table._true_counts_set(cliques, None) for table in doors)
+    for clique, expected, counted in zip(cliques, numpy_counts, spark_counts):
+        np.testing.assert_array_equal(counted, expected, err_msg=str(clique))

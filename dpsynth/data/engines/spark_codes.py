@@ -16,18 +16,20 @@ counts of public-sized marginals come back; the door draws the noise.
 from __future__ import annotations
 
 import atexit
+import functools
 import itertools
 import math
 import os
 import sys
 import uuid
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from dpsynth.data.counting import columns_index
 from dpsynth.data.engines.groups import Query, bounded_sets, composed, dense_counts
 from dpsynth.data.engines.sql_encoding import BOOLEAN, FLOATS, INTEGERS, SPARK_SQL, TEXT, code_sql
 from dpsynth.data.frames import optional
@@ -49,6 +51,9 @@ RANK = "dpsynth_rank"
 WEIGHT = "dpsynth_rows"
 # Keys of one counting job lie below this (a Spark BIGINT is signed).
 _KEY_SPACE = 2**63 - 1
+# Cells of the dense tables one counting task holds at once (8 bytes each): a query set is cut
+# to fit, and a larger query is counted by its distinct keys.
+DENSE_CELLS = 1 << 22
 
 
 def _code(j: int) -> str:
@@ -209,19 +214,22 @@ class SparkCodes:
         return self.count_set([(clique, maps, sizes)])[0]
 
     def count_set(self, queries: Sequence[Query]) -> list[np.ndarray]:
-        """The exact marginal of each query, all counted by one Spark job (one scan of the rows).
+        """The exact marginal of each query, a set of queries counted by one Spark job (one scan
+        of the rows).
 
-        Each row gives one key per query, the query's cell index in the raw codes (row-major)
-        plus the query's offset among all the queries' cells, and one aggregation sums the
-        weights per key. Spark returns the non-empty cells only: they are cut back into each
-        query's codes, merged and made dense here. The offsets must fit a 64-bit key: a set
-        past that is counted in as many jobs as it takes.
+        On the executors each partition counts every query of the set with ``np.bincount`` over
+        its rows' flat cell indices, weighted by how many rows each distinct coded row stands
+        for, and returns its non-empty cells keyed by the query's offset among all the set's
+        cells plus the cell's index; one aggregation adds the partitions' counts. A set holds
+        queries of at most :data:`DENSE_CELLS` cells in all (a larger query is alone in its set
+        and counted by its distinct keys), so a task's tables stay bounded. Making a row per
+        query and key instead (``explode``) cost about 25 times as long for 435 pairs of 1M rows.
         """
         cells = [self._cells(query[0]) for query in queries]
         if any(size > _KEY_SPACE for size in cells):
             raise DataError(f"the Spark engine counts marginals of at most 2^63 cells; one has {max(cells)}")
         results: list[np.ndarray] = []
-        for batch in bounded_sets(cells, _KEY_SPACE):
+        for batch in bounded_sets(cells, DENSE_CELLS):
             results.extend(self._count_batch([queries[i] for i in batch]))
         return results
 
@@ -230,10 +238,19 @@ class SparkCodes:
 
     def _count_batch(self, queries: Sequence[Query]) -> list[np.ndarray]:
         offsets = np.array(list(itertools.accumulate((self._cells(query[0]) for query in queries), initial=0)))
-        keys = [self._key_sql(query[0], int(offset)) for query, offset in zip(queries, offsets)]
+        used = sorted({name for query in queries for name in query[0]}, key=self._index.__getitem__)
+        position = {name: i for i, name in enumerate(used)}
+        specs = [
+            ([position[name] for name in query[0]], [self._raw_sizes[self._index[name]] for name in query[0]])
+            for query in queries
+        ]
+        dense = int(offsets[-1]) <= DENSE_CELLS
+        count = functools.partial(_partition_counts, specs, [int(o) for o in offsets], dense)
         try:
-            groups = self._cached.frame.selectExpr(f"explode(array({', '.join(keys)})) AS key", WEIGHT)
-            found = groups.groupBy("key").agg(sum_of(WEIGHT).alias(WEIGHT)).toArrow()
+            rows = self._cached.frame.select(*(_code(self._index[name]) for name in used), WEIGHT)
+            found = rows.mapInArrow(count, f"key BIGINT, {WEIGHT} BIGINT").groupBy("key").agg(
+                sum_of(WEIGHT).alias(WEIGHT)
+            ).toArrow()
         except Exception as error:
             raise _refusal(error) from None
         key = found.column("key").to_numpy()
@@ -250,20 +267,47 @@ class SparkCodes:
             results.append(dense_counts(clique, codes, weight[mine], [self._maps, maps], sizes))
         return results
 
-    def _key_sql(self, clique: Sequence[str], offset: int) -> str:
-        """SQL of a row's key for ``clique``: ``offset`` plus its row-major cell index (BIGINT)."""
-        key = f"CAST({offset} AS BIGINT)"
-        stride = self._cells(clique)
-        for name in clique:
-            stride //= self._raw_sizes[self._index[name]]
-            key += f" + CAST({_code(self._index[name])} AS BIGINT) * {stride}"
-        return key
-
     def coarsened(self, maps: Mapping[str, np.ndarray]) -> SparkCodes:
         """The same rows with some columns' codes merged by ``maps`` (old code -> new code)."""
         return SparkCodes(
             self._cached, list(self._index), self._raw_sizes, self.fallback, composed(self._maps, maps)
         )
+
+
+def _partition_counts(
+    specs: Sequence[tuple[Sequence[int], Sequence[int]]], offsets: Sequence[int], dense: bool, batches: Iterator[Any]
+) -> Iterator[Any]:
+    """On the executors: one partition's non-empty cells of each query, keyed by the query's
+    ``offsets`` entry plus the cell's row-major index (see :meth:`SparkCodes.count_set`).
+
+    ``specs`` gives each query's code columns (positions in the batches, the weight last) and
+    their sizes. With ``dense`` (the set fits :data:`DENSE_CELLS`) each query's table is kept
+    whole over the partition; else each batch's distinct keys are counted and returned.
+    Weighted bincounts add in float64, exact for counts below 2^53 rows.
+    """
+    pa = optional("pyarrow", "the Spark engine")
+    cells = [math.prod(sizes) for _, sizes in specs]
+    tables = [np.zeros(size, dtype=np.float64) for size in cells] if dense else []
+    for batch in batches:
+        columns = [column.to_numpy(zero_copy_only=False) for column in batch.columns]
+        weights = columns[-1].astype(np.float64)
+        for i, (positions, sizes) in enumerate(specs):
+            index = columns_index([columns[p] for p in positions], sizes) if positions else np.zeros(len(weights), int)
+            if dense:
+                tables[i] += np.bincount(index, weights=weights, minlength=cells[i])
+                continue
+            keys, inverse = np.unique(index, return_inverse=True)
+            yield _keyed(pa, keys + offsets[i], np.bincount(inverse, weights=weights))
+    for i, table in enumerate(tables):
+        present = np.flatnonzero(table)
+        yield _keyed(pa, present + offsets[i], table[present])
+
+
+def _keyed(pa: Any, keys: np.ndarray, weights: np.ndarray) -> Any:
+    return pa.record_batch({
+        "key": pa.array(keys.astype(np.int64), type=pa.int64()),
+        WEIGHT: pa.array(np.rint(weights).astype(np.int64), type=pa.int64()),
+    })
 
 
 def _refusal(error: Exception) -> DataError:
