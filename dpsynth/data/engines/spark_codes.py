@@ -76,10 +76,11 @@ def session() -> Any:
     """The process's Spark session (see the module docstring); DataError when Spark cannot start.
 
     A session started here is stopped when the process ends: a driver JVM left to stop by
-    itself was seen to outlive its Python process by minutes, holding its memory. A file read by
-    Spark (:mod:`dpsynth.data.engines.spark_rows`) runs dpsynth's functions on the executors, in
-    the Python ``PYSPARK_PYTHON`` names: this interpreter unless it is set (a cluster's executors
-    need it set to a Python with dpsynth installed).
+    itself was seen to outlive its Python process by minutes, holding its memory. The counting
+    (:meth:`SparkCodes.count_set`) and a file read by Spark
+    (:mod:`dpsynth.data.engines.spark_rows`) run dpsynth's functions on the executors, in the
+    Python ``PYSPARK_PYTHON`` names: this interpreter unless it is set (a cluster's executors need
+    it set to a Python with dpsynth installed).
     """
     from pyspark.sql import SparkSession
 
