@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from dpsynth._version import __version__
-from dpsynth.data.frames import PANDAS, like
+from dpsynth.data.engines.spark_rows import SparkRows, frame_header
+from dpsynth.data.frames import PANDAS, PYSPARK, like
 from dpsynth.data.load import file_format, read_input
 from dpsynth.data.types_out import OutputTypes
 from dpsynth.data.write import output_format, write_chunks
@@ -32,7 +33,7 @@ from dpsynth.privacy.noise import NoiseSource
 from dpsynth.random_state import RandomState
 from dpsynth.schema import Schema
 from dpsynth.workflows.capacity import check_width
-from dpsynth.workflows.root import charged, jsonable, open_door, plan_fit
+from dpsynth.workflows.root import charged, jsonable, open_door, plan_fit, read_by_spark, refuse_dp_sgd_on_spark
 
 # 2: the ledger's name for the dataset is saved as "dataset" (was "dataset_label").
 FORMAT_VERSION = 2
@@ -132,17 +133,25 @@ class Synthesizer:
     def fit(self, data: Any, schema: Schema | str | os.PathLike | None = None) -> Synthesizer:
         """Fit the generator to the private ``data`` within (epsilon, delta); returns ``self``.
 
-        ``data`` is a pandas, polars or pyarrow table (or a file, read as
+        ``data`` is a pandas, polars, pyarrow or Spark table (or a file, read as
         :func:`dpsynth.data.load.read_data` reads it); :meth:`sample` gives the same kind back.
+        With engine 'spark' a Spark DataFrame is read where Spark holds it, never collected to
+        the driver (:meth:`~dpsynth.data.engines.spark_rows.SparkRows.from_frame`); the other
+        engines collect it.
 
         ``schema`` here replaces the constructor's. The ledger is charged the whole budget
         before anything is measured; if the fit fails before its first measurement the charge
         is cancelled, after it the charge stays (a noisy answer may have left). Nothing about
         ``data`` is kept except the fitted model.
         """
-        given = read_input(data)
-        data = given.frame
         generator = self._new_generator()
+        spark_frame = data if read_by_spark(data, self.engine) else None
+        if spark_frame is not None:
+            refuse_dp_sgd_on_spark(generator.name, generator.parts)
+            data, library = frame_header(spark_frame)[0], PYSPARK
+        else:
+            given = read_input(data)
+            data, library = given.frame, given.library
         check_width(generator.name, len(data.columns))
         plan = plan_fit(
             data, epsilon=self.epsilon, delta=self.delta,
@@ -152,11 +161,16 @@ class Synthesizer:
             generator_parts=generator.parts, engine=self.engine,
         )
         ledger = self._ledger()
-        key = None if ledger is None else ledger.dataset_key(data, name=self.dataset)
+        rows, signature = (None, None) if spark_frame is None else SparkRows.from_frame(spark_frame)
+        key = None if ledger is None else ledger.dataset_key(data, name=self.dataset) if signature is None else (
+            ledger.dataset_key(name=self.dataset, signature=signature)
+        )
         with charged(ledger, key, self.epsilon, self.delta, self.dataset or "") as reservation:
             noise = NoiseSource.from_random_state(self.random_state)
             on_measure = None if reservation is None else reservation.mark_spent
-            table, accountant = open_door(data, plan, noise, binning=self.binning, on_measure=on_measure)
+            table, accountant = open_door(
+                data if rows is None else rows, plan, noise, binning=self.binning, on_measure=on_measure
+            )
             generator.fit(table)
             record = {
                 "dpsynth_fit": FORMAT_VERSION,
@@ -178,7 +192,7 @@ class Synthesizer:
         self.record_ = record
         self.release_id_ = None if reservation is None else reservation.id
         self.output_types_ = OutputTypes.of(data, self.public_dtypes)
-        self.library_ = given.library
+        self.library_ = library
         return self
 
     def _check_fitted(self) -> None:

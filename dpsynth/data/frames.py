@@ -3,7 +3,9 @@
 polars and pyarrow are imported only when such a table is given (or a Parquet or Arrow file is
 read or written), so ``import dpsynth`` stays light. A polars frame and a Spark DataFrame go
 through Arrow, so every reader turns one Arrow table into pandas the same way
-(:func:`arrow_to_pandas`); a Spark DataFrame is collected to the driver.
+(:func:`arrow_to_pandas`); a Spark DataFrame is collected to the driver here, on engines 'numpy'
+and 'duckdb' (engine 'spark' reads it where Spark holds it:
+:meth:`dpsynth.data.engines.spark_rows.SparkRows.from_frame`).
 """
 
 from __future__ import annotations

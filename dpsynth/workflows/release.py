@@ -46,8 +46,8 @@ from dpsynth.certificate.document import annex_folder, build_certificate, ledger
 from dpsynth.certificate.policy import Policy, load_policy
 from dpsynth.data.engines import DUCKDB, SPARK
 from dpsynth.data.engines.duckdb_rows import StoredRows
-from dpsynth.data.engines.spark_rows import SparkRows
-from dpsynth.data.frames import PANDAS, like
+from dpsynth.data.engines.spark_rows import SparkRows, frame_header
+from dpsynth.data.frames import PANDAS, PYSPARK, like
 from dpsynth.data.load import PARQUET, FileTable, Header, Input, file_format, open_file, read_input
 from dpsynth.data.split import cap_units, unit_coins
 from dpsynth.data.types_out import OutputTypes
@@ -58,7 +58,7 @@ from dpsynth.generators import create
 from dpsynth.generators.base import MarginalGenerator
 from dpsynth.generators.protocol import Generator
 from dpsynth.privacy.accountant import Accountant
-from dpsynth.privacy.budget import NEURAL, Allocation, Budget, PrivacyUnit
+from dpsynth.privacy.budget import Allocation, Budget, PrivacyUnit
 from dpsynth.privacy.ledger import Ledger, Reservation
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.progress import Progress
@@ -68,7 +68,16 @@ from dpsynth.validation import integer
 from dpsynth.workflows.audit import write_annex, write_certificate
 from dpsynth.workflows.bundle import check_out_dir, staged_folder
 from dpsynth.workflows.capacity import check_sample_size, check_stream_size, check_width
-from dpsynth.workflows.root import Plan, SchemaLike, ledger_of, open_door, plan_fit, reserved
+from dpsynth.workflows.root import (
+    Plan,
+    SchemaLike,
+    ledger_of,
+    open_door,
+    plan_fit,
+    read_by_spark,
+    refuse_dp_sgd_on_spark,
+    reserved,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -168,9 +177,14 @@ def _left_on_disk(
     return open_file(data, na_values, header=header, names=names, sep=sep, encoding=encoding)
 
 
-def _ingested(table: FileTable | None, engine: str) -> tuple[StoredRows | SparkRows | None, bytes | None]:
-    """The file's rows where its engine holds them (DuckDB) or reads them (Spark), and their
-    content signature for the ledger; ``(None, None)`` for a table read whole."""
+def _ingested(
+    table: FileTable | None, spark_frame: Any, engine: str
+) -> tuple[StoredRows | SparkRows | None, bytes | None]:
+    """The file's rows where its engine holds them (DuckDB) or reads them (Spark), or a Spark
+    DataFrame's rows where Spark holds them, and their content signature for the ledger;
+    ``(None, None)`` for a table read whole."""
+    if spark_frame is not None:
+        return SparkRows.from_frame(spark_frame)
     if table is None:
         return None, None
     return SparkRows.ingest(table) if engine == SPARK else StoredRows.ingest(table)
@@ -251,8 +265,10 @@ def release(
 ) -> ReleaseResult:
     """Make a DP synthetic release of ``data`` and write ``out/synthetic.<format>`` and its record.
 
-    ``data`` is a pandas, polars or pyarrow table, or a CSV, Parquet, Arrow (Feather) or Excel
-    file (:func:`dpsynth.data.load.read_data`; ``sep`` and ``encoding`` are a CSV's). The
+    ``data`` is a pandas, polars, pyarrow or Spark table (on engine 'spark' a Spark DataFrame is
+    read where Spark holds it, never collected: :meth:`SparkRows.from_frame`), or a CSV, Parquet,
+    Arrow (Feather) or Excel file (:func:`dpsynth.data.load.read_data`; ``sep`` and ``encoding``
+    are a CSV's). The
     synthetic table is written in ``format`` ("csv", "parquet", "arrow" or "excel"; default the
     input file's, CSV for a table in memory), nulls as the first of ``na_values`` in CSV and
     Excel, and the result holds the same kind of table as ``data``; its dtypes follow
@@ -288,19 +304,20 @@ def release(
     if audit != "off":
         check_out_dir(annex_folder(out_dir))
     file_table = _left_on_disk(data, engine, na_values, header, names, sep, encoding)
-    source = read_input(data, na_values, header=header, names=names, sep=sep, encoding=encoding) if (
-        file_table is None
-    ) else Input(file_table.header, PANDAS, file_table.format, file_table.path.name)
+    spark_frame = data if read_by_spark(data, engine) else None
+    if file_table is not None:
+        source = Input(file_table.header, PANDAS, file_table.format, file_table.path.name)
+    elif spark_frame is not None:
+        source = Input(frame_header(spark_frame)[0], PYSPARK, None, f"{PYSPARK} table")
+    else:
+        source = read_input(data, na_values, header=header, names=names, sep=sep, encoding=encoding)
     frame = source.frame
     out_format = output_format(format, source.format)
     synthetic_file = file_name(SYNTHETIC_STEM, out_format)
     output_types = OutputTypes.of(frame, public_dtypes)
     generator = create(method, **dict(method_params or {}))
-    if file_table is not None and engine == SPARK and NEURAL in generator.parts:
-        # Refused before anything is charged, rather than at the door's first DP-SGD step.
-        raise DataError(
-            f"method '{method}' trains by DP-SGD, which a file read by Spark does not offer yet: use engine 'duckdb'"
-        )
+    if engine == SPARK and (file_table is not None or spark_frame is not None):
+        refuse_dp_sgd_on_spark(method, generator.parts)
     n_rows = None if n_rows is None else integer("n_rows", n_rows)
     # A table sampled whole must fit in memory; one written in chunks, on the disk.
     if n_rows is not None and _streams(audit, generator, n_rows):
@@ -317,7 +334,7 @@ def release(
     schema_note = plan.note
     unit = plan.budget.unit
     rng = check_random_state(random_state)
-    rows, signature = _ingested(file_table, engine)
+    rows, signature = _ingested(file_table, spark_frame, engine)
     if rows is not None:
         fit_frame, holdout = (frame, None) if audit == "off" else split_stored(rows, unit, rng, holdout_share)
     else:

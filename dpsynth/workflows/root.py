@@ -29,12 +29,13 @@ import pandas as pd
 
 from dpsynth.data import PrivateTable
 from dpsynth.data.discover import DOMAIN_DELTA_RESERVE, discover_schema
-from dpsynth.data.engines import NUMPY, check_engine
+from dpsynth.data.engines import NUMPY, SPARK, check_engine
 from dpsynth.data.engines.duckdb_rows import StoredRows
 from dpsynth.data.engines.spark_rows import SparkRows
+from dpsynth.data.frames import PYSPARK, library_of
 from dpsynth.errors import BudgetError, DataError, DpsynthError, SchemaError
 from dpsynth.privacy.accountant import Accountant, Charge
-from dpsynth.privacy.budget import DOMAIN, MARGINAL, Allocation, Budget, PrivacyUnit, check_delta
+from dpsynth.privacy.budget import DOMAIN, MARGINAL, NEURAL, Allocation, Budget, PrivacyUnit, check_delta
 from dpsynth.privacy.ledger import Ledger, Reservation
 from dpsynth.privacy.noise import NoiseSource
 from dpsynth.schema import Schema, suspect_identifiers, validate
@@ -214,6 +215,23 @@ def plan_fit(
         # the door then says whether rows were left out for a cell without a code.
         mismatch = schema_mismatch(frame, declared) if len(frame) else ()
     return Plan(budget, declared, kinds, note, mismatch, engine)
+
+
+def read_by_spark(data: Any, engine: str) -> bool:
+    """Whether ``data`` is a Spark DataFrame that engine 'spark' reads where Spark holds it
+    (:meth:`SparkRows.from_frame`), never collected to the driver. On engine 'numpy' or
+    'duckdb' a Spark DataFrame is collected (:func:`dpsynth.data.frames.to_pandas`)."""
+    return engine == SPARK and library_of(data) == PYSPARK
+
+
+def refuse_dp_sgd_on_spark(method: str, parts: Sequence[str]) -> None:
+    """Refuse a method trained by DP-SGD on rows read by Spark (a Parquet file, a Spark
+    DataFrame) before anything is charged, rather than at the door's first DP-SGD step."""
+    if NEURAL in parts:
+        raise DataError(
+            f"method '{method}' trains by DP-SGD, which rows read by Spark (a Parquet file, a Spark DataFrame) "
+            "do not offer yet: use engine 'duckdb'"
+        )
 
 
 @contextmanager

@@ -131,7 +131,7 @@ def test_a_seeded_release_is_the_same_on_numpy_and_spark(adult, tmp_path, method
 
 
 def test_a_spark_dataframe_is_released_as_its_pandas_copy_is(adult, tmp_path, spark):  # noqa: F811
-    """A Spark DataFrame given to the Python API: collected through Arrow, the same release."""
+    """A Spark DataFrame given to the Python API: read where Spark holds it, the same release."""
     given = spark.createDataFrame(adult)
     hashes = {"pandas": seeded(adult, tmp_path / "pandas", "numpy"), "spark": seeded(given, tmp_path / "spark", "spark")}
     assert hashes["pandas"] == hashes["spark"]

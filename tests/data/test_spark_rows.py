@@ -196,6 +196,6 @@ def test_dp_sgd_on_a_file_read_by_spark_is_refused_before_anything_is_charged(ad
 
     data = tmp_path / "adult.parquet"
     adult.to_parquet(data)
-    with pytest.raises(DataError, match="^method 'neural' trains by DP-SGD, which a file read by Spark does not offer"):
+    with pytest.raises(DataError, match="^method 'neural' trains by DP-SGD, which rows read by Spark"):
         released(data, tmp_path / "out", "spark", method="neural")
     assert not (tmp_path / "ledger.sqlite").exists() or not Ledger(tmp_path / "ledger.sqlite").datasets()
