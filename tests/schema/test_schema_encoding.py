@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from dpsynth.errors import DataError, SchemaError
-from dpsynth.schema import encoding
 from dpsynth.schema import (
     Categorical,
     Datetime,
@@ -17,6 +16,7 @@ from dpsynth.schema import (
     Schema,
     decode,
     encode,
+    encoding,
     validate,
 )
 
