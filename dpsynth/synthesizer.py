@@ -162,9 +162,7 @@ class Synthesizer:
         )
         ledger = self._ledger()
         rows, signature = (None, None) if spark_frame is None else SparkRows.from_frame(spark_frame)
-        key = None if ledger is None else ledger.dataset_key(data, name=self.dataset) if signature is None else (
-            ledger.dataset_key(name=self.dataset, signature=signature)
-        )
+        key = None if ledger is None else ledger.dataset_key(data, name=self.dataset, signature=signature)
         with charged(ledger, key, self.epsilon, self.delta, self.dataset or "") as reservation:
             noise = NoiseSource.from_random_state(self.random_state)
             on_measure = None if reservation is None else reservation.mark_spent

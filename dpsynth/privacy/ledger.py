@@ -320,8 +320,9 @@ class Ledger:
         Given a frame, this is a write: it creates the ledger and its secret when missing, and
         moves to the returned key what the ledger filed under the frame's version-1 fingerprint
         and, when a name is given, under its content key — so neither an upgrade nor naming a
-        dataset starts a fresh cap. ``signature`` in place of a frame is its content signature
-        computed elsewhere (a file read in chunks: :class:`dpsynth.privacy.identity.StreamedSignature`).
+        dataset starts a fresh cap. ``signature``, when given, is used instead of the frame: its
+        content signature computed elsewhere (a file read in chunks:
+        :class:`dpsynth.privacy.identity.StreamedSignature`).
         """
         if signature is not None:
             if self._has_legacy_keys():

@@ -342,9 +342,7 @@ def release(
     progress = progress or Progress(progress_steps(audit), enabled=False)
 
     ledger = ledger_of(ledger)
-    key = ledger.dataset_key(frame, name=dataset) if signature is None else (
-        ledger.dataset_key(name=dataset, signature=signature)
-    )
+    key = ledger.dataset_key(frame, name=dataset, signature=signature)
     label = dataset or source.label
     with reserved(ledger, key, epsilon, delta, label) as reservation:
         noise = NoiseSource.from_random_state(random_state)
