@@ -51,11 +51,14 @@ RECORD_FIRST_ROWS = {
 @pytest.mark.parametrize("case", sorted(RECORD_FIRST_ROWS))
 def test_a_first_row_that_looks_like_a_record_is_refused_unquoted(tmp_path, case):
     text = RECORD_FIRST_ROWS[case]
+    path = write(tmp_path, text)
     with pytest.raises(DataError, match="first row looks like a record") as caught:
-        read_table(write(tmp_path, text), na_values=["?"])
+        read_table(path, na_values=["?"])
     message = str(caught.value)
     assert "\n" not in message and "--names" in message and "header='confirmed'" in message
-    assert not [cell for cell in text.splitlines()[0].split(",") if len(cell.strip()) > 1 and cell.strip() in message]
+    # The file's own name is the user's, not a cell: pytest's numbered folder (pytest-139) may hold "39".
+    told = message.replace(str(path), "")
+    assert not [cell for cell in text.splitlines()[0].split(",") if len(cell.strip()) > 1 and cell.strip() in told]
 
 
 def test_header_false_reads_every_row_as_data(tmp_path):
